@@ -1,0 +1,61 @@
+// What the API server knows about one served resource: enough to route a request, answer
+// discovery, build OpenAPI and Table output, and validate a body. Built-in kinds and every
+// CustomResourceDefinition version are described the same way.
+
+/** A JSON Schema as a CRD's openAPIV3Schema holds it (JSONSchemaProps). */
+export type JSONSchemaProps = Record<string, unknown>;
+
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  format?: string;
+  description?: string;
+  priority?: number;
+  jsonPath: string;
+}
+
+export interface ScaleSubresource {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
+}
+
+export interface ResourceInfo {
+  /** "" for the core group. */
+  group: string;
+  version: string;
+  /** Lower-case plural, the path segment: "virtualmachines". */
+  plural: string;
+  singular: string;
+  kind: string;
+  listKind: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: string[];
+  /** The schema of the whole object; absent for built-ins that are not schema-validated. */
+  schema?: JSONSchemaProps;
+  subresources: { status: boolean; scale?: ScaleSubresource };
+  printerColumns: PrinterColumn[];
+  /** JSON paths (".spec.x") allowed in field selectors beyond metadata.name/namespace. */
+  selectableFields: string[];
+  /** Built-in kinds are served by code; custom ones come from a CRD. */
+  builtin: boolean;
+  /** Is this the storage/preferred version of its group-kind. */
+  storage: boolean;
+}
+
+export const allVerbs = [
+  'create',
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'update',
+  'watch',
+];
+
+export function groupVersion(info: Pick<ResourceInfo, 'group' | 'version'>): string {
+  return info.group ? `${info.group}/${info.version}` : info.version;
+}
