@@ -1,0 +1,101 @@
+// Standalone mode: PostgreSQL (embedded unless DATABASE_URL is given), the API server over
+// HTTPS with its own CA, an admin token and a kubeconfig — everything `virtflow up` needs.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { newToken, registerToken } from '../api/auth.js';
+import { ApiServer, type ApiServerOptions } from '../api/server.js';
+import { openDatabase, type Database } from '../store/database.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded.js';
+import { Store } from '../store/store.js';
+import { bootstrap } from './bootstrap.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { loadOrCreatePki } from './pki.js';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const defaultCrdDir = path.join(projectRoot, 'crds');
+
+export interface StandaloneOptions {
+  home: string;
+  port?: number;
+  host?: string;
+  databaseUrl?: string;
+  crdDir?: string;
+  bookmarkIntervalMs?: number;
+  log?: (line: string) => void;
+  applyPatch?: ApiServerOptions['applyPatch'];
+}
+
+export interface Standalone {
+  server: ApiServer;
+  store: Store;
+  db: Database;
+  url: string;
+  kubeconfig: string;
+  token: string;
+  caCert: string;
+  stop(): Promise<void>;
+}
+
+async function adminToken(home: string): Promise<string> {
+  const file = path.join(home, 'admin-token');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const token = newToken();
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+export async function startStandalone(opts: StandaloneOptions): Promise<Standalone> {
+  const home = path.resolve(opts.home);
+  await mkdir(home, { recursive: true, mode: 0o755 });
+  let embedded: EmbeddedDatabase | undefined;
+  let url = opts.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(path.join(home, 'postgres'), { persistent: true, log: undefined });
+    url = embedded.url;
+  }
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    const db = await openDatabase(url);
+    cleanup.push(() => db.close());
+    const store = await Store.open(db);
+    cleanup.push(() => store.close());
+    const token = await adminToken(home);
+    await registerToken(db, token, { username: 'admin', groups: ['system:masters'] });
+    const pki = await loadOrCreatePki(path.join(home, 'pki'));
+    const server = new ApiServer({
+      store,
+      tls: { key: pki.key, cert: pki.cert },
+      port: opts.port ?? 6443,
+      host: opts.host ?? '127.0.0.1',
+      bookmarkIntervalMs: opts.bookmarkIntervalMs,
+      applyPatch: opts.applyPatch,
+    });
+    await server.start();
+    cleanup.push(() => server.stop());
+    await bootstrap(server.service, opts.crdDir ?? defaultCrdDir);
+    const kubeconfig = path.join(home, 'kubeconfig');
+    await writeKubeconfig(kubeconfig, { server: server.url, caCert: pki.caCert, token });
+    let stopped = false;
+    return {
+      server,
+      store,
+      db,
+      url: server.url,
+      kubeconfig,
+      token,
+      caCert: pki.caCert,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        for (const step of cleanup.reverse()) await step().catch(() => {});
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+    await embedded?.stop().catch(() => {});
+    throw err;
+  }
+}
