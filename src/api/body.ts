@@ -1,0 +1,44 @@
+// Reading request bodies: bounded in size, JSON or YAML, never trusted to be well formed.
+import type { IncomingMessage } from 'node:http';
+import YAML from 'yaml';
+import { errors } from '../machinery/errors.js';
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    throw errors.tooLarge(`request entity too large: limit is ${limit} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw errors.tooLarge(`request entity too large: limit is ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Decodes a JSON or YAML document; a malformed one is a 400 that says where it broke. */
+export function decodeDocument(raw: Buffer, type: string): unknown {
+  const text = raw.toString('utf8');
+  if (text.trim() === '') throw errors.badRequest('the request body is empty: an object was expected');
+  if (type.includes('yaml')) {
+    try {
+      return YAML.parse(text, { maxAliasCount: 100 });
+    } catch (err) {
+      throw errors.badRequest(`the request body is not valid YAML: ${(err as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw errors.badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,103 @@
+// What particular kinds add to the common write rules: schema validation for custom
+// resources, Secret's stringData, a Namespace's phase, a CRD's own checks and status.
+import { crdStatusFor } from '../crd/from-crd.js';
+import { validateCrd } from '../crd/structural.js';
+import { compileValidator, type FieldValidation } from '../crd/validator.js';
+import { errors, type StatusCause } from '../machinery/errors.js';
+import { validateObjectMeta } from '../machinery/metadata.js';
+import type { KubeObject } from '../machinery/object.js';
+import { isPlainObject } from '../machinery/object.js';
+import type { ResourceInfo } from '../machinery/resource.js';
+import { CRD_CLEANUP_FINALIZER } from './lifecycle.js';
+import { invalid } from './object-rules.js';
+
+export interface ValidationOutcome {
+  warnings: string[];
+}
+
+/** Runs on every create and update after the server has set its metadata. */
+export function validateObject(
+  obj: KubeObject,
+  info: ResourceInfo,
+  opts: { fieldValidation: FieldValidation; isCreate: boolean },
+): ValidationOutcome {
+  const name = obj.metadata.name ?? '';
+  const causes: StatusCause[] = validateObjectMeta(obj.metadata, {
+    namespaced: info.namespaced,
+    isCreate: opts.isCreate,
+  });
+  let warnings: string[] = [];
+  if (info.schema) {
+    const result = compileValidator(info.schema).validate(obj as Record<string, unknown>, {
+      fieldValidation: opts.fieldValidation,
+    });
+    if (result.strictError) throw errors.badRequest(result.strictError);
+    warnings = result.warnings;
+    causes.push(...result.causes);
+  }
+  causes.push(...kindSpecificCauses(obj, info));
+  if (causes.length > 0) throw invalid(info, name, causes);
+  return { warnings };
+}
+
+function kindSpecificCauses(obj: KubeObject, info: ResourceInfo): StatusCause[] {
+  if (!info.builtin) return [];
+  switch (info.kind) {
+    case 'CustomResourceDefinition':
+      return validateCrd(obj);
+    case 'ConfigMap':
+    case 'Secret':
+      return mapOfStrings(obj, 'data').concat(info.kind === 'ConfigMap' ? mapOfStrings(obj, 'binaryData') : []);
+    default:
+      return [];
+  }
+}
+
+function mapOfStrings(obj: KubeObject, field: string): StatusCause[] {
+  const value = obj[field];
+  if (value === undefined || value === null) return [];
+  if (!isPlainObject(value)) {
+    return [{ type: 'FieldValueInvalid', field, message: 'Invalid value: must be a map of string keys to string values' }];
+  }
+  return Object.entries(value)
+    .filter(([, v]) => typeof v !== 'string')
+    .map(([k]) => ({ type: 'FieldValueInvalid', field: `${field}[${k}]`, message: 'Invalid value: must be a string' }));
+}
+
+/** Normalizes a body of a built-in kind before validation (create and update alike). */
+export function normalizeBuiltin(obj: KubeObject, info: ResourceInfo, current: KubeObject | undefined): void {
+  if (!info.builtin) return;
+  switch (info.kind) {
+    case 'Secret': {
+      const stringData = obj.stringData;
+      if (isPlainObject(stringData)) {
+        const data = isPlainObject(obj.data) ? (obj.data as Record<string, string>) : {};
+        for (const [k, v] of Object.entries(stringData)) {
+          data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+        }
+        obj.data = data;
+      }
+      delete obj.stringData;
+      if (obj.type === undefined) obj.type = (current?.type as string | undefined) ?? 'Opaque';
+      break;
+    }
+    case 'Namespace': {
+      const phase = current && current.metadata.deletionTimestamp ? 'Terminating' : 'Active';
+      obj.status = { ...(isPlainObject(obj.status) ? obj.status : {}), phase };
+      const spec = isPlainObject(obj.spec) ? obj.spec : {};
+      if (!Array.isArray(spec.finalizers)) spec.finalizers = ['kubernetes'];
+      obj.spec = spec;
+      break;
+    }
+    case 'CustomResourceDefinition':
+      obj.status = crdStatusFor(obj);
+      // The CRD's objects are removed before the CRD itself (see lifecycle.ts).
+      if (!current) {
+        const finalizers = obj.metadata.finalizers ?? [];
+        if (!finalizers.includes(CRD_CLEANUP_FINALIZER)) obj.metadata.finalizers = [...finalizers, CRD_CLEANUP_FINALIZER];
+      }
+      break;
+    default:
+      break;
+  }
+}

@@ -1,0 +1,493 @@
+// The verbs' semantics, independent of HTTP: get, list, create, update, patch, delete,
+// deletecollection, each following the Kubernetes API conventions. Every mutation goes through
+// ObjectStore (one transaction: object, change log, audit).
+import type { FieldValidation } from '../crd/validator.js';
+import { errors, ApiError } from '../machinery/errors.js';
+import { generateNameSuffix } from '../machinery/names.js';
+import type { KubeObject } from '../machinery/object.js';
+import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
+import type { AuditRecord, ObjectKey, UpdateDecision } from '../store/objects.js';
+import type { Store } from '../store/store.js';
+import { normalizeBuiltin, validateObject } from './kind-rules.js';
+import {
+  bumpGenerationIfSpecChanged,
+  carryOverMetadata,
+  checkEnvelope,
+  describe,
+  hasFinalizers,
+  initializeMetadata,
+  isBeingDeleted,
+  splitForSubresource,
+} from './object-rules.js';
+import { resourceId, type ResourceRegistry } from './registry.js';
+import { isUnfiltered, selects, type Selection } from './selection.js';
+
+export interface UserInfo {
+  username: string;
+  groups: string[];
+}
+
+export interface WriteOptions {
+  dryRun: boolean;
+  fieldValidation: FieldValidation;
+  fieldManager?: string;
+  user: UserInfo;
+  userAgent: string;
+  subresource?: string;
+  /** Server-side apply has already recorded ownership; skip update tracking. */
+  applied?: boolean;
+}
+
+export interface WriteResult {
+  object: KubeObject;
+  warnings: string[];
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+  preconditions?: { uid?: string; resourceVersion?: string };
+  gracePeriodSeconds?: number;
+}
+
+export interface ListOptions {
+  limit?: number;
+  continueToken?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continueToken?: string;
+  remainingItemCount?: number;
+}
+
+/** Runs before a write is stored; throws an ApiError to refuse it (validating admission). */
+export interface Admitter {
+  admit(attrs: {
+    operation: 'CREATE' | 'UPDATE' | 'DELETE';
+    info: ResourceInfo;
+    object: KubeObject;
+    oldObject?: KubeObject;
+    subresource?: string;
+    user: UserInfo;
+  }): Promise<void> | void;
+}
+
+/** Records field ownership in metadata.managedFields on non-apply writes. */
+export interface FieldOwnership {
+  recordUpdate(before: KubeObject | undefined, after: KubeObject, info: ResourceInfo, opts: WriteOptions, now: string): void;
+}
+
+export type PatchFunction = (current: KubeObject, info: ResourceInfo, opts: WriteOptions, now: string) => KubeObject;
+
+const MAX_GENERATE_NAME_ATTEMPTS = 8;
+
+export class ObjectService {
+  readonly admitters: Admitter[] = [];
+  ownership?: FieldOwnership;
+
+  constructor(
+    readonly store: Store,
+    readonly registry: ResourceRegistry,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  private now(): string {
+    return this.clock().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  key(info: ResourceInfo, namespace: string | undefined, name: string): ObjectKey {
+    return { resource: resourceId(info), namespace: info.namespaced ? (namespace ?? '') : '', name };
+  }
+
+  /** Objects are stored in one version; each served version shows its own apiVersion. */
+  present(obj: KubeObject, info: ResourceInfo): KubeObject {
+    const apiVersion = groupVersion(info);
+    return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
+  }
+
+  private audit(info: ResourceInfo, verb: string, namespace: string | undefined, name: string, opts: WriteOptions): AuditRecord {
+    return {
+      username: opts.user.username,
+      verb,
+      apiGroup: info.group,
+      resource: info.plural,
+      subresource: opts.subresource ?? '',
+      namespace: namespace ?? '',
+      name,
+      userAgent: opts.userAgent,
+    };
+  }
+
+  async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const row = await this.store.objects.get(this.key(info, namespace, name));
+    if (!row) throw errors.notFound(describe(info), name);
+    return this.present(row.object, info);
+  }
+
+  async list(info: ResourceInfo, selection: Selection, opts: ListOptions = {}): Promise<ListResult> {
+    const revision = await this.revisionForRead(opts.resourceVersion, opts.resourceVersionMatch);
+    let start = '';
+    let listRevision = revision;
+    if (opts.continueToken) {
+      const token = decodeContinue(opts.continueToken);
+      start = token.start;
+      listRevision = token.revision;
+    }
+    const entries = this.store.cache.list(resourceId(info), selection.namespace);
+    const items: KubeObject[] = [];
+    let index = 0;
+    if (start) {
+      index = lowerBound(entries, start);
+    }
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    let lastKey = '';
+    for (; index < entries.length && items.length < limit; index++) {
+      const entry = entries[index]!;
+      if (!selects(selection, entry.object)) continue;
+      items.push(this.present(entry.object, info));
+      lastKey = entry.key;
+    }
+    const result: ListResult = { items, resourceVersion: String(listRevision) };
+    if (items.length === limit) {
+      let more = false;
+      let remaining = 0;
+      for (let i = index; i < entries.length; i++) {
+        if (selects(selection, entries[i]!.object)) {
+          more = true;
+          remaining++;
+          if (!isUnfiltered(selection)) break;
+        }
+      }
+      if (more) {
+        result.continueToken = encodeContinue({ revision: listRevision, start: `${lastKey}\u0000` });
+        if (isUnfiltered(selection)) result.remainingItemCount = remaining;
+      }
+    }
+    return result;
+  }
+
+  /** The revision a read is served at: the newest, unless the client accepts any ("0"). */
+  async revisionForRead(resourceVersion?: string, match?: string): Promise<number> {
+    if (resourceVersion === '0' && match !== 'Exact') return this.store.feed.last;
+    if (resourceVersion === undefined || resourceVersion === '') return this.store.syncCache();
+    const wanted = Number(resourceVersion);
+    if (!Number.isSafeInteger(wanted) || wanted < 0) {
+      throw errors.badRequest(`invalid resourceVersion "${resourceVersion}": must be a non-negative integer`);
+    }
+    if (match === 'Exact' && wanted !== this.store.feed.last) {
+      const latest = await this.store.syncCache();
+      if (wanted !== latest) {
+        throw errors.gone(`too old resource version: ${wanted} (${latest}); listing at an exact past revision is not supported`);
+      }
+      return latest;
+    }
+    if (wanted > this.store.feed.last) {
+      const latest = await this.store.feed.latestAllocated();
+      if (wanted > latest) {
+        throw new ApiError(504, 'Timeout', `Too large resource version: ${wanted}, current: ${latest}`, {
+          causes: [{ type: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+          retryAfterSeconds: 1,
+        });
+      }
+      await this.store.feed.waitFor(wanted);
+    }
+    return this.store.feed.last;
+  }
+
+  private async checkNamespace(info: ResourceInfo, namespace: string | undefined, opts: WriteOptions): Promise<void> {
+    if (!info.namespaced) return;
+    if (!namespace) throw errors.badRequest('a namespace is required for this resource');
+    const nsInfo = this.registry.lookup('', 'v1', 'namespaces')!;
+    const cached = this.store.cache.get(resourceId(nsInfo), `/namespaces//${namespace}`);
+    const ns = cached?.object ?? (await this.store.objects.get(this.key(nsInfo, undefined, namespace)))?.object;
+    if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (isBeingDeleted(ns) && opts.subresource === undefined) {
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+        { name: namespace, kind: 'namespaces', causes: [{ type: 'NamespaceTerminating', field: 'metadata.namespace', message: `namespace ${namespace} is being terminated` }] },
+      );
+    }
+  }
+
+  private async admit(operation: 'CREATE' | 'UPDATE' | 'DELETE', info: ResourceInfo, object: KubeObject, oldObject: KubeObject | undefined, opts: WriteOptions): Promise<void> {
+    for (const admitter of this.admitters) {
+      await admitter.admit({ operation, info, object, oldObject, subresource: opts.subresource, user: opts.user });
+    }
+  }
+
+  async create(info: ResourceInfo, namespace: string | undefined, body: unknown, opts: WriteOptions): Promise<WriteResult> {
+    const obj = checkEnvelope(body, info, { namespace });
+    const storage = this.registry.storageVersion(info);
+    obj.apiVersion = groupVersion(storage);
+    const now = this.now();
+    if (obj.metadata.resourceVersion) {
+      throw errors.badRequest('resourceVersion should not be set on objects to be created');
+    }
+    const generate = !obj.metadata.name && typeof obj.metadata.generateName === 'string' && obj.metadata.generateName !== '';
+    if (generate) obj.metadata.name = generatedName(obj.metadata.generateName as string);
+    initializeMetadata(obj, info, now);
+    splitForSubresource(obj, undefined, info);
+    normalizeBuiltin(obj, info, undefined);
+    const { warnings } = validateObject(obj, info, { fieldValidation: opts.fieldValidation, isCreate: true });
+    await this.checkNamespace(info, obj.metadata.namespace, { ...opts, subresource: undefined });
+    if (!opts.applied) this.ownership?.recordUpdate(undefined, obj, info, opts, now);
+    await this.admit('CREATE', info, obj, undefined, opts);
+    if (opts.dryRun) return { object: this.present(obj, info), warnings };
+    for (let attempt = 0; ; attempt++) {
+      const name = obj.metadata.name!;
+      const stored = await this.store.objects.create(
+        this.key(info, obj.metadata.namespace, name),
+        obj,
+        this.audit(info, 'create', obj.metadata.namespace, name, opts),
+      );
+      if (stored) return { object: this.present(stored.object, info), warnings };
+      if (!generate || attempt >= MAX_GENERATE_NAME_ATTEMPTS) {
+        throw errors.alreadyExists(describe(info), name);
+      }
+      obj.metadata.name = generatedName(obj.metadata.generateName as string);
+    }
+  }
+
+  /**
+   * Replaces the object (PUT), or the status part of it.
+   */
+  async update(info: ResourceInfo, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions): Promise<WriteResult> {
+    return this.write(info, namespace, name, { replace: body }, opts);
+  }
+
+  /** A patch of any kind: `patch` turns the current object into the requested one. */
+  async patch(info: ResourceInfo, namespace: string | undefined, name: string, patch: PatchFunction, opts: WriteOptions): Promise<WriteResult> {
+    return this.write(info, namespace, name, { patch }, opts);
+  }
+
+  private async write(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: { replace: unknown } | { patch: PatchFunction },
+    opts: WriteOptions,
+  ): Promise<WriteResult> {
+    const isPatch = 'patch' in body;
+    const now = this.now();
+    let warnings: string[] = [];
+    let refusal: unknown;
+    let admitted: { next: KubeObject; current: KubeObject } | undefined;
+    // Admission may be asynchronous, so it runs on a first read and the write re-checks
+    // that nothing changed in between (the resourceVersion it saw).
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const currentRow = await this.store.objects.get(this.key(info, namespace, name));
+      if (!currentRow) throw errors.notFound(describe(info), name);
+      const prepared = this.prepareUpdate(info, namespace, name, body, opts, currentRow.object, now, isPatch);
+      warnings = prepared.warnings;
+      if (prepared.decision.action !== 'none') {
+        await this.admit('UPDATE', info, prepared.decision.object, currentRow.object, opts);
+      }
+      if (opts.dryRun) {
+        const shown = prepared.decision.action === 'none' ? currentRow.object : prepared.decision.object;
+        return { object: this.present(shown, info), warnings };
+      }
+      const seen = currentRow.revision;
+      refusal = undefined;
+      const result = await this.store.objects.update(
+        this.key(info, namespace, name),
+        (current) => {
+          if (current.revision !== seen) {
+            // Someone wrote in between: recompute from the newer object.
+            refusal = RETRY;
+            return { action: 'none' };
+          }
+          return prepared.decision;
+        },
+        this.audit(info, opts.subresource === 'status' ? 'update' : isPatch ? 'patch' : 'update', namespace, name, opts),
+      );
+      if (!result) throw errors.notFound(describe(info), name);
+      if (refusal === RETRY) continue;
+      admitted = { next: (result.after ?? result.before).object, current: result.before.object };
+      break;
+    }
+    if (!admitted) throw errors.conflict(describe(info), name, 'the object is changing too fast; please try again');
+    return { object: this.present(admitted.next, info), warnings };
+  }
+
+  private prepareUpdate(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: { replace: unknown } | { patch: PatchFunction },
+    opts: WriteOptions,
+    current: KubeObject,
+    now: string,
+    isPatch: boolean,
+  ): { decision: UpdateDecision; warnings: string[] } {
+    const requested = 'patch' in body ? body.patch(structuredClone(current), info, opts, now) : body.replace;
+    const next = checkEnvelope(requested, info, { namespace, name });
+    next.apiVersion = current.apiVersion;
+    const rv = next.metadata.resourceVersion;
+    if (rv === undefined || rv === '') {
+      if (!isPatch && !info.builtin) {
+        throw errors.invalid(info.kind, info.group, name, [
+          { type: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' },
+        ]);
+      }
+    } else if (rv !== current.metadata.resourceVersion) {
+      throw errors.conflict(describe(info), name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    if (next.metadata.uid !== undefined && next.metadata.uid !== current.metadata.uid) {
+      throw errors.conflict(describe(info), name, `Precondition failed: UID in precondition: ${next.metadata.uid}, UID in object meta: ${current.metadata.uid}`);
+    }
+    const merged = splitForSubresource(next, current, info, opts.subresource);
+    if (opts.subresource === 'status') {
+      // A status write keeps the stored metadata whole.
+      merged.metadata = structuredClone(current.metadata);
+    }
+    carryOverMetadata(merged, current);
+    bumpGenerationIfSpecChanged(merged, current, info);
+    normalizeBuiltin(merged, info, current);
+    const { warnings } = validateObject(merged, info, { fieldValidation: opts.fieldValidation, isCreate: false });
+    if (!opts.applied) this.ownership?.recordUpdate(current, merged, info, opts, now);
+    merged.metadata.resourceVersion = current.metadata.resourceVersion;
+    if (sameObject(merged, current)) return { decision: { action: 'none' }, warnings };
+    if (isBeingDeleted(merged) && !hasFinalizers(merged) && !namespacePending(merged, info)) {
+      return { decision: { action: 'delete', object: merged }, warnings };
+    }
+    return { decision: { action: 'write', object: merged }, warnings };
+  }
+
+  async delete(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions,
+    opts: WriteOptions,
+  ): Promise<{ object: KubeObject; deleted: boolean }> {
+    const now = this.now();
+    const currentRow = await this.store.objects.get(this.key(info, namespace, name));
+    if (!currentRow) throw errors.notFound(describe(info), name);
+    await this.admit('DELETE', info, currentRow.object, currentRow.object, opts);
+    let outcome: { object: KubeObject; deleted: boolean } | undefined;
+    const decide = (row: { object: KubeObject }): UpdateDecision => {
+      const obj = row.object;
+      checkPreconditions(info, name, obj, options.preconditions);
+      const finalizers = [...(obj.metadata.finalizers ?? [])];
+      const policy = options.propagationPolicy;
+      if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+      if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      if (finalizers.length > 0 || namespacePending(obj, info)) {
+        if (isBeingDeleted(obj) && finalizers.length === (obj.metadata.finalizers?.length ?? 0)) {
+          outcome = { object: obj, deleted: false };
+          return { action: 'none' };
+        }
+        obj.metadata.finalizers = finalizers;
+        obj.metadata.deletionTimestamp ??= now;
+        obj.metadata.deletionGracePeriodSeconds ??= 0;
+        if (info.kind === 'Namespace' && info.builtin) obj.status = { ...(obj.status as object), phase: 'Terminating' };
+        outcome = { object: obj, deleted: false };
+        return { action: 'write', object: obj };
+      }
+      outcome = { object: obj, deleted: true };
+      return { action: 'delete', object: obj };
+    };
+    if (opts.dryRun) {
+      decide({ object: structuredClone(currentRow.object) });
+      return { object: this.present(outcome!.object, info), deleted: outcome!.deleted };
+    }
+    const result = await this.store.objects.update(this.key(info, namespace, name), decide, this.audit(info, 'delete', namespace, name, opts));
+    if (!result || !outcome) throw errors.notFound(describe(info), name);
+    return { object: this.present(outcome.object, info), deleted: outcome.deleted };
+  }
+
+  async deleteCollection(info: ResourceInfo, selection: Selection, options: DeleteOptions, opts: WriteOptions): Promise<KubeObject[]> {
+    await this.store.syncCache();
+    const targets = this.store.cache.list(resourceId(info), selection.namespace).filter((e) => selects(selection, e.object));
+    const deleted: KubeObject[] = [];
+    for (const target of targets) {
+      try {
+        const result = await this.delete(info, target.namespace || undefined, target.name, options, opts);
+        deleted.push(result.object);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) continue;
+        throw err;
+      }
+    }
+    return deleted;
+  }
+}
+
+const RETRY = Symbol('retry');
+
+function generatedName(prefix: string): string {
+  const base = prefix.length > 58 ? prefix.slice(0, 58) : prefix;
+  return `${base}${generateNameSuffix()}`;
+}
+
+/** A Namespace waits for its contents to go; its spec.finalizers hold it until then. */
+function namespacePending(obj: KubeObject, info: ResourceInfo): boolean {
+  if (!(info.builtin && info.kind === 'Namespace')) return false;
+  const spec = obj.spec as { finalizers?: string[] } | undefined;
+  return (spec?.finalizers?.length ?? 0) > 0;
+}
+
+function checkPreconditions(info: ResourceInfo, name: string, obj: KubeObject, pre: DeleteOptions['preconditions']): void {
+  if (!pre) return;
+  if (pre.uid && pre.uid !== obj.metadata.uid) {
+    throw errors.conflict(describe(info), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);
+  }
+  if (pre.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
+    throw errors.conflict(
+      describe(info),
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`,
+    );
+  }
+}
+
+function sameObject(a: KubeObject, b: KubeObject): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as object)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+interface ContinueToken {
+  revision: number;
+  start: string;
+}
+
+function encodeContinue(token: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'virtflow/1', rv: token.revision, start: token.start })).toString('base64url');
+}
+
+function decodeContinue(raw: string): ContinueToken {
+  try {
+    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };
+    if (parsed.v !== 'virtflow/1' || typeof parsed.rv !== 'number' || typeof parsed.start !== 'string') throw new Error('shape');
+    return { revision: parsed.rv, start: parsed.start };
+  } catch {
+    throw errors.badRequest('invalid continue token: it was not issued by this server or is damaged; list again without it');
+  }
+}
+
+function lowerBound(entries: { key: string }[], key: string): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.key < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

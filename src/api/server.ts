@@ -1,0 +1,251 @@
+// The Kubernetes-compatible API server: routing, authentication, metrics and error handling
+// around the discovery, OpenAPI and resource handlers.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { errors } from '../machinery/errors.js';
+import type { Store } from '../store/store.js';
+import { TokenAuthenticator } from './auth.js';
+import {
+  aggregatedDiscovery,
+  apiGroupDocument,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+} from './discovery.js';
+import { applyPatch, updateOwnership } from './field-ownership.js';
+import { startLifecycle } from './lifecycle.js';
+import { ApiMetrics } from './metrics.js';
+import { wantsAggregatedDiscovery } from './negotiate.js';
+import { ObjectService, type UserInfo } from './object-service.js';
+import { OpenApiDocuments } from './openapi.js';
+import { ResourceRegistry } from './registry.js';
+import { parseResourcePath } from './request-info.js';
+import { describeRequest, handleResource, type ApplyPatcher } from './resource-handler.js';
+import { sendError, sendJson } from './respond.js';
+
+export interface ApiServerOptions {
+  store: Store;
+  tls: { key: string; cert: string };
+  port?: number;
+  host?: string;
+  /** Interval of watch bookmarks; Kubernetes sends one about every minute. */
+  bookmarkIntervalMs?: number;
+  version?: string;
+  applyPatch?: ApplyPatcher;
+}
+
+const OPEN_PATHS = new Set(['/livez', '/readyz', '/healthz', '/version']);
+
+export const serverVersion = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-virtflow.0.1.0',
+  gitCommit: 'virtflow',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-29T00:00:00Z',
+  goVersion: 'node',
+  compiler: 'tsc',
+  platform: `${process.platform}/${process.arch}`,
+};
+
+export class ApiServer {
+  readonly registry = new ResourceRegistry();
+  readonly service: ObjectService;
+  readonly metrics = new ApiMetrics({ defaultMetrics: true });
+  readonly openapi: OpenApiDocuments;
+  private readonly auth: TokenAuthenticator;
+  private server?: https.Server;
+  private stopLifecycle?: () => void;
+  private ready = false;
+  private readonly sockets = new Set<import('node:stream').Duplex>();
+
+  constructor(private readonly opts: ApiServerOptions) {
+    this.registry.follow(opts.store.cache);
+    this.service = new ObjectService(opts.store, this.registry);
+    this.service.ownership = updateOwnership;
+    this.auth = new TokenAuthenticator(opts.store.db);
+    this.openapi = new OpenApiDocuments(this.registry);
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | undefined;
+    return `https://${this.opts.host ?? '127.0.0.1'}:${address?.port ?? this.opts.port ?? 0}`;
+  }
+
+  async start(): Promise<void> {
+    const app = this.buildApp();
+    this.server = https.createServer({ key: this.opts.tls.key, cert: this.opts.tls.cert }, app);
+    this.server.keepAliveTimeout = 65_000;
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    // A TLS or HTTP parse failure is the client's problem, never the process's.
+    this.server.on('clientError', (_err, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
+    });
+    this.stopLifecycle = startLifecycle(this.service);
+    this.ready = true;
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    this.stopLifecycle?.();
+    if (!this.server) return;
+    const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private buildApp(): express.Express {
+    const app = express();
+    app.disable('x-powered-by');
+    app.disable('etag');
+    app.set('query parser', 'simple');
+
+    app.use((req, res, next) => {
+      if (OPEN_PATHS.has(req.path)) return next();
+      this.auth
+        .authenticate(req)
+        .then((user) => {
+          (req as RequestWithUser).user = user;
+          next();
+        })
+        .catch((err) => this.fail(req, res, err, 'unknown'));
+    });
+
+    app.get('/version', (_req, res) => sendJson(res, 200, serverVersion));
+    for (const path of ['/healthz', '/livez']) app.get(path, (_req, res) => res.type('text/plain').send('ok'));
+    app.get('/readyz', (_req, res) => {
+      if (this.ready) res.type('text/plain').send('ok');
+      else res.status(503).type('text/plain').send('not ready');
+    });
+    app.get('/metrics', async (_req, res) => {
+      res.setHeader('Content-Type', this.metrics.registry.contentType);
+      res.send(await this.metrics.registry.metrics());
+    });
+    app.get('/openapi/v2', (req, res) => this.openapi.serveV2(req, res));
+    app.get('/openapi/v3', (req, res) => this.openapi.serveV3Index(req, res));
+    app.get(/^\/openapi\/v3\/(.+)$/, (req, res) => this.openapi.serveV3(req, res, (req.params as Record<string, string>)[0]!));
+
+    app.all(/^\/(api|apis)(\/.*)?$/, (req, res) => {
+      this.handleApi(req, res).catch((err) => this.fail(req, res, err, 'unknown'));
+    });
+    app.use((req: express.Request, res: express.Response) => {
+      sendError(res, errors.notFound({ group: '', resource: '' }, req.path));
+    });
+    return app;
+  }
+
+  private async handleApi(req: express.Request, res: express.Response): Promise<void> {
+    const url = new URL(req.originalUrl, 'https://localhost');
+    const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const prefix = segments.shift() as 'api' | 'apis';
+    const method = req.method;
+    if (method === 'GET' && segments.length <= (prefix === 'api' ? 1 : 2)) {
+      this.serveDiscovery(req, res, prefix, segments);
+      return;
+    }
+    const r = parseResourcePath(prefix, segments);
+    if (!r || (prefix === 'api' && r.version !== 'v1')) {
+      throw errors.notFound({ group: '', resource: '' }, url.pathname);
+    }
+    const info = this.registry.lookup(r.group, r.version, r.resource);
+    const attrs = describeRequest(method, r, url.searchParams, info);
+    const started = process.hrtime.bigint();
+    const labels = { verb: attrs.verb.toUpperCase(), group: r.group, resource: r.resource, subresource: r.subresource ?? '' };
+    try {
+      if (!info) {
+        throw errors.notFound({ group: r.group, resource: r.resource }, r.name ?? '');
+      }
+      const abort = new AbortController();
+      res.on('close', () => abort.abort());
+      if (attrs.verb === 'watch') this.metrics.watchers.inc({ group: r.group, resource: r.resource });
+      try {
+        await handleResource(
+          { service: this.service, bookmarkIntervalMs: this.opts.bookmarkIntervalMs ?? 60_000, applyPatch: this.opts.applyPatch ?? applyPatch },
+          req,
+          res,
+          r,
+          info,
+          url.searchParams,
+          (req as RequestWithUser).user!,
+          abort.signal,
+        );
+      } finally {
+        if (attrs.verb === 'watch') this.metrics.watchers.dec({ group: r.group, resource: r.resource });
+      }
+      this.metrics.requests.inc({ ...labels, code: String(res.statusCode) });
+    } catch (err) {
+      const apiError = sendError(res, err);
+      this.metrics.requests.inc({ ...labels, code: String(apiError.code) });
+      if (isMutation(attrs.verb)) {
+        await this.service.store.objects
+          .recordRefusal(
+            {
+              username: (req as RequestWithUser).user?.username ?? 'system:anonymous',
+              verb: attrs.verb,
+              apiGroup: r.group,
+              resource: r.resource,
+              subresource: r.subresource ?? '',
+              namespace: r.namespace ?? '',
+              name: r.name ?? '',
+              userAgent: String(req.headers['user-agent'] ?? ''),
+            },
+            apiError.code,
+          )
+          .catch(() => {});
+      }
+    } finally {
+      if (attrs.verb !== 'watch') {
+        this.metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    }
+  }
+
+  private serveDiscovery(req: IncomingMessage, res: ServerResponse, prefix: 'api' | 'apis', segments: string[]): void {
+    if (segments.length === 0) {
+      const aggregated = wantsAggregatedDiscovery(req);
+      if (aggregated) {
+        sendJson(
+          res,
+          200,
+          aggregatedDiscovery(this.registry, prefix === 'api', aggregated),
+          `application/json;g=apidiscovery.k8s.io;v=${aggregated};as=APIGroupDiscoveryList`,
+        );
+        return;
+      }
+      if (prefix === 'api') sendJson(res, 200, apiVersions(req.headers.host ?? ''));
+      else sendJson(res, 200, apiGroupList(this.registry));
+      return;
+    }
+    if (prefix === 'api') {
+      const list = apiResourceList(this.registry, '', segments[0]!);
+      if (!list) throw errors.notFound({ group: '', resource: '' }, segments[0]!);
+      sendJson(res, 200, list);
+      return;
+    }
+    const [group, version] = segments as [string, string | undefined];
+    const doc = version ? apiResourceList(this.registry, group, version) : apiGroupDocument(this.registry, group);
+    if (!doc) throw errors.notFound({ group: '', resource: '' }, `${group}${version ? `/${version}` : ''}`);
+    sendJson(res, 200, doc);
+  }
+
+  private fail(req: IncomingMessage, res: ServerResponse, err: unknown, verb: string): void {
+    const apiError = sendError(res, err);
+    this.metrics.requests.inc({ verb: verb.toUpperCase(), group: '', resource: '', subresource: '', code: String(apiError.code) });
+    void req;
+  }
+}
+
+interface RequestWithUser extends express.Request {
+  user?: UserInfo;
+}
+
+function isMutation(verb: string): boolean {
+  return ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(verb);
+}

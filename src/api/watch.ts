@@ -1,0 +1,161 @@
+// Watch streams: newline-delimited JSON events over one long response, served from the
+// cache's ordered events. Registering the listener and reading the cache happen in the same
+// tick, so no change falls between the initial state and the live stream.
+import type { ServerResponse } from 'node:http';
+import { buildTable, type IncludeObject } from '../crd/table.js';
+import { errors } from '../machinery/errors.js';
+import type { KubeObject } from '../machinery/object.js';
+import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
+import type { CacheEvent } from '../store/cache.js';
+import type { Store } from '../store/store.js';
+import type { Representation } from './negotiate.js';
+import { resourceId } from './registry.js';
+import { selects, type Selection } from './selection.js';
+
+export interface WatchRequest {
+  info: ResourceInfo;
+  selection: Selection;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+  sendInitialEvents?: boolean;
+  allowBookmarks: boolean;
+  timeoutSeconds?: number;
+  representation: Representation;
+  includeObject: IncludeObject;
+  bookmarkIntervalMs: number;
+  present: (obj: KubeObject) => KubeObject;
+}
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** How many events may wait for a slow client before its watch is closed. */
+const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
+
+export async function serveWatch(store: Store, res: ServerResponse, watch: WatchRequest, signal: AbortSignal): Promise<void> {
+  const { info, selection } = watch;
+  const resource = resourceId(info);
+  const rv = watch.resourceVersion;
+  let startAfter: number | undefined;
+  if (rv !== undefined && rv !== '' && rv !== '0') {
+    startAfter = Number(rv);
+    if (!Number.isSafeInteger(startAfter) || startAfter < 0) {
+      throw errors.badRequest(`invalid resourceVersion "${rv}": must be a non-negative integer`);
+    }
+  }
+  const initial = watch.sendInitialEvents ?? startAfter === undefined;
+  if (watch.sendInitialEvents && !watch.allowBookmarks) {
+    throw errors.invalid('WatchOptions', 'meta.k8s.io', '', [
+      { type: 'FieldValueForbidden', field: 'allowWatchBookmarks', message: 'Forbidden: sendInitialEvents requires allowWatchBookmarks=true' },
+    ]);
+  }
+  // Start at least at what the client has seen, and at the latest when no version is given.
+  if (rv === undefined || rv === '') await store.syncCache();
+  else if (startAfter !== undefined && startAfter > store.feed.last) await store.feed.waitFor(startAfter);
+  if (signal.aborted) return;
+
+  let history: CacheEvent[] | undefined = [];
+  if (!initial && startAfter !== undefined) {
+    history = store.cache.eventsAfter(startAfter);
+    if (!history) {
+      throw errors.gone(`too old resource version: ${startAfter} (${store.cache.oldestWatchable})`);
+    }
+  }
+
+  res.statusCode = 200;
+  const contentType = watch.representation.as === 'object' ? 'application/json' : watch.representation.contentType;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Transfer-Encoding', 'chunked');
+  res.setHeader('Cache-Control', 'no-cache, private');
+  res.flushHeaders();
+
+  let sentHeaders = false;
+  let closed = false;
+  let unsubscribe = () => {};
+  const timers: NodeJS.Timeout[] = [];
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    for (const t of timers) clearTimeout(t);
+    res.end();
+  };
+  const encode = (type: EventType, object: unknown): string => {
+    if (type !== 'BOOKMARK' && type !== 'ERROR' && watch.representation.as === 'table') {
+      const table = buildTable(info, [watch.present(object as KubeObject)], {
+        includeObject: watch.includeObject,
+        listMeta: {},
+        noHeaders: sentHeaders,
+      });
+      sentHeaders = true;
+      return `${JSON.stringify({ type, object: table })}\n`;
+    }
+    if (type !== 'BOOKMARK' && type !== 'ERROR' && watch.representation.as === 'metadata') {
+      const obj = object as KubeObject;
+      return `${JSON.stringify({ type, object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata } })}\n`;
+    }
+    return `${JSON.stringify({ type, object: type === 'BOOKMARK' || type === 'ERROR' ? object : watch.present(object as KubeObject) })}\n`;
+  };
+  const write = (line: string) => {
+    if (closed) return;
+    res.write(line);
+    if (res.writableLength > MAX_BACKLOG_BYTES) finish();
+  };
+  const bookmark = (extra?: Record<string, string>) => {
+    if (!watch.allowBookmarks) return;
+    const metadata: Record<string, unknown> = { resourceVersion: String(store.feed.last) };
+    if (extra) metadata.annotations = extra;
+    write(encode('BOOKMARK', { kind: info.kind, apiVersion: groupVersion(info), metadata }));
+  };
+
+  const deliver = (event: CacheEvent) => {
+    if (event.resource !== resource) return;
+    const now = selects(selection, event.object);
+    const before = event.previous !== undefined && selects(selection, event.previous);
+    let type: EventType;
+    if (event.type === 'DELETED') {
+      if (!now && !before) return;
+      type = 'DELETED';
+    } else if (event.type === 'ADDED') {
+      if (!now) return;
+      type = 'ADDED';
+    } else if (now && before) type = 'MODIFIED';
+    else if (now) type = 'ADDED';
+    else if (before) type = 'DELETED';
+    else return;
+    write(encode(type, event.object));
+  };
+
+  unsubscribe = store.cache.onEvent(deliver);
+  // Everything below up to the end of this function's synchronous part runs in one tick.
+  if (initial) {
+    for (const entry of store.cache.list(resource, selection.namespace)) {
+      if (selects(selection, entry.object)) write(encode('ADDED', entry.object));
+    }
+    if (watch.sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
+  } else {
+    for (const event of history ?? []) deliver(event);
+  }
+
+  if (watch.allowBookmarks) {
+    const interval = setInterval(() => bookmark(), watch.bookmarkIntervalMs);
+    interval.unref();
+    timers.push(interval);
+  }
+  const timeoutMs = (watch.timeoutSeconds ?? 1800 + Math.floor(Math.random() * 1800)) * 1000;
+  const timeout = setTimeout(() => {
+    bookmark();
+    finish();
+  }, timeoutMs);
+  timeout.unref();
+  timers.push(timeout);
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      finish();
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    res.on('close', done);
+    res.on('finish', done);
+    if (closed) done();
+  });
+}
