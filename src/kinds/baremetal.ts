@@ -1,0 +1,120 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { defineKind, type KindObject } from './define.js';
+import {
+  cores,
+  count,
+  nameRef,
+  optionalText,
+  quantity,
+  resourceAmounts,
+  secretReference,
+  statusOf,
+  stringEnum,
+} from './fields.js';
+
+export const baremetalStates = ['Available', 'Maintenance', 'Offline', 'Retired'] as const;
+export const baremetalPhases = ['Ready', 'Maintenance', 'Offline', 'Error', 'Unknown'] as const;
+
+/** Labels the controller sets from the resolved location, for selectors and spreading. */
+export const topologyLabels = {
+  region: 'topology.virtflow.io/region',
+  datacenter: 'topology.virtflow.io/datacenter',
+  rack: 'topology.virtflow.io/rack',
+} as const;
+
+export const BaremetalSpec = Type.Object(
+  {
+    serialNumber: Type.String({
+      description: 'Serial number (序號) of the host; unique across all hosts.',
+      minLength: 1,
+      maxLength: 128,
+    }),
+    rack: nameRef('Rack (機架) the host is mounted in: a Rack name.'),
+    unit: Type.Optional(
+      Type.Integer({ description: 'Rack unit (單位位置): the lowest unit the host occupies, counted from 1.', minimum: 1 }),
+    ),
+    heightUnits: Type.Optional(
+      Type.Integer({ description: 'Height of the host in rack units (U).', minimum: 1, maximum: 16, default: 1 }),
+    ),
+    group: Type.Optional(nameRef('Bare-metal group (實體機群組) the host belongs to: a BaremetalGroup name.')),
+    capacity: Type.Object(
+      {
+        cpu: cores('Physical CPU cores of the host.', { minimum: 1 }),
+        memory: quantity('Memory (記憶體) of the host, e.g. 512Gi.'),
+        storage: quantity('Local storage (儲存空間) of the host, e.g. 8Ti.'),
+        gpu: Type.Optional(Type.Integer({ description: 'Number of GPUs in the host.', minimum: 0, default: 0 })),
+      },
+      { description: 'Capacity (資源規格) of the host before overcommit.' },
+    ),
+    state: Type.Optional(
+      stringEnum(
+        baremetalStates,
+        'Operator\'s intent for the host (狀態): Available takes new VMs; Maintenance, Offline and Retired do not.',
+        'Available',
+      ),
+    ),
+    bmc: Type.Optional(
+      Type.Object(
+        {
+          address: optionalText('Address of the baseboard management controller (BMC), e.g. https://10.0.0.5.'),
+          credentialsSecret: Type.Optional(secretReference('Secret holding the BMC username and password.')),
+        },
+        { description: 'Out-of-band management of the host.' },
+      ),
+    ),
+    description: optionalText('Free-form description (描述) of the host.'),
+  },
+  { description: 'Desired state of the bare-metal host (裸機).' },
+);
+
+export const BaremetalStatus = statusOf(
+  {
+    phase: Type.Optional(
+      stringEnum(baremetalPhases, 'Observed phase of the host: Ready, Maintenance, Offline, Error or Unknown.'),
+    ),
+    location: Type.Optional(
+      Type.Object(
+        {
+          region: optionalText('Region (區域), from the data center.'),
+          building: optionalText('Building (廠房), from the data center.'),
+          phase: optionalText('Build phase (階段) of the site, from the data center.'),
+          datacenter: optionalText('Data center (資料中心), from the rack.'),
+          room: optionalText('Room (機房), from the rack.'),
+          rack: optionalText('Rack (機架) the host is mounted in.'),
+          unit: Type.Optional(Type.Integer({ description: 'Rack unit (單位位置) the host occupies.', minimum: 1 })),
+        },
+        { description: 'Location resolved from the rack and its data center; also set as topology.virtflow.io labels.' },
+      ),
+    ),
+    allocated: Type.Optional(resourceAmounts('Resources reserved by virtual machines placed on the host.')),
+    free: Type.Optional(resourceAmounts('Capacity x the group\'s overcommit, minus what is allocated.')),
+    virtualMachines: Type.Optional(count('Number of virtual machines placed on the host.')),
+  },
+  'Observed state of the bare-metal host.',
+);
+
+export type BaremetalSpec = Static<typeof BaremetalSpec>;
+export type BaremetalStatus = Static<typeof BaremetalStatus>;
+export type Baremetal = KindObject<BaremetalSpec, BaremetalStatus>;
+
+export const baremetalKind = defineKind({
+  kind: 'Baremetal',
+  plural: 'baremetals',
+  singular: 'baremetal',
+  shortNames: ['bm'],
+  scope: 'Cluster',
+  description: 'A bare-metal host (裸機, 實體機) that runs virtual machines.',
+  spec: BaremetalSpec,
+  status: BaremetalStatus,
+  printerColumns: [
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Observed phase.' },
+    { name: 'Rack', type: 'string', jsonPath: '.spec.rack', description: 'Rack (機架).' },
+    { name: 'Free CPU', type: 'integer', jsonPath: '.status.free.cpu', description: 'Cores still placeable.' },
+    { name: 'Free Memory', type: 'string', jsonPath: '.status.free.memory', description: 'Memory still placeable.' },
+    { name: 'Group', type: 'string', jsonPath: '.spec.group', priority: 1, description: 'Bare-metal group.' },
+    { name: 'Serial', type: 'string', jsonPath: '.spec.serialNumber', priority: 1, description: 'Serial number (序號).' },
+    { name: 'VMs', type: 'integer', jsonPath: '.status.virtualMachines', priority: 1, description: 'Virtual machines on the host.' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+  selectableFields: ['.spec.rack', '.spec.group', '.spec.serialNumber', '.spec.state', '.status.phase'],
+});

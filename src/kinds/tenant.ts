@@ -1,0 +1,59 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { defineKind, type KindObject } from './define.js';
+import { count, flag, namespaceName, optionalText, statusOf, stringEnum } from './fields.js';
+
+export const tenantPhases = ['Active', 'Suspended', 'Terminating'] as const;
+
+export const TenantSpec = Type.Object(
+  {
+    displayName: optionalText('Display name (名稱) of the tenant.'),
+    description: optionalText('Free-form description (描述) of the tenant.'),
+    namespace: Type.Optional(
+      namespaceName(
+        'Namespace holding the tenant\'s VMs and clusters; defaults to the tenant\'s name. The tenant controller creates it.',
+      ),
+    ),
+    suspended: Type.Optional(
+      flag('A suspended tenant\'s creates and power-ons are refused; running VMs are left alone.', false),
+    ),
+    vmNameTemplate: optionalText(
+      'Naming rule (自訂命名規則) for VMs created with generateName, e.g. {tenant}-{role}-{index}. Placeholders: {tenant}, {role}, {cluster}, {index}.',
+      { maxLength: 200 },
+    ),
+  },
+  { description: 'Desired state of the tenant (租戶).', default: {} },
+);
+
+export const TenantStatus = statusOf(
+  {
+    phase: Type.Optional(stringEnum(tenantPhases, 'Observed phase: Active, Suspended or Terminating.')),
+    namespace: optionalText('Namespace the tenant\'s objects live in.'),
+    virtualMachines: Type.Optional(count('Number of virtual machines the tenant owns.')),
+    clusters: Type.Optional(count('Number of K8s clusters the tenant owns.')),
+  },
+  'Observed state of the tenant.',
+);
+
+export type TenantSpec = Static<typeof TenantSpec>;
+export type TenantStatus = Static<typeof TenantStatus>;
+export type Tenant = KindObject<TenantSpec, TenantStatus>;
+
+export const tenantKind = defineKind({
+  kind: 'Tenant',
+  plural: 'tenants',
+  singular: 'tenant',
+  shortNames: ['tn'],
+  scope: 'Cluster',
+  description:
+    'A tenant (租戶): owns a namespace for its VMs and clusters, and quotas in bare-metal groups. Deletion waits until it owns nothing.',
+  spec: TenantSpec,
+  status: TenantStatus,
+  printerColumns: [
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Observed phase.' },
+    { name: 'Namespace', type: 'string', jsonPath: '.status.namespace', description: 'Namespace of the tenant.' },
+    { name: 'Suspended', type: 'boolean', jsonPath: '.spec.suspended', description: 'Is the tenant suspended.' },
+    { name: 'VMs', type: 'integer', jsonPath: '.status.virtualMachines', description: 'Virtual machines owned.' },
+    { name: 'Clusters', type: 'integer', jsonPath: '.status.clusters', description: 'K8s clusters owned.' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+});
