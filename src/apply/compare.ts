@@ -1,0 +1,91 @@
+// What changed between two versions of an object, as typed.Comparison reports it: leaves that
+// were added, modified or removed, plus inner nodes (objects, list items) that appeared or
+// vanished as a whole. Update ownership and apply conflicts are both computed from this.
+
+import type { JSONSchemaProps } from '../machinery/resource.js';
+import { FieldSet, pathElement, type PathElement } from './fieldset.js';
+import { indexList, strippedFields, type IndexedItem } from './field-set-of.js';
+import { deepEqual } from './json.js';
+import { fieldSchema, isEmptyContainer, rootSchema, sameKind, shapeOf, type SchemaRef, type Shape } from './schema-walk.js';
+
+export interface Comparison {
+  added: FieldSet;
+  modified: FieldSet;
+  removed: FieldSet;
+}
+
+/**
+ * Compares two whole objects. Paths the apiserver never tracks are left out, and so is
+ * anything at or below `exclude` (reset fields such as status on the main resource).
+ */
+export function compareObjects(
+  before: unknown,
+  after: unknown,
+  schema: JSONSchemaProps | undefined,
+  exclude?: FieldSet,
+): Comparison {
+  const result: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
+  compareValues(before ?? {}, after ?? {}, rootSchema(schema), [], result);
+  const ignore = exclude ?? new FieldSet();
+  const keep = (set: FieldSet) => set.difference(strippedFields).recursiveDifference(ignore);
+  return { added: keep(result.added), modified: keep(result.modified), removed: keep(result.removed) };
+}
+
+function compareValues(lhs: unknown, rhs: unknown, schema: SchemaRef, path: PathElement[], out: Comparison): void {
+  const shape = leafIfMixed(schema, lhs, rhs);
+  if (shape.kind === 'leaf') {
+    if (lhs === undefined) out.added.insert(path);
+    else if (rhs === undefined) out.removed.insert(path);
+    else if (!deepEqual(lhs, rhs)) out.modified.insert(path);
+    return;
+  }
+  if (shape.kind === 'list') {
+    const left = itemsByElement(shape, lhs);
+    const right = itemsByElement(shape, rhs);
+    const all = new Set<PathElement>([...left.keys(), ...right.keys()]);
+    for (const pe of all) {
+      compareValues(left.get(pe)?.item, right.get(pe)?.item, shape.items, [...path, pe], out);
+    }
+  } else {
+    const l = (lhs ?? {}) as Record<string, unknown>;
+    const r = (rhs ?? {}) as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(l), ...Object.keys(r)])) {
+      if (l[key] === undefined && r[key] === undefined) continue;
+      compareValues(l[key], r[key], fieldSchema(schema, key).schema, [...path, pathElement.field(key)], out);
+    }
+  }
+  // An inner node present on one side only is itself added or removed.
+  if (lhs === undefined) out.added.insert(path);
+  else if (rhs === undefined) out.removed.insert(path);
+}
+
+/**
+ * The shape to compare two sides with. Mismatched kinds, and two empty (or absent)
+ * containers, compare as leaves so that null/empty distinctions are preserved.
+ */
+function leafIfMixed(schema: SchemaRef, lhs: unknown, rhs: unknown): Shape {
+  if (lhs !== undefined && rhs !== undefined && !sameKind(lhs, rhs)) return { kind: 'leaf' };
+  const shape = shapeOf(schema, rhs !== undefined ? rhs : lhs);
+  if (shape.kind !== 'leaf' && isEmptyContainer(lhs) && isEmptyContainer(rhs)) return { kind: 'leaf' };
+  if (shape.kind === 'list' && (!indexable(shape, lhs) || !indexable(shape, rhs))) return { kind: 'leaf' };
+  return shape;
+}
+
+// A stored list whose items cannot be named (a map-list item without its key) is compared
+// as a whole rather than refusing the write.
+function indexable(shape: Extract<Shape, { kind: 'list' }>, value: unknown): boolean {
+  if (value === undefined) return true;
+  try {
+    indexList(shape, value as unknown[], false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function itemsByElement(shape: Extract<Shape, { kind: 'list' }>, value: unknown): Map<PathElement, IndexedItem> {
+  const map = new Map<PathElement, IndexedItem>();
+  if (value === undefined) return map;
+  for (const entry of indexList(shape, value as unknown[], false)) map.set(entry.pe, entry);
+  return map;
+}
