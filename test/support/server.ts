@@ -1,0 +1,59 @@
+// A real VirtFlow API server over HTTPS for a test file, on its own database of the run's
+// shared PostgreSQL.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Agent, request } from 'undici';
+import { startStandalone, type Standalone, type StandaloneOptions } from '../../src/cli/standalone.js';
+import { createTestDatabase } from './database.js';
+
+export interface TestServer extends Standalone {
+  home: string;
+  /** Sends a request with the admin token; answers status, headers and parsed body. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+  text: string;
+}
+
+export async function startTestServer(opts: Partial<StandaloneOptions> = {}): Promise<TestServer> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'virtflow-test-home-'));
+  const databaseUrl = opts.databaseUrl ?? (await createTestDatabase());
+  const vf = await startStandalone({ home, port: 0, databaseUrl, ...opts });
+  const dispatcher = new Agent({ connect: { ca: vf.caCert }, connections: 64 });
+  const call = async (method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const hasBody = body !== undefined;
+    const res = await request(`${vf.url}${urlPath}`, {
+      method: method as 'GET',
+      dispatcher,
+      headers: {
+        authorization: `Bearer ${vf.token}`,
+        ...(hasBody ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: hasBody ? (typeof body === 'string' ? body : JSON.stringify(body)) : undefined,
+    });
+    const text = await res.body.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.statusCode, headers: res.headers, body: parsed, text };
+  };
+  return {
+    ...vf,
+    home,
+    call,
+    async stop() {
+      await vf.stop();
+      await dispatcher.close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
