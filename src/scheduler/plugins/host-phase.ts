@@ -1,0 +1,25 @@
+// Only a Ready host takes new VMs. The phase is observed state, so waiting on other VMs
+// cannot change it: every refusal here is unresolvable until the host itself changes.
+
+import { unresolvable, type FilterStatus, type Plugin } from '../framework.js';
+import { Reason } from '../reasons.js';
+import type { HostPhase } from '../types.js';
+
+const byPhase: Record<HostPhase, FilterStatus | null> = {
+  Ready: null,
+  Maintenance: unresolvable(Reason.InMaintenance),
+  Offline: unresolvable(Reason.Offline),
+  Error: unresolvable(Reason.NotReady),
+  Unknown: unresolvable(Reason.NotReady),
+};
+
+const notReady = unresolvable(Reason.NotReady);
+
+export const hostPhase: Plugin = {
+  name: 'HostPhase',
+  filter(_ctx, _req, host) {
+    // A phase this build does not know is treated as not ready rather than as Ready.
+    const status = byPhase[host.phase];
+    return status === undefined ? notReady : status;
+  },
+};
