@@ -1,7 +1,7 @@
 // What particular kinds add to the common write rules: schema validation for custom
 // resources, Secret's stringData, a Namespace's phase, a CRD's own checks and status.
 import { crdStatusFor } from '../crd/from-crd.js';
-import { validateCrd } from '../crd/structural.js';
+import { applyCrdDefaults, validateCrd } from '../crd/structural.js';
 import { compileValidator, type FieldValidation } from '../crd/validator.js';
 import { errors, type StatusCause } from '../machinery/errors.js';
 import { validateObjectMeta } from '../machinery/metadata.js';
@@ -90,6 +90,7 @@ export function normalizeBuiltin(obj: KubeObject, info: ResourceInfo, current: K
       break;
     }
     case 'CustomResourceDefinition':
+      applyCrdDefaults(obj);
       obj.status = crdStatusFor(obj);
       // The CRD's objects are removed before the CRD itself (see lifecycle.ts).
       if (!current) {
