@@ -15,6 +15,7 @@ import {
   apiVersions,
 } from './discovery.js';
 import { applyPatch, updateOwnership } from './field-ownership.js';
+import { startGarbageCollector } from './gc.js';
 import { startLifecycle } from './lifecycle.js';
 import { ApiMetrics } from './metrics.js';
 import { wantsAggregatedDiscovery } from './negotiate.js';
@@ -34,6 +35,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   version?: string;
   applyPatch?: ApplyPatcher;
+  /** Run the garbage collector in this process (default true). */
+  garbageCollector?: boolean;
 }
 
 const OPEN_PATHS = new Set(['/livez', '/readyz', '/healthz', '/version']);
@@ -58,6 +61,7 @@ export class ApiServer {
   private readonly auth: TokenAuthenticator;
   private server?: https.Server;
   private stopLifecycle?: () => void;
+  private stopGc?: () => void;
   private ready = false;
   private readonly sockets = new Set<import('node:stream').Duplex>();
 
@@ -89,12 +93,14 @@ export class ApiServer {
       this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
     });
     this.stopLifecycle = startLifecycle(this.service);
+    if (this.opts.garbageCollector !== false) this.stopGc = startGarbageCollector(this.service);
     this.ready = true;
   }
 
   async stop(): Promise<void> {
     this.ready = false;
     this.stopLifecycle?.();
+    this.stopGc?.();
     if (!this.server) return;
     const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
