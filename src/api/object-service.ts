@@ -80,12 +80,19 @@ export interface FieldOwnership {
   recordUpdate(before: KubeObject | undefined, after: KubeObject, info: ResourceInfo, opts: WriteOptions, now: string): void;
 }
 
+/**
+ * Chooses the name of an object created with generateName, or leaves it to the default random
+ * suffix by answering undefined. `attempt` counts names already taken in this request.
+ */
+export type NameGenerator = (info: ResourceInfo, obj: KubeObject, attempt: number) => string | undefined;
+
 export type PatchFunction = (current: KubeObject, info: ResourceInfo, opts: WriteOptions, now: string) => KubeObject;
 
 const MAX_GENERATE_NAME_ATTEMPTS = 8;
 
 export class ObjectService {
   readonly admitters: Admitter[] = [];
+  readonly nameGenerators: NameGenerator[] = [];
   ownership?: FieldOwnership;
 
   constructor(
@@ -229,7 +236,7 @@ export class ObjectService {
       throw errors.badRequest('resourceVersion should not be set on objects to be created');
     }
     const generate = !obj.metadata.name && typeof obj.metadata.generateName === 'string' && obj.metadata.generateName !== '';
-    if (generate) obj.metadata.name = generatedName(obj.metadata.generateName as string);
+    if (generate) obj.metadata.name = this.generateName(info, obj, 0);
     initializeMetadata(obj, info, now);
     splitForSubresource(obj, undefined, info);
     normalizeBuiltin(obj, info, undefined);
@@ -249,8 +256,16 @@ export class ObjectService {
       if (!generate || attempt >= MAX_GENERATE_NAME_ATTEMPTS) {
         throw errors.alreadyExists(describe(info), name);
       }
-      obj.metadata.name = generatedName(obj.metadata.generateName as string);
+      obj.metadata.name = this.generateName(info, obj, attempt + 1);
     }
+  }
+
+  private generateName(info: ResourceInfo, obj: KubeObject, attempt: number): string {
+    for (const generator of this.nameGenerators) {
+      const name = generator(info, obj, attempt);
+      if (name) return name;
+    }
+    return generatedName(obj.metadata.generateName as string);
   }
 
   /**

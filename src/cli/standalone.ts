@@ -9,6 +9,7 @@ import { ApiServer, type ApiServerOptions } from '../api/server.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded.js';
 import { Store } from '../store/store.js';
+import { installVirtflowAdmission } from '../admission/index.js';
 import { bootstrap } from './bootstrap.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { loadOrCreatePki } from './pki.js';
@@ -25,6 +26,7 @@ export interface StandaloneOptions {
   bookmarkIntervalMs?: number;
   log?: (line: string) => void;
   applyPatch?: ApiServerOptions['applyPatch'];
+  garbageCollector?: boolean;
 }
 
 export interface Standalone {
@@ -71,7 +73,9 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       host: opts.host ?? '127.0.0.1',
       bookmarkIntervalMs: opts.bookmarkIntervalMs,
       applyPatch: opts.applyPatch,
+      garbageCollector: opts.garbageCollector,
     });
+    installVirtflowAdmission(server.service);
     await server.start();
     cleanup.push(() => server.stop());
     await bootstrap(server.service, opts.crdDir ?? defaultCrdDir);
