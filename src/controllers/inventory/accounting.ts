@@ -1,0 +1,171 @@
+// Derived inventory state: where a host is, whether it can take VMs, what is allocated on it,
+// group totals and quota usage. Everything is recomputed from the caches (VMs' placements are
+// the only record of a reservation), so the figures can never drift from the VMs themselves.
+import type { Baremetal } from '../../kinds/baremetal.js';
+import type { BaremetalGroup } from '../../kinds/baremetalgroup.js';
+import type { TenantQuota } from '../../kinds/tenantquota.js';
+import type { VirtualMachine } from '../../kinds/virtualmachine.js';
+import type { Resources } from '../../scheduler/types.js';
+import type { Listers } from '../shared/listers.js';
+import {
+  addResources,
+  allocatableOf,
+  fromAmounts,
+  overcommitOf,
+  resolveLimit,
+  subtractFloor0,
+  zero,
+} from '../shared/resources.js';
+
+export type HostPhase = 'Ready' | 'Maintenance' | 'Offline' | 'Error' | 'Unknown';
+
+export interface HostLocation {
+  region?: string;
+  building?: string;
+  phase?: string;
+  datacenter?: string;
+  room?: string;
+  rack?: string;
+  unit?: number;
+}
+
+/** Where a host is, from its rack and the rack's data center; names what is missing. */
+export function hostLocation(host: Baremetal, listers: Listers): { location: HostLocation; missing: string[] } {
+  const missing: string[] = [];
+  const location: HostLocation = { rack: host.spec.rack };
+  if (host.spec.unit !== undefined) location.unit = host.spec.unit;
+  const rack = listers.racks.get(host.spec.rack);
+  if (!rack) {
+    missing.push(`Rack "${host.spec.rack}"`);
+    return { location, missing };
+  }
+  location.datacenter = rack.spec.datacenter;
+  if (rack.spec.room) location.room = rack.spec.room;
+  const dc = listers.datacenters.get(rack.spec.datacenter);
+  if (!dc) {
+    missing.push(`Datacenter "${rack.spec.datacenter}"`);
+    return { location, missing };
+  }
+  location.region = dc.spec.region;
+  if (dc.spec.building) location.building = dc.spec.building;
+  if (dc.spec.phase) location.phase = dc.spec.phase;
+  return { location, missing };
+}
+
+/** The operator's intent, as a phase: only an Available host whose location is known is Ready. */
+export function hostPhase(host: Baremetal, locationKnown: boolean): HostPhase {
+  switch (host.spec.state ?? 'Available') {
+    case 'Available':
+      return locationKnown ? 'Ready' : 'Unknown';
+    case 'Maintenance':
+      return 'Maintenance';
+    case 'Offline':
+    case 'Retired':
+      return 'Offline';
+    default:
+      return 'Unknown';
+  }
+}
+
+/** What a placed VM reserves: its status.resources, written when it was placed. */
+export function reservedBy(vm: VirtualMachine): Resources {
+  return fromAmounts(vm.status?.resources);
+}
+
+export function vmsOnHost(host: string, listers: Listers): VirtualMachine[] {
+  return listers.vms.byIndex('byHost', host);
+}
+
+export function hostAllocated(host: string, listers: Listers): { allocated: Resources; count: number } {
+  let allocated = zero();
+  const vms = vmsOnHost(host, listers);
+  for (const vm of vms) allocated = addResources(allocated, reservedBy(vm));
+  return { allocated, count: vms.length };
+}
+
+export function hostAllocatable(host: Baremetal, listers: Listers): Resources {
+  const group = host.spec.group ? listers.groups.get(host.spec.group) : undefined;
+  return allocatableOf(fromAmounts(host.spec.capacity), overcommitOf(group?.spec));
+}
+
+/** A host's phase, recomputed rather than read from its (maybe stale) status. */
+export function currentHostPhase(host: Baremetal, listers: Listers): HostPhase {
+  return hostPhase(host, hostLocation(host, listers).missing.length === 0);
+}
+
+export interface GroupTotals {
+  baremetals: number;
+  capacity: Resources;
+  allocatable: Resources;
+  allocated: Resources;
+  tenants: string[];
+}
+
+/** A group's totals over its Ready hosts (capacity) and all its hosts (allocated). */
+export function groupTotals(group: BaremetalGroup, listers: Listers): GroupTotals {
+  const overcommit = overcommitOf(group.spec);
+  let capacity = zero();
+  let allocated = zero();
+  const hosts = listers.hosts.byIndex('byGroup', group.metadata.name!);
+  for (const host of hosts) {
+    if (currentHostPhase(host, listers) === 'Ready') capacity = addResources(capacity, fromAmounts(host.spec.capacity));
+    allocated = addResources(allocated, hostAllocated(host.metadata.name!, listers).allocated);
+  }
+  const tenants = [...new Set(listers.quotas.byIndex('byGroup', group.metadata.name!).map((q) => q.spec.tenant))].sort();
+  return { baremetals: hosts.length, capacity, allocatable: allocatableOf(capacity, overcommit), allocated, tenants };
+}
+
+/** The tenant owning a VM: the tenant whose namespace it lives in. */
+export function tenantOfNamespace(namespace: string, listers: Listers): string | undefined {
+  return listers.tenants.byIndex('byNamespace', namespace)[0]?.metadata.name;
+}
+
+/** The group a placed VM counts against: its host's group. */
+export function accountingGroup(vm: VirtualMachine, listers: Listers): string | undefined {
+  const host = vm.status?.placement?.baremetal;
+  if (!host) return undefined;
+  return listers.hosts.get(host)?.spec.group ?? vm.spec.group;
+}
+
+export interface QuotaUsage {
+  limits: Partial<Resources>;
+  used: Resources;
+  remaining: Partial<Resources>;
+  virtualMachines: number;
+  missing: string[];
+}
+
+export function tenantNamespaceOf(tenantName: string, listers: Listers): string | undefined {
+  const tenant = listers.tenants.get(tenantName);
+  if (!tenant) return undefined;
+  return tenant.spec?.namespace || tenant.metadata.name;
+}
+
+/** Limits resolved against the group's allocatable, and what the tenant's VMs use there. */
+export function quotaUsage(quota: TenantQuota, listers: Listers): QuotaUsage {
+  const missing: string[] = [];
+  const group = listers.groups.get(quota.spec.group);
+  if (!group) missing.push(`BaremetalGroup "${quota.spec.group}"`);
+  const namespace = tenantNamespaceOf(quota.spec.tenant, listers);
+  if (namespace === undefined) missing.push(`Tenant "${quota.spec.tenant}"`);
+  const allocatable = group ? groupTotals(group, listers).allocatable : zero();
+  const limits: Partial<Resources> = {};
+  for (const r of ['cpu', 'memory', 'storage'] as const) {
+    const value = resolveLimit((quota.spec.limits as Record<string, unknown>)[r], r, allocatable);
+    if (value !== undefined) limits[r] = value;
+  }
+  let used = zero();
+  let count = 0;
+  if (namespace !== undefined) {
+    for (const vm of listers.vms.list(namespace)) {
+      if (accountingGroup(vm, listers) !== quota.spec.group) continue;
+      used = addResources(used, reservedBy(vm));
+      count++;
+    }
+  }
+  const remaining: Partial<Resources> = {};
+  for (const [r, limit] of Object.entries(limits) as [keyof Resources, number][]) {
+    remaining[r] = subtractFloor0({ ...zero(), [r]: limit }, { ...zero(), [r]: used[r] })[r];
+  }
+  return { limits, used, remaining, virtualMachines: count, missing };
+}

@@ -1,0 +1,76 @@
+// Converting between the API's resource amounts (whole cores, quantity strings) and the plain
+// numbers the scheduler and accounting add up (cores, bytes, devices).
+import type { ResourceAmounts } from '../../kinds/fields.js';
+import { formatQuantity, newQuantity, parsePercent, parseQuantity } from '../../machinery/quantity.js';
+import type { Resources } from '../../scheduler/types.js';
+
+export const zero = (): Resources => ({ cpu: 0, memory: 0, storage: 0, gpu: 0 });
+
+function bytes(value: unknown): number {
+  if (value === undefined || value === null || value === '') return 0;
+  return parseQuantity(value as string | number).toBytes();
+}
+
+function whole(value: unknown): number {
+  if (value === undefined || value === null || value === '') return 0;
+  return typeof value === 'number' ? value : Number(parseQuantity(value as string).value());
+}
+
+/** Reads API amounts; throws on a malformed quantity (the schema refuses those first). */
+export function fromAmounts(amounts: ResourceAmounts | Record<string, unknown> | undefined): Resources {
+  const a = (amounts ?? {}) as Record<string, unknown>;
+  return { cpu: whole(a.cpu), memory: bytes(a.memory), storage: bytes(a.storage), gpu: whole(a.gpu) };
+}
+
+/** Byte counts as the shortest exact binary quantity ("64Gi", "1536Mi", "100"). */
+export function formatBytes(n: number): string {
+  return formatQuantity(newQuantity(Math.max(0, Math.floor(n)), 'BinarySI'));
+}
+
+export function toAmounts(r: Resources): { cpu: number; memory: string; storage: string; gpu: number } {
+  return { cpu: Math.floor(r.cpu), memory: formatBytes(r.memory), storage: formatBytes(r.storage), gpu: Math.floor(r.gpu) };
+}
+
+export function addResources(a: Resources, b: Resources): Resources {
+  return { cpu: a.cpu + b.cpu, memory: a.memory + b.memory, storage: a.storage + b.storage, gpu: a.gpu + b.gpu };
+}
+
+export function subtractFloor0(a: Resources, b: Resources): Resources {
+  return {
+    cpu: Math.max(0, a.cpu - b.cpu),
+    memory: Math.max(0, a.memory - b.memory),
+    storage: Math.max(0, a.storage - b.storage),
+    gpu: Math.max(0, a.gpu - b.gpu),
+  };
+}
+
+export interface Overcommit {
+  cpu: number;
+  memory: number;
+  storage: number;
+}
+
+export function overcommitOf(spec: { overcommit?: Partial<Overcommit> } | undefined): Overcommit {
+  return { cpu: spec?.overcommit?.cpu ?? 1, memory: spec?.overcommit?.memory ?? 1, storage: spec?.overcommit?.storage ?? 1 };
+}
+
+/** Capacity x overcommit, rounded down; gpus are never overcommitted. */
+export function allocatableOf(capacity: Resources, overcommit: Overcommit): Resources {
+  return {
+    cpu: Math.floor(capacity.cpu * overcommit.cpu),
+    memory: Math.floor(capacity.memory * overcommit.memory),
+    storage: Math.floor(capacity.storage * overcommit.storage),
+    gpu: capacity.gpu,
+  };
+}
+
+/**
+ * A quota limit: whole cores or a quantity, or "NN%" of the group's allocatable. Undefined
+ * means not limited.
+ */
+export function resolveLimit(value: unknown, resource: keyof Resources, groupAllocatable: Resources): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const percent = parsePercent(value);
+  if (percent !== undefined) return Math.floor((groupAllocatable[resource] * percent) / 100);
+  return resource === 'cpu' || resource === 'gpu' ? whole(value) : bytes(value);
+}

@@ -1,0 +1,171 @@
+// Placement decisions with an assume cache, as kube-scheduler makes them: a decision and its
+// reservation in the working snapshot happen in one synchronous step, so no two VMs can be
+// promised the same capacity or quota in this process, whatever the number of workers. The
+// reservation becomes durable when the VM's status.placement is written; until the informer
+// shows that write, the assumption stays in the snapshot.
+import type { VirtualMachine } from '../../kinds/virtualmachine.js';
+import { schedule, WorkingSnapshot, type ScheduleResult } from '../../scheduler/index.js';
+import type { GroupInfo, HostInfo, PlacementRequest, QuotaInfo, Resources, Snapshot, SpreadUsage } from '../../scheduler/types.js';
+import {
+  accountingGroup,
+  currentHostPhase,
+  hostLocation,
+  reservedBy,
+  tenantNamespaceOf,
+} from '../inventory/accounting.js';
+import { groupTotals } from '../inventory/accounting.js';
+import type { Listers } from '../shared/listers.js';
+import { addResources, fromAmounts, overcommitOf, resolveLimit, zero } from '../shared/resources.js';
+
+interface Assumption {
+  host: string;
+  request: PlacementRequest;
+}
+
+export class Placer {
+  private working?: WorkingSnapshot;
+  private readonly assumed = new Map<string, Assumption>();
+
+  constructor(private readonly listers: Listers) {}
+
+  /** Something the snapshot is built from changed: rebuild before the next decision. */
+  invalidate(): void {
+    this.working = undefined;
+  }
+
+  /**
+   * Called for every VM event. A VM whose placement the cache now shows no longer needs its
+   * assumption (the rebuilt snapshot counts it); any other change in placed VMs invalidates.
+   */
+  observeVm(key: string, vm: VirtualMachine | undefined, previous: VirtualMachine | undefined): void {
+    const placedNow = vm?.status?.placement?.baremetal;
+    const placedBefore = previous?.status?.placement?.baremetal;
+    const assumption = this.assumed.get(key);
+    if (assumption && placedNow === assumption.host) {
+      this.assumed.delete(key);
+      return;
+    }
+    if (placedNow !== placedBefore || (vm === undefined && placedBefore)) this.invalidate();
+    else if (placedNow && vm && previous && JSON.stringify(vm.status?.resources) !== JSON.stringify(previous.status?.resources)) {
+      this.invalidate();
+    }
+  }
+
+  /** The write of a decision failed: give the capacity back. */
+  forget(key: string): void {
+    if (this.assumed.delete(key)) this.invalidate();
+  }
+
+  isAssumed(key: string): string | undefined {
+    return this.assumed.get(key)?.host;
+  }
+
+  place(key: string, request: PlacementRequest): ScheduleResult {
+    const working = this.snapshot();
+    const result = schedule(working, request);
+    if (result.ok) {
+      working.assume(request, result.host);
+      this.assumed.set(key, { host: result.host, request });
+    }
+    return result;
+  }
+
+  private snapshot(): WorkingSnapshot {
+    if (this.working) return this.working;
+    const built = new WorkingSnapshot(buildSnapshot(this.listers, [...this.assumed.entries()]));
+    this.working = built;
+    return built;
+  }
+}
+
+/** The scheduler's view of the inventory: every number resolved, assumptions included. */
+export function buildSnapshot(listers: Listers, assumptions: [string, Assumption][] = []): Snapshot {
+  const allocated = new Map<string, Resources>();
+  const spread: Record<string, { racks: Set<string>; datacenters: Set<string> }> = {};
+  const usedByTenantGroup = new Map<string, Resources>();
+  const hostRecord = new Map<string, { rack: string; datacenter: string }>();
+
+  const hosts: HostInfo[] = [];
+  for (const host of listers.hosts.list()) {
+    const name = host.metadata.name!;
+    const { location } = hostLocation(host, listers);
+    const rack = listers.racks.get(host.spec.rack);
+    hostRecord.set(name, { rack: host.spec.rack, datacenter: location.datacenter ?? '' });
+    hosts.push({
+      name,
+      group: host.spec.group,
+      phase: currentHostPhase(host, listers),
+      region: location.region ?? '',
+      datacenter: location.datacenter ?? '',
+      rack: host.spec.rack,
+      capacity: fromAmounts(host.spec.capacity),
+      allocated: zero(),
+      allowedTenants: rack?.spec.allowedTenants,
+    });
+  }
+  const tenantByNamespace = new Map<string, string>();
+  for (const tenant of listers.tenants.list()) {
+    tenantByNamespace.set(tenant.spec?.namespace || tenant.metadata.name!, tenant.metadata.name!);
+  }
+  const count = (hostName: string, tenant: string | undefined, group: string | undefined, r: Resources, spreadKey?: string) => {
+    allocated.set(hostName, addResources(allocated.get(hostName) ?? zero(), r));
+    if (tenant && group) {
+      const k = `${tenant}\u0000${group}`;
+      usedByTenantGroup.set(k, addResources(usedByTenantGroup.get(k) ?? zero(), r));
+    }
+    if (spreadKey) {
+      const where = hostRecord.get(hostName);
+      const entry = (spread[spreadKey] ??= { racks: new Set(), datacenters: new Set() });
+      if (where) {
+        entry.racks.add(where.rack);
+        entry.datacenters.add(where.datacenter);
+      }
+    }
+  };
+  const assumedKeys = new Set(assumptions.map(([k]) => k));
+  for (const vm of listers.vms.list()) {
+    const host = vm.status?.placement?.baremetal;
+    const key = `${vm.metadata.namespace}/${vm.metadata.name}`;
+    if (!host || assumedKeys.has(key)) continue;
+    count(host, tenantByNamespace.get(vm.metadata.namespace ?? ''), accountingGroup(vm, listers), reservedBy(vm), vm.spec.placement?.spreadKey);
+  }
+  for (const [, a] of assumptions) {
+    const group = listers.hosts.get(a.host)?.spec.group ?? a.request.group;
+    count(a.host, a.request.tenant, group, a.request.resources, a.request.spreadKey);
+  }
+  for (let i = 0; i < hosts.length; i++) {
+    const host = hosts[i]!;
+    hosts[i] = { ...host, allocated: allocated.get(host.name) ?? zero() };
+  }
+
+  const groups: GroupInfo[] = listers.groups.list().map((g) => ({
+    name: g.metadata.name!,
+    overcommit: overcommitOf(g.spec),
+    strategy: g.spec?.strategy ?? 'Binpack',
+  }));
+  const quotas: QuotaInfo[] = [];
+  const allocatableByGroup = new Map<string, Resources>();
+  for (const quota of listers.quotas.list()) {
+    const group = listers.groups.get(quota.spec.group);
+    if (!group || tenantNamespaceOf(quota.spec.tenant, listers) === undefined) continue;
+    let allocatable = allocatableByGroup.get(quota.spec.group);
+    if (!allocatable) {
+      allocatable = groupTotals(group, listers).allocatable;
+      allocatableByGroup.set(quota.spec.group, allocatable);
+    }
+    const limits: Partial<Resources> = {};
+    for (const r of ['cpu', 'memory', 'storage'] as const) {
+      const v = resolveLimit((quota.spec.limits as Record<string, unknown>)[r], r, allocatable);
+      if (v !== undefined) limits[r] = v;
+    }
+    quotas.push({
+      tenant: quota.spec.tenant,
+      group: quota.spec.group,
+      limits,
+      used: usedByTenantGroup.get(`${quota.spec.tenant}\u0000${quota.spec.group}`) ?? zero(),
+    });
+  }
+  const spreadMembers: Record<string, SpreadUsage> = {};
+  for (const [k, v] of Object.entries(spread)) spreadMembers[k] = { racks: [...v.racks], datacenters: [...v.datacenters] };
+  return { hosts, groups, quotas, spreadMembers };
+}
