@@ -5,7 +5,12 @@ import type { BaremetalGroup } from '../../kinds/baremetalgroup.js';
 import type { Datacenter } from '../../kinds/datacenter.js';
 import type { ExternalController } from '../../kinds/externalcontroller.js';
 import type { K8sCluster } from '../../kinds/k8scluster.js';
+import type { Maintainer } from '../../kinds/maintainer.js';
+import type { MaintainerAssignment } from '../../kinds/maintainerassignment.js';
+import type { MaintainerGroup } from '../../kinds/maintainergroup.js';
 import type { Rack } from '../../kinds/rack.js';
+import type { ServiceMesh } from '../../kinds/servicemesh.js';
+import type { Zone } from '../../kinds/zone.js';
 import type { Tenant } from '../../kinds/tenant.js';
 import type { TenantQuota } from '../../kinds/tenantquota.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
@@ -31,6 +36,11 @@ export interface Listers {
   vms: Lister<VirtualMachine>;
   clusters: Lister<K8sCluster>;
   externalControllers: Lister<ExternalController>;
+  zones: Lister<Zone>;
+  serviceMeshes: Lister<ServiceMesh>;
+  maintainers: Lister<Maintainer>;
+  maintainerGroups: Lister<MaintainerGroup>;
+  assignments: Lister<MaintainerAssignment>;
 }
 
 type Meta = { metadata: { name?: string; namespace?: string } };
@@ -56,6 +66,17 @@ export const indexes = {
     byCluster: (v: VirtualMachine) => (v.spec?.cluster ? [`${v.metadata.namespace}/${v.spec.cluster}`] : []),
     byPhase: (v: VirtualMachine) => [v.status?.phase ?? 'Pending'],
   } as IndexFunctions<VirtualMachine>,
+  clusters: {
+    byMesh: (c: K8sCluster) => (c.spec?.serviceMeshes ?? []).map((m) => m.mesh),
+  } as IndexFunctions<K8sCluster>,
+  maintainerGroups: {
+    byMember: (g: MaintainerGroup) => [...new Set([g.spec?.manager ?? '', ...(g.spec?.members ?? [])])].filter(Boolean),
+  } as IndexFunctions<MaintainerGroup>,
+  assignments: {
+    byMaintainer: (a: MaintainerAssignment) => a.spec?.maintainers ?? [],
+    byGroup: (a: MaintainerAssignment) => a.spec?.groups ?? [],
+  } as IndexFunctions<MaintainerAssignment>,
+  zones: { byRack: (z: Zone) => z.spec?.racks ?? [] } as IndexFunctions<Zone>,
   tenants: { byNamespace: (t: Tenant) => [t.spec?.namespace || t.metadata.name || ''] } as IndexFunctions<Tenant>,
 };
 

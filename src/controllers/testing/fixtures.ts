@@ -31,11 +31,11 @@ export const host = (name: string, rackName: string, groupName: string | undefin
   spec: { serialNumber: `SN-${name}`, rack: rackName, group: groupName, capacity: { cpu, memory, storage: '2Ti' }, ...extra },
 });
 export const tenant = (name: string, extra: Partial<Tenant['spec']> = {}): Tenant => ({ apiVersion: api, kind: 'Tenant', metadata: { name }, spec: { ...extra } });
-export const quota = (name: string, tenantName: string, groupName: string, limits: TenantQuota['spec']['limits']): TenantQuota => ({
+export const quota = (name: string, tenantName: string, groupName: string, limits: Partial<TenantQuota['spec']['limits']>): TenantQuota => ({
   apiVersion: api,
   kind: 'TenantQuota',
   metadata: { name },
-  spec: { tenant: tenantName, group: groupName, limits },
+  spec: { tenant: tenantName, group: groupName, limits: limits as TenantQuota['spec']['limits'] },
 });
 export const flavor = (name: string, cpu: number, memory: string): VirtualMachineSpecification => ({
   apiVersion: api,
@@ -75,7 +75,12 @@ export function listersOf(world: World): Listers {
     specifications: memoryLister(world.specifications ?? []),
     images: memoryLister([]),
     vms: memoryLister(world.vms ?? [], indexes.vms),
-    clusters: memoryLister([]),
+    clusters: memoryLister([], indexes.clusters),
     externalControllers: memoryLister([]),
+    zones: memoryLister([], indexes.zones),
+    serviceMeshes: memoryLister([]),
+    maintainers: memoryLister([]),
+    maintainerGroups: memoryLister([], indexes.maintainerGroups),
+    assignments: memoryLister([], indexes.assignments),
   };
 }

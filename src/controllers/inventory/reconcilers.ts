@@ -1,0 +1,129 @@
+// Status of the inventory kinds: data centers, racks, bare-metal hosts and their groups.
+import type { Baremetal } from '../../kinds/baremetal.js';
+import type { Rack } from '../../kinds/rack.js';
+import type { Reconciler } from '../../runtime/reconciler.js';
+import { keyString } from '../../runtime/keys.js';
+import { ready, referencesCondition, type ControllerContext } from '../shared/context.js';
+import { Kinds } from '../shared/resources-of-kinds.js';
+import { subtractFloor0, toAmounts } from '../shared/resources.js';
+import { statusReconciler } from '../shared/status-reconciler.js';
+import { currentHostPhase, groupTotals, hostAllocatable, hostAllocated, hostLocation } from './accounting.js';
+
+export const TOPOLOGY_LABELS = {
+  region: 'topology.virtflow.io/region',
+  datacenter: 'topology.virtflow.io/datacenter',
+  rack: 'topology.virtflow.io/rack',
+} as const;
+
+export function datacenterReconciler(ctx: ControllerContext): Reconciler {
+  return statusReconciler(ctx, Kinds.Datacenter, () => ctx.listers.datacenters, (dc) => {
+    const racks = ctx.listers.racks.byIndex('byDatacenter', dc.metadata.name!);
+    const baremetals = racks.reduce((n, r) => n + ctx.listers.hosts.byIndex('byRack', r.metadata.name!).length, 0);
+    return {
+      fields: { racks: racks.length, baremetals },
+      conditions: [ready(true, 'Observed', `${racks.length} rack(s), ${baremetals} bare-metal host(s).`)],
+    };
+  });
+}
+
+interface UnitUse {
+  host: string;
+  from: number;
+  to: number;
+}
+
+/** Hosts whose rack units overlap, as "bm-1 and bm-2 share unit 10". */
+export function unitOverlaps(hosts: Baremetal[]): string[] {
+  const uses: UnitUse[] = hosts
+    .filter((h) => h.spec.unit !== undefined)
+    .map((h) => ({ host: h.metadata.name!, from: h.spec.unit!, to: h.spec.unit! + (h.spec.heightUnits ?? 1) - 1 }))
+    .sort((a, b) => a.from - b.from || a.host.localeCompare(b.host));
+  const overlaps: string[] = [];
+  for (let i = 0; i < uses.length; i++) {
+    for (let j = i + 1; j < uses.length && uses[j]!.from <= uses[i]!.to; j++) {
+      overlaps.push(`${uses[i]!.host} and ${uses[j]!.host} share unit ${uses[j]!.from}`);
+    }
+  }
+  return overlaps;
+}
+
+export function rackReconciler(ctx: ControllerContext): Reconciler {
+  return statusReconciler(ctx, Kinds.Rack, () => ctx.listers.racks, (rack: Rack) => {
+    const missing = ctx.listers.datacenters.get(rack.spec.datacenter) ? [] : [`Datacenter "${rack.spec.datacenter}"`];
+    const hosts = ctx.listers.hosts.byIndex('byRack', rack.metadata.name!);
+    const usedUnits = hosts.reduce((n, h) => n + (h.spec.unit !== undefined ? (h.spec.heightUnits ?? 1) : 0), 0);
+    const overlaps = unitOverlaps(hosts);
+    const height = rack.spec.heightUnits ?? 42;
+    const beyond = hosts
+      .filter((h) => h.spec.unit !== undefined && h.spec.unit + (h.spec.heightUnits ?? 1) - 1 > height)
+      .map((h) => `${h.metadata.name} extends beyond unit ${height}`);
+    const problems = [...overlaps, ...beyond];
+    return {
+      fields: { usedUnits, baremetals: hosts.length },
+      conditions: [
+        referencesCondition(missing),
+        problems.length === 0
+          ? { type: 'UnitsConsistent', status: 'True', reason: 'NoOverlap', message: `${usedUnits} of ${height} units used.` }
+          : { type: 'UnitsConsistent', status: 'False', reason: 'UnitsOverlap', message: problems.join('; ') },
+        ready(missing.length === 0 && problems.length === 0, missing.length ? 'MissingReferences' : problems.length ? 'UnitsOverlap' : 'Observed', missing.length ? `Waiting for ${missing.join(', ')}.` : problems.length ? problems.join('; ') : 'The rack is consistent.'),
+      ],
+    };
+  });
+}
+
+export function baremetalReconciler(ctx: ControllerContext): Reconciler {
+  const observe = statusReconciler(ctx, Kinds.Baremetal, () => ctx.listers.hosts, (host: Baremetal) => {
+    const { location, missing } = hostLocation(host, ctx.listers);
+    if (host.spec.group && !ctx.listers.groups.get(host.spec.group)) missing.push(`BaremetalGroup "${host.spec.group}"`);
+    const phase = currentHostPhase(host, ctx.listers);
+    const { allocated, count } = hostAllocated(host.metadata.name!, ctx.listers);
+    const free = subtractFloor0(hostAllocatable(host, ctx.listers), allocated);
+    return {
+      fields: { phase, location, allocated: toAmounts(allocated), free: toAmounts(free), virtualMachines: count },
+      conditions: [
+        referencesCondition(missing),
+        ready(phase === 'Ready', phase === 'Ready' ? 'Available' : `Host${phase}`, phase === 'Ready' ? 'The host takes virtual machines.' : `The host is ${phase} and takes no new virtual machines.`),
+      ],
+    };
+  });
+  return {
+    async reconcile(rc, key) {
+      const host = ctx.listers.hosts.get(keyString(key));
+      if (host && !host.metadata.deletionTimestamp) await syncTopologyLabels(ctx, host);
+      return observe.reconcile(rc, key);
+    },
+  };
+}
+
+/** The topology labels make hosts selectable by region, data center and rack. */
+async function syncTopologyLabels(ctx: ControllerContext, host: Baremetal): Promise<void> {
+  const { location } = hostLocation(host, ctx.listers);
+  const wanted: Record<string, string | null> = {
+    [TOPOLOGY_LABELS.region]: location.region ?? null,
+    [TOPOLOGY_LABELS.datacenter]: location.datacenter ?? null,
+    [TOPOLOGY_LABELS.rack]: location.rack ?? null,
+  };
+  const labels = host.metadata.labels ?? {};
+  const patch: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(wanted)) {
+    if ((labels[k] ?? null) !== v) patch[k] = v;
+  }
+  if (Object.keys(patch).length === 0) return;
+  await ctx.client.patch(Kinds.Baremetal, { name: host.metadata.name! }, 'merge', { metadata: { labels: patch } });
+}
+
+export function baremetalGroupReconciler(ctx: ControllerContext): Reconciler {
+  return statusReconciler(ctx, Kinds.BaremetalGroup, () => ctx.listers.groups, (group) => {
+    const totals = groupTotals(group, ctx.listers);
+    return {
+      fields: {
+        baremetals: totals.baremetals,
+        capacity: toAmounts(totals.capacity),
+        allocatable: toAmounts(totals.allocatable),
+        allocated: toAmounts(totals.allocated),
+        tenants: totals.tenants,
+      },
+      conditions: [ready(true, 'Observed', `${totals.baremetals} host(s); ${totals.allocated.cpu} of ${totals.allocatable.cpu} allocatable cores reserved.`)],
+    };
+  });
+}
