@@ -1,0 +1,339 @@
+// The VirtualMachineProvider that speaks the external-controller protocol v1 over HTTP
+// (docs/external-controller-protocol.md). Every request is bounded by the
+// ExternalController's timeoutSeconds; every failure becomes a typed ProviderError.
+import type { ExternalController } from '../kinds/externalcontroller.js';
+import type { VirtualMachine } from '../kinds/virtualmachine.js';
+import { realClock, type Clock } from '../runtime/clock.js';
+import {
+  ProviderRejected,
+  ProviderTimeout,
+  ProviderUnreachable,
+  type DeleteOptions,
+  type Observation,
+  type OperationRef,
+  type PowerOptions,
+  type ProviderOperation,
+  type ProvisionContext,
+  type VirtualMachineProvider,
+} from './external-client.js';
+import {
+  basePath,
+  operationStates,
+  operationTypes,
+  protocolVersion,
+  rfc3339,
+  virtualMachineStatusPath,
+  type Callback,
+  type CreateRequest,
+  type Health,
+  type Observation as WireObservation,
+  type OperationAccepted,
+  type Placement,
+  type PowerAction,
+  type PowerRequest,
+  type Resources,
+  type UpdateRequest,
+} from './protocol.js';
+
+export const defaultTimeoutSeconds = 30;
+
+/** Where the external controller reports back: VirtFlow's API server and a status-only token. */
+export interface CallbackTarget {
+  apiServer?: string;
+  caCert?: string;
+  token?: string;
+}
+
+export interface HttpProviderOptions {
+  /** Base URL of the external controller (ExternalController.spec.endpoint). */
+  endpoint: string;
+  /** Bound on each request, answer body included; default 30 s. */
+  timeoutMs?: number;
+  /** Bearer token VirtFlow presents to the endpoint (from spec.credentialsSecret). */
+  token?: string;
+  /** Sent with create and update; fields left out fall back to the controller's own configuration. */
+  callback?: CallbackTarget;
+  /** Time for the timeouts; tests pass a fake clock. */
+  clock?: Clock;
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+  text: string;
+}
+
+/** A JSON body and its fields checked only as far as this client reads them. */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeFetchFailure(err: unknown): string {
+  const cause = (err as { cause?: unknown })?.cause;
+  const code = (cause as { code?: string })?.code;
+  const message = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+export class HttpVirtualMachineProvider implements VirtualMachineProvider {
+  readonly endpoint: string;
+  readonly timeoutMs: number;
+  private readonly token?: string;
+  private readonly callback: CallbackTarget;
+  private readonly clock: Clock;
+
+  constructor(opts: HttpProviderOptions) {
+    this.endpoint = opts.endpoint.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? defaultTimeoutSeconds * 1000;
+    this.token = opts.token;
+    this.callback = opts.callback ?? {};
+    this.clock = opts.clock ?? realClock;
+  }
+
+  async observe(vm: VirtualMachine): Promise<Observation> {
+    const uid = uidOf(vm);
+    const answer = await this.send('observe', 'GET', `/virtualmachines/${encodeURIComponent(uid)}`);
+    if (answer.status !== 200) throw this.rejected('observe', answer);
+    const body = answer.body;
+    if (!isObject(body) || typeof body.exists !== 'boolean') {
+      throw this.rejected('observe', answer, 'the answer is not an Observation');
+    }
+    const wire = body as unknown as WireObservation;
+    const generation = typeof wire.generation === 'number' ? wire.generation : undefined;
+    const wanted = vm.metadata.generation ?? 1;
+    return {
+      exists: wire.exists,
+      upToDate: wire.exists && generation !== undefined && generation >= wanted,
+      generation,
+      powerState: wire.powerState,
+      externalId: wire.externalId,
+      addresses: Array.isArray(wire.addresses) ? wire.addresses : [],
+      lastOperation: wire.lastOperation,
+    };
+  }
+
+  async create(vm: VirtualMachine, placement: Placement, ctx: ProvisionContext): Promise<OperationRef> {
+    const request: CreateRequest = {
+      uid: uidOf(vm),
+      generation: vm.metadata.generation ?? 1,
+      namespace: vm.metadata.namespace ?? '',
+      name: vm.metadata.name ?? '',
+      placement: definedOnly(placement),
+      resources: resourcesOf(vm, ctx.resources),
+      image: ctx.image,
+      specification: vm.spec.specification,
+      powerOn: ctx.powerOn ?? vm.spec.runStrategy !== 'Halted',
+      callback: this.callbackFor(vm),
+    };
+    return this.operation('create', 'POST', '/virtualmachines', request);
+  }
+
+  async update(vm: VirtualMachine, ctx: Partial<ProvisionContext> = {}): Promise<OperationRef> {
+    const placement = vm.status?.placement;
+    const request: UpdateRequest = {
+      generation: vm.metadata.generation ?? 1,
+      resources: resourcesOf(vm, ctx.resources),
+      specification: vm.spec.specification,
+      callback: this.callbackFor(vm),
+      ...(ctx.image ? { image: ctx.image } : {}),
+      ...(placement?.baremetal
+        ? {
+            placement: definedOnly({
+              baremetal: placement.baremetal,
+              rack: placement.rack,
+              datacenter: placement.datacenter,
+              region: placement.region,
+            }),
+          }
+        : {}),
+    };
+    return this.operation('update', 'PUT', `/virtualmachines/${encodeURIComponent(uidOf(vm))}`, request);
+  }
+
+  async power(vm: VirtualMachine, action: PowerAction, opts: PowerOptions = {}): Promise<OperationRef> {
+    const request: PowerRequest = {
+      action,
+      force: opts.force ?? false,
+      requestId: opts.requestId ?? `${action}:g${vm.metadata.generation ?? 1}`,
+    };
+    return this.operation('power', 'POST', `/virtualmachines/${encodeURIComponent(uidOf(vm))}/power`, request);
+  }
+
+  async delete(vm: VirtualMachine, opts: DeleteOptions = {}): Promise<OperationRef> {
+    const dataDisk = opts.dataDisk ?? vm.spec.dataDisk ?? 'Delete';
+    const requestId =
+      opts.requestId ?? `delete:${vm.metadata.deletionTimestamp ?? `g${vm.metadata.generation ?? 1}`}`;
+    const query = new URLSearchParams({ dataDisk, requestId });
+    return this.operation('delete', 'DELETE', `/virtualmachines/${encodeURIComponent(uidOf(vm))}?${query}`);
+  }
+
+  /** GET /v1/healthz: resolves with the Health body, or throws a ProviderError. */
+  async health(): Promise<Health> {
+    const answer = await this.send('probe', 'GET', '/healthz');
+    if (answer.status !== 200) throw this.rejected('probe', answer);
+    const body = answer.body;
+    if (!isObject(body) || body.status !== 'ok' || !Array.isArray(body.versions)) {
+      throw this.rejected('probe', answer, 'the answer is not a Health body');
+    }
+    if (!body.versions.includes(protocolVersion)) {
+      throw this.rejected('probe', answer, `the endpoint serves protocol versions ${body.versions.join(', ')}, not ${protocolVersion}`);
+    }
+    return body as unknown as Health;
+  }
+
+  private callbackFor(vm: VirtualMachine): Callback {
+    return definedOnly({
+      apiServer: this.callback.apiServer,
+      caCert: this.callback.caCert,
+      token: this.callback.token,
+      statusPath: virtualMachineStatusPath(vm.metadata.namespace ?? '', vm.metadata.name ?? ''),
+    });
+  }
+
+  private async operation(op: ProviderOperation, method: string, path: string, body?: unknown): Promise<OperationRef> {
+    const answer = await this.send(op, method, path, body);
+    if (answer.status !== 200 && answer.status !== 202) throw this.rejected(op, answer);
+    const accepted = answer.body;
+    if (
+      !isObject(accepted) ||
+      typeof accepted.operationId !== 'string' ||
+      !(operationStates as readonly unknown[]).includes(accepted.state) ||
+      !(operationTypes as readonly unknown[]).includes(accepted.type)
+    ) {
+      throw this.rejected(op, answer, 'the answer is not an OperationAccepted body');
+    }
+    const wire = accepted as unknown as OperationAccepted;
+    return {
+      operationId: wire.operationId,
+      type: wire.type,
+      state: wire.state,
+      ...(wire.message ? { message: wire.message } : {}),
+    };
+  }
+
+  /**
+   * One request, answer body included, within the timeout. Connection failures become
+   * ProviderUnreachable, the timer ProviderTimeout; any HTTP status is returned as is.
+   */
+  private async send(op: ProviderOperation, method: string, path: string, body?: unknown): Promise<Answer> {
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = this.clock.setTimer(() => {
+      timedOut = true;
+      abort.abort(new Error(`no answer within ${this.timeoutMs} ms`));
+    }, this.timeoutMs);
+    try {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      if (this.token) headers.authorization = `Bearer ${this.token}`;
+      let res: Response;
+      try {
+        res = await fetch(`${this.endpoint}${basePath}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: abort.signal,
+        });
+      } catch (err) {
+        if (timedOut) throw new ProviderTimeout(op, this.endpoint, this.timeoutMs);
+        throw new ProviderUnreachable(op, this.endpoint, describeFetchFailure(err), { cause: err });
+      }
+      let text: string;
+      try {
+        text = await res.text();
+      } catch (err) {
+        if (timedOut) throw new ProviderTimeout(op, this.endpoint, this.timeoutMs);
+        throw new ProviderUnreachable(op, this.endpoint, `connection lost while reading the answer: ${describeFetchFailure(err)}`, {
+          cause: err,
+        });
+      }
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: res.status, body: parsed, text };
+    } finally {
+      timer.cancel();
+    }
+  }
+
+  private rejected(op: ProviderOperation, answer: Answer, why?: string): ProviderRejected {
+    const body = isObject(answer.body) ? answer.body : {};
+    const code = typeof body.code === 'string' ? body.code : undefined;
+    const message =
+      why ?? (typeof body.message === 'string' ? body.message : answer.text.slice(0, 500) || 'empty answer');
+    return new ProviderRejected(op, this.endpoint, answer.status, code, message, answer.text.slice(0, 4000));
+  }
+}
+
+/** A provider for an ExternalController: its endpoint, its timeoutSeconds. */
+export function httpProviderFor(
+  controller: ExternalController,
+  opts: Omit<HttpProviderOptions, 'endpoint' | 'timeoutMs'> = {},
+): HttpVirtualMachineProvider {
+  return new HttpVirtualMachineProvider({
+    ...opts,
+    endpoint: controller.spec.endpoint,
+    timeoutMs: (controller.spec.timeoutSeconds ?? defaultTimeoutSeconds) * 1000,
+  });
+}
+
+/** What a probe found, ready for ExternalController status {reachable, lastProbeTime}. */
+export interface ProbeResult {
+  reachable: boolean;
+  /** RFC 3339, at second precision. */
+  lastProbeTime: string;
+  /** Why not reachable (the ProviderError's message), or what answered. */
+  message: string;
+  /** Constant reason when not reachable: ProviderUnreachable, ProviderTimeout or ProviderRejected. */
+  reason?: string;
+  health?: Health;
+}
+
+/**
+ * Probes an ExternalController's endpoint with GET /v1/healthz. Never throws: a failure is
+ * `reachable: false` with the reason and message. An endpoint that answers but does not
+ * serve protocol v1 is not reachable either.
+ */
+export async function probeExternalController(
+  controller: ExternalController,
+  opts: { token?: string; clock?: Clock } = {},
+): Promise<ProbeResult> {
+  const clock = opts.clock ?? realClock;
+  const provider = httpProviderFor(controller, { token: opts.token, clock });
+  const lastProbeTime = rfc3339(clock.now());
+  try {
+    const health = await provider.health();
+    const what = health.implementation ? `${health.implementation}, ` : '';
+    return { reachable: true, lastProbeTime, message: `${what}protocol ${health.versions.join(', ')}`, health };
+  } catch (err) {
+    if (err instanceof ProviderTimeout || err instanceof ProviderUnreachable || err instanceof ProviderRejected) {
+      return { reachable: false, lastProbeTime, message: err.message, reason: err.reason };
+    }
+    throw err;
+  }
+}
+
+function uidOf(vm: VirtualMachine): string {
+  const uid = vm.metadata.uid;
+  if (!uid) throw new Error(`cannot address VirtualMachine ${vm.metadata.namespace}/${vm.metadata.name} externally: it has no metadata.uid`);
+  return uid;
+}
+
+function resourcesOf(vm: VirtualMachine, given: Resources | undefined): Resources {
+  if (given) return given;
+  const r = vm.status?.resources;
+  if (!r || r.cpu === undefined || r.memory === undefined || r.storage === undefined) {
+    throw new Error(
+      `cannot describe VirtualMachine ${vm.metadata.namespace}/${vm.metadata.name} to its external controller: status.resources is not set (is it placed?)`,
+    );
+  }
+  return { cpu: r.cpu, memory: String(r.memory), storage: String(r.storage), gpu: r.gpu ?? 0 };
+}
+
+/** Drops undefined members, so JSON bodies carry only what is known. */
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
