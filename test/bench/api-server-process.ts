@@ -1,0 +1,234 @@
+// The API server under benchmark, in its own process (so the load generator's HTTPS and JSON
+// work does not share its event loop), started by api-suite.ts with fork(). It serves the
+// database given in argv[2] ({databaseUrl, home}) and answers requests over IPC:
+//   {id, cmd: 'instrument', on}         time server-side requests, writes and SQL statements
+//   {id, cmd: 'stats'}                  the timings gathered since 'instrument' was turned on
+//   {id, cmd: 'cpu'}                    process.cpuUsage()
+//   {id, cmd: 'profile-start'}          starts the V8 CPU profiler (node:inspector)
+//   {id, cmd: 'profile-stop', file}     stops it and writes the .cpuprofile to `file`
+//   {id, cmd: 'stop'}                   stops the server and exits
+// The instrumentation wraps objects of the running server from the outside; src/ is untouched.
+import { writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from 'node:https';
+import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { startStandalone } from '../../src/cli/standalone.js';
+import type { Sql } from '../../src/store/database.js';
+
+interface Args {
+  databaseUrl: string;
+  home: string;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+
+/** SQL text → a short label: its first words, whitespace collapsed. */
+function label(sql: string): string {
+  const flat = sql.replace(/\s+/g, ' ').trim();
+  if (flat.startsWith('WITH cur AS ( INSERT INTO objects')) return 'create CTE (objects+changes+audit+notify)';
+  if (flat.startsWith('WITH cur AS')) return 'update/delete CTE';
+  return flat.length > 70 ? `${flat.slice(0, 70)}…` : flat;
+}
+
+class Timings {
+  private readonly samples = new Map<string, number[]>();
+  add(name: string, ms: number): void {
+    let list = this.samples.get(name);
+    if (!list) this.samples.set(name, (list = []));
+    list.push(ms);
+  }
+  clear(): void {
+    this.samples.clear();
+  }
+  summary(): Record<string, { count: number; totalMs: number; meanMs: number; p50Ms: number; p99Ms: number; maxMs: number }> {
+    const out: ReturnType<Timings['summary']> = {};
+    for (const [name, list] of this.samples) {
+      const sorted = Array.from(Float64Array.from(list).sort());
+      const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+      const total = sorted.reduce((a, b) => a + b, 0);
+      out[name] = {
+        count: sorted.length,
+        totalMs: Math.round(total),
+        meanMs: Math.round((total / sorted.length) * 1000) / 1000,
+        p50Ms: Math.round(at(50) * 1000) / 1000,
+        p99Ms: Math.round(at(99) * 1000) / 1000,
+        maxMs: Math.round(sorted[sorted.length - 1]! * 1000) / 1000,
+      };
+    }
+    return out;
+  }
+}
+
+async function main(): Promise<void> {
+  const vf = await startStandalone({ home: args.home, port: 0, databaseUrl: args.databaseUrl });
+  const timings = new Timings();
+  let on = false;
+  // The histogram holds whole timer intervals; the delay is what exceeds the resolution.
+  const LOOP_RESOLUTION_MS = 2;
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  const delayMs = (ns: number) => Math.max(0, Math.round((ns / 1e6 - LOOP_RESOLUTION_MS) * 100) / 100);
+
+  // Server-side request time: from the request's arrival to the last byte handed to TLS.
+  const https = (vf.server as unknown as { server: Server }).server;
+  https.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!on) return;
+    const started = performance.now();
+    const kind = `http ${req.method} ${req.url?.includes('watch=') ? 'watch' : req.method === 'GET' ? 'read' : 'write'}`;
+    res.on('finish', () => timings.add(kind, performance.now() - started));
+  });
+
+  // The service's create: validation, defaults, ownership, then the store write.
+  const service = vf.server.service;
+  const create = service.create.bind(service);
+  service.create = async (...a: Parameters<typeof create>) => {
+    if (!on) return create(...a);
+    const started = performance.now();
+    try {
+      return await create(...a);
+    } finally {
+      timings.add('service.create (all of it)', performance.now() - started);
+    }
+  };
+
+  // The store's writes: one transaction each, and every statement in and out of one.
+  const db = vf.db;
+  const query = db.query.bind(db);
+  db.query = (async (text: string, params?: readonly unknown[]) => {
+    if (!on) return query(text, params);
+    const started = performance.now();
+    try {
+      return await query(text, params);
+    } finally {
+      timings.add(`sql ${label(text)}`, performance.now() - started);
+    }
+  }) as typeof db.query;
+  const transaction = db.transaction.bind(db);
+  db.transaction = (<T>(work: (tx: Sql) => Promise<T>) => {
+    if (!on) return transaction(work);
+    const started = performance.now();
+    let firstStatement = 0;
+    let lastStatement = 0;
+    return transaction(async (tx) => {
+      const wrapped: Sql = {
+        async query<R>(text: string, params?: readonly unknown[]) {
+          const t0 = performance.now();
+          if (!firstStatement) {
+            firstStatement = t0;
+            timings.add('tx: pool acquire + BEGIN', t0 - started);
+          }
+          try {
+            return await tx.query<R>(text, params);
+          } finally {
+            lastStatement = performance.now();
+            timings.add(`tx sql ${label(text)}`, lastStatement - t0);
+          }
+        },
+      };
+      return work(wrapped);
+    }).finally(() => {
+      const end = performance.now();
+      timings.add('tx: whole transaction', end - started);
+      if (lastStatement) timings.add('tx: COMMIT (+release)', end - lastStatement);
+    });
+  }) as typeof db.transaction;
+
+  // Waiting for a pooled connection (knex's pool, sized by openDatabase's poolSize).
+  const knexClient = (db.orm.em.getKnex() as unknown as { client: { acquireConnection: () => Promise<unknown> } }).client;
+  const acquire = knexClient.acquireConnection.bind(knexClient);
+  knexClient.acquireConnection = async () => {
+    if (!on) return acquire();
+    const started = performance.now();
+    try {
+      return await acquire();
+    } finally {
+      timings.add('pool acquireConnection', performance.now() - started);
+    }
+  };
+
+  // How long the change feed takes from a commit to delivering it to the cache.
+  const committedAt = new Map<number, number>();
+  const onCommitted = vf.store.objects.onCommitted;
+  vf.store.objects.onCommitted = (revision: number) => {
+    if (on) committedAt.set(revision, performance.now());
+    onCommitted(revision);
+  };
+  vf.store.cache.onEvent((event) => {
+    const t = committedAt.get(event.revision);
+    if (t === undefined) return;
+    committedAt.delete(event.revision);
+    timings.add('feed: local commit → cache event', performance.now() - t);
+  });
+
+  let session: Session | undefined;
+  let cpuAtInstrument = process.cpuUsage();
+  let instrumentedAt = performance.now();
+
+  process.on('message', (msg: { id: number; cmd: string; on?: boolean; file?: string }) => {
+    const reply = (body: unknown) => process.send!({ id: msg.id, body });
+    const fail = (err: unknown) => process.send!({ id: msg.id, error: String((err as Error)?.stack ?? err) });
+    (async () => {
+      switch (msg.cmd) {
+        case 'instrument':
+          on = Boolean(msg.on);
+          if (on) {
+            timings.clear();
+            committedAt.clear();
+            loopDelay.reset();
+            loopDelay.enable();
+            cpuAtInstrument = process.cpuUsage();
+            instrumentedAt = performance.now();
+          } else loopDelay.disable();
+          return reply({ on });
+        case 'stats': {
+          const cpu = process.cpuUsage(cpuAtInstrument);
+          const wallMs = performance.now() - instrumentedAt;
+          return reply({
+            wallMs: Math.round(wallMs),
+            cpuPercentOfOneCore: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+            eventLoopDelayMs: {
+              p50: delayMs(loopDelay.percentile(50)),
+              p99: delayMs(loopDelay.percentile(99)),
+              max: delayMs(loopDelay.max),
+            },
+            timings: timings.summary(),
+          });
+        }
+        case 'cpu':
+          return reply(process.cpuUsage());
+        case 'profile-start':
+          session = new Session();
+          session.connect();
+          await session.post('Profiler.enable');
+          await session.post('Profiler.setSamplingInterval', { interval: 200 });
+          await session.post('Profiler.start');
+          return reply({ started: true });
+        case 'profile-stop': {
+          if (!session) throw new Error('no profile running');
+          const { profile } = await session.post('Profiler.stop');
+          await writeFile(msg.file!, JSON.stringify(profile));
+          session.disconnect();
+          session = undefined;
+          return reply({ file: msg.file });
+        }
+        case 'stop':
+          await vf.stop();
+          reply({ stopped: true });
+          setTimeout(() => process.exit(0), 50);
+          return;
+        default:
+          throw new Error(`unknown command ${msg.cmd}`);
+      }
+    })().catch(fail);
+  });
+  // The parent going away must not leave a server behind.
+  process.on('disconnect', () => {
+    void vf.stop().finally(() => process.exit(0));
+  });
+  process.send!({ ready: { url: vf.url, token: vf.token, caCert: vf.caCert } });
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench server failed: ${(err as Error)?.stack ?? err}\n`);
+  process.exit(1);
+});
