@@ -5,10 +5,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newToken, registerToken } from '../api/auth.js';
+import { STATUS_WRITERS_GROUP } from '../api/authorize.js';
 import { ApiServer, type ApiServerOptions } from '../api/server.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded.js';
-import { Store } from '../store/store.js';
+import { Store, type StoreOptions } from '../store/store.js';
 import { installVirtflowAdmission } from '../admission/index.js';
 import { bootstrap } from './bootstrap.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -27,6 +28,8 @@ export interface StandaloneOptions {
   log?: (line: string) => void;
   applyPatch?: ApiServerOptions['applyPatch'];
   garbageCollector?: boolean;
+  /** Change-log retention, watch history and compaction settings. */
+  store?: StoreOptions;
 }
 
 export interface Standalone {
@@ -36,12 +39,14 @@ export interface Standalone {
   url: string;
   kubeconfig: string;
   token: string;
+  /** A token that may only read VirtualMachines and write their status. */
+  statusToken: string;
   caCert: string;
   stop(): Promise<void>;
 }
 
-async function adminToken(home: string): Promise<string> {
-  const file = path.join(home, 'admin-token');
+async function storedToken(home: string, fileName: string): Promise<string> {
+  const file = path.join(home, fileName);
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   const token = newToken();
   await writeFile(file, `${token}\n`, { mode: 0o600 });
@@ -61,10 +66,13 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
   try {
     const db = await openDatabase(url);
     cleanup.push(() => db.close());
-    const store = await Store.open(db);
+    const store = await Store.open(db, opts.store);
     cleanup.push(() => store.close());
-    const token = await adminToken(home);
+    const token = await storedToken(home, 'admin-token');
     await registerToken(db, token, { username: 'admin', groups: ['system:masters'] });
+    // External controllers report back with this one: it may write only VM status.
+    const statusToken = await storedToken(home, 'status-writer-token');
+    await registerToken(db, statusToken, { username: 'virtflow:external-controller', groups: [STATUS_WRITERS_GROUP] });
     const pki = await loadOrCreatePki(path.join(home, 'pki'));
     const server = new ApiServer({
       store,
@@ -89,6 +97,7 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       url: server.url,
       kubeconfig,
       token,
+      statusToken,
       caCert: pki.caCert,
       async stop() {
         if (stopped) return;
