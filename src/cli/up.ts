@@ -39,6 +39,8 @@ export async function startUp(opts: UpOptions): Promise<Up> {
       controllers = startControllers({
         kubeConfig: loadKubeConfig(standalone.kubeconfig),
         resyncMs: opts.vmResyncMs,
+        // One /metrics for the whole process: the API server's and the controllers'.
+        registry: standalone.server.metrics.registry,
       });
       controllers.done.catch((err) => {
         process.stderr.write(`virtflow: the controllers stopped: ${(err as Error).message}\n`);
