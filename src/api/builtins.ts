@@ -106,3 +106,43 @@ export const builtinResources: ResourceInfo[] = [
     printerColumns: [{ name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
   }),
 ];
+
+/**
+ * Kinds VirtFlow does not run but that clients expect to find: `kubectl apply --prune`
+ * without --prune-allowlist resolves its default allowlist (k8s.io/kubectl prune.go) through
+ * discovery and lists each kind. They are served empty: read, watch and delete work, and
+ * writes are refused with a message that says why.
+ */
+const workloadRefusal =
+  'VirtFlow does not run Kubernetes workloads: this kind is served read-only so that clients such as `kubectl apply --prune` can list it';
+
+function readOnly(group: string, version: string, plural: string, kind: string, namespaced: boolean, shortNames: string[] = [], categories: string[] = []): ResourceInfo {
+  return builtin({
+    shortNames,
+    categories,
+    group,
+    version,
+    plural,
+    singular: kind.toLowerCase(),
+    kind,
+    namespaced,
+    verbs: ['get', 'list', 'watch', 'delete', 'deletecollection'],
+    refusal: workloadRefusal,
+  });
+}
+
+export const pruneDefaultResources: ResourceInfo[] = [
+  readOnly('', 'v1', 'endpoints', 'Endpoints', true, ['ep']),
+  readOnly('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, ['pvc']),
+  readOnly('', 'v1', 'pods', 'Pod', true, ['po'], ['all']),
+  readOnly('', 'v1', 'replicationcontrollers', 'ReplicationController', true, ['rc'], ['all']),
+  readOnly('', 'v1', 'services', 'Service', true, ['svc'], ['all']),
+  readOnly('', 'v1', 'persistentvolumes', 'PersistentVolume', false, ['pv']),
+  readOnly('batch', 'v1', 'jobs', 'Job', true, [], ['all']),
+  readOnly('batch', 'v1', 'cronjobs', 'CronJob', true, ['cj'], ['all']),
+  readOnly('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true, ['ing']),
+  readOnly('apps', 'v1', 'daemonsets', 'DaemonSet', true, ['ds'], ['all']),
+  readOnly('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], ['all']),
+  readOnly('apps', 'v1', 'replicasets', 'ReplicaSet', true, ['rs'], ['all']),
+  readOnly('apps', 'v1', 'statefulsets', 'StatefulSet', true, ['sts'], ['all']),
+];

@@ -5,7 +5,7 @@ import { resourceInfosFromCrd } from '../crd/from-crd.js';
 import type { KubeObject } from '../machinery/object.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 import type { ObjectCache } from '../store/cache.js';
-import { builtinResources } from './builtins.js';
+import { builtinResources, pruneDefaultResources } from './builtins.js';
 
 export const CRD_RESOURCE = 'apiextensions.k8s.io/customresourcedefinitions';
 
@@ -56,7 +56,7 @@ export class ResourceRegistry {
   }
 
   private rebuild(): void {
-    this.infos = [...builtinResources, ...[...this.custom.values()].flat()];
+    this.infos = [...builtinResources, ...pruneDefaultResources, ...[...this.custom.values()].flat()];
     this.byPath = new Map(this.infos.map((i) => [`${i.group}/${i.version}/${i.plural}`, i]));
     this.generation += 1;
     for (const fn of this.listeners) fn();

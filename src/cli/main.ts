@@ -26,10 +26,14 @@ Options:
   --home DIR     Where data, certificates and the kubeconfig live (default: $VIRTFLOW_HOME or ./.virtflow)
   --port N       HTTPS port of the API server (default: 6443)
   --host ADDR    Address to listen on (default: 127.0.0.1)
+  --simulator-port N
+                 up: port of the simulated external controller (default: 7480; 0 = any free port)
+  --no-simulator up: run no simulated external controller
   -h, --help     Show this help
 
 Environment:
   DATABASE_URL   Use this PostgreSQL instead of the embedded one.
+  VIRTFLOW_SIMULATOR_PORT  Default for --simulator-port.
   VIRTFLOW_HOME  Default for --home.
 `;
 
@@ -40,6 +44,8 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
       home: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      'simulator-port': { type: 'string' },
+      'no-simulator': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -53,8 +59,11 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port must be a port number, got "${values.port}"`);
   }
+  const simulatorPort = values['no-simulator']
+    ? false
+    : number(values['simulator-port'] ?? process.env.VIRTFLOW_SIMULATOR_PORT, 'simulator-port', 7480);
   const up = withControllers
-    ? await startUp({ home, port, host: values.host, databaseUrl: process.env.DATABASE_URL })
+    ? await startUp({ home, port, host: values.host, databaseUrl: process.env.DATABASE_URL, simulatorPort })
     : undefined;
   const vf = up ? up.standalone : await startStandalone({ home, port, host: values.host, databaseUrl: process.env.DATABASE_URL });
   const stopAll = () => (up ? up.stop() : vf.stop());

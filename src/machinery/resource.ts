@@ -43,6 +43,8 @@ export interface ResourceInfo {
   builtin: boolean;
   /** Is this the storage/preferred version of its group-kind. */
   storage: boolean;
+  /** Why verbs outside `verbs` are refused, when there is more to say than "not allowed". */
+  refusal?: string;
 }
 
 export const allVerbs = [
