@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
 import { freePort } from '../../src/store/embedded.js';
 import { createTestDatabase } from './database.js';
 
@@ -38,6 +39,10 @@ export interface BackgroundKubectl {
   readonly stderr: string;
   /** Resolves with stdout once it matches, rejects at the deadline or if kubectl exits first. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Undefined while kubectl runs; its exit code (or null when killed by a signal) after. */
+  readonly exitCode: number | null | undefined;
+  /** Resolves when kubectl has exited, with everything it printed. */
+  readonly done: Promise<KubectlResult>;
   /** Sends SIGTERM and waits for the process to end. */
   kill(): Promise<void>;
 }
@@ -73,7 +78,9 @@ export async function startVirtflow(opts: StartVirtflowOptions = {}): Promise<Vi
   await mkdir(cacheDir);
   const port = await freePort();
 
-  const child = spawn(process.execPath, ['bin/virtflow.js', 'up', '--home', home, '--port', String(port)], {
+  // The simulated external controller on any free port: several servers may run at once.
+  const args = ['bin/virtflow.js', 'up', '--home', home, '--port', String(port), '--simulator-port', '0'];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, DATABASE_URL: databaseUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -176,6 +183,7 @@ function startBackground(args: string[], opts: { cwd: string; env: NodeJS.Proces
   let stdout = '';
   let stderr = '';
   let exited = false;
+  let exitCode: number | null | undefined;
   const listeners = new Set<() => void>();
   const notify = () => listeners.forEach((l) => l());
   child.stdout!.setEncoding('utf8').on('data', (c: string) => {
@@ -186,11 +194,12 @@ function startBackground(args: string[], opts: { cwd: string; env: NodeJS.Proces
     stderr += c;
     notify();
   });
-  const closed = new Promise<void>((resolve) =>
-    child.on('close', () => {
+  const done = new Promise<KubectlResult>((resolve) =>
+    child.on('close', (code) => {
       exited = true;
+      exitCode = code;
       notify();
-      resolve();
+      resolve({ code, stdout, stderr });
     }),
   );
   return {
@@ -200,6 +209,10 @@ function startBackground(args: string[], opts: { cwd: string; env: NodeJS.Proces
     get stderr() {
       return stderr;
     },
+    get exitCode() {
+      return exitCode;
+    },
+    done,
     waitFor(pattern, timeoutMs = 20_000) {
       return new Promise<string>((resolve, reject) => {
         const check = () => {
@@ -225,12 +238,35 @@ function startBackground(args: string[], opts: { cwd: string; env: NodeJS.Proces
     },
     async kill() {
       if (!exited) child.kill('SIGTERM');
-      await closed;
+      await done;
     },
   };
 }
 
-/** Renders objects as one multi-document YAML stream (JSON is valid YAML). */
+/** Renders objects as one multi-document YAML stream, as a person would write it. */
 export function yamlDocuments(objects: unknown[]): string {
-  return objects.map((o) => JSON.stringify(o)).join('\n---\n') + '\n';
+  return objects.map((o) => YAML.stringify(o)).join('---\n');
+}
+
+/** Polls `check` until it answers a value other than undefined, or throws at the deadline. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
