@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import YAML from 'yaml';
 import { errors } from '../machinery/errors.js';
+import { decodeKubernetesProtobuf, isKubernetesProtobuf, ProtobufDecodeError } from '../protobuf/decode.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -27,6 +28,14 @@ export function mediaType(req: IncomingMessage): string {
 
 /** Decodes a JSON or YAML document; a malformed one is a 400 that says where it broke. */
 export function decodeDocument(raw: Buffer, type: string): unknown {
+  if (isKubernetesProtobuf(type)) {
+    try {
+      return decodeKubernetesProtobuf(raw);
+    } catch (err) {
+      if (err instanceof ProtobufDecodeError) throw err.code === 415 ? errors.unsupportedMediaType(err.message) : errors.badRequest(err.message);
+      throw err;
+    }
+  }
   const text = raw.toString('utf8');
   if (text.trim() === '') throw errors.badRequest('the request body is empty: an object was expected');
   if (type.includes('yaml')) {

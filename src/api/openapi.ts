@@ -7,11 +7,13 @@ import { errors } from '../machinery/errors.js';
 import type { ResourceInfo } from '../machinery/resource.js';
 import type { ResourceRegistry } from './registry.js';
 import { sendError } from './respond.js';
+import { acceptsOpenApiV2Protobuf, encodeOpenApiV2, OPENAPI_V2_PROTOBUF } from '../protobuf/openapi-v2.js';
 
 interface Built {
   generation: number;
   body: string;
   etag: string;
+  protobuf?: Buffer;
 }
 
 function gvPath(info: Pick<ResourceInfo, 'group' | 'version'>): string {
@@ -57,6 +59,20 @@ export class OpenApiDocuments {
 
   serveV2(req: Request, res: Response): void {
     if (!this.fresh(this.v2)) this.v2 = this.build(() => openapiV2(this.registry.all()));
+    if (acceptsOpenApiV2Protobuf(req.headers.accept)) {
+      const built = this.v2;
+      built.protobuf ??= Buffer.from(encodeOpenApiV2(JSON.parse(built.body) as object));
+      res.setHeader('ETag', `"${built.etag}"`);
+      res.setHeader('Vary', 'Accept');
+      res.setHeader('Content-Type', OPENAPI_V2_PROTOBUF);
+      res.setHeader('Cache-Control', 'no-cache, private');
+      if (req.headers['if-none-match'] === `"${built.etag}"`) {
+        res.status(304).end();
+        return;
+      }
+      res.status(200).send(built.protobuf);
+      return;
+    }
     this.send(req, res, this.v2);
   }
 
