@@ -12,6 +12,7 @@
 // only then is the lease released (so the next leader never overlaps with this one), then
 // informers and servers stop. Losing the lease makes `start` reject with LeadershipLostError:
 // the process should exit and start afresh, as controller-runtime's managers do.
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -173,6 +174,8 @@ export class Manager implements InformerProvider {
 
     const plain = new AbortController();
     const caches = new AbortController();
+    // Every controller and informer listens on these; dozens of listeners are expected.
+    for (const signal of [stop.signal, plain.signal, caches.signal]) setMaxListeners(0, signal);
     const plainRuns = this.runnables.filter((r) => !needsLease(r)).map((r) => this.runGuarded(r, plain.signal));
     this.informerSignal = caches.signal;
     this.informerRuns = [...this.informers.values()].map((i) => this.runInformer(i, caches.signal));
