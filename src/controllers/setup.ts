@@ -5,13 +5,15 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { KubeObject } from '../machinery/object.js';
+import type { Baremetal } from '../kinds/baremetal.js';
 import type { ExternalController } from '../kinds/externalcontroller.js';
 import type { VirtualMachine } from '../kinds/virtualmachine.js';
 import type { CallbackTarget } from '../providers/http-provider.js';
 import { httpProviderFor, probeExternalController } from '../providers/http-provider.js';
 import type { VirtualMachineProvider } from '../providers/external-client.js';
-import type { Informer } from '../runtime/informer.js';
-import { keyOf, type ObjectKey } from '../runtime/keys.js';
+import type { Informer, InformerEvent } from '../runtime/informer.js';
+import { keyOf, keyString, type ObjectKey } from '../runtime/keys.js';
+import type { Controller } from '../runtime/controller.js';
 import { Manager, type InformerDefaults, type LeaderElectionConfig } from '../runtime/manager.js';
 import type { ResourceType } from '../runtime/resource.js';
 import {
@@ -48,6 +50,11 @@ export interface ControllerSetupOptions {
   /** Replaces the HTTP provider (tests). */
   providerFor?: (controller: ExternalController) => VirtualMachineProvider;
   vmWorkers?: number;
+  /**
+   * Derived status (hosts' and groups' allocations, quotas' usage, counts) is recomputed at
+   * most this often per object (default 1000 ms; 0: on every change).
+   */
+  statusIntervalMs?: number;
   resyncMs?: number;
   providerRetryMs?: number;
   probeIntervalMs?: number;
@@ -103,6 +110,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     client: manager.client,
     events: { record: (obj, type, reason, message) => void recorder.event(obj, type, reason, message) },
     now: () => new Date(),
+    statusIntervalMs: opts.statusIntervalMs ?? 1000,
   };
 
   const placer = new Placer(listers);
@@ -110,8 +118,13 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     const k = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
     placer.observeVm(k, e.type === 'deleted' ? undefined : e.object, e.type === 'deleted' ? e.object : e.previous);
   });
+  // The snapshot is built from these objects' specs; their status is the controllers' own
+  // bookkeeping (every placement rewrites a host's, its group's and its quota's), and
+  // rebuilding the snapshot for each of those writes made placement O(hosts + VMs) per VM.
   for (const inf of [listers.hosts, listers.groups, listers.quotas, listers.racks, listers.datacenters, listers.tenants] as Informer<any>[]) {
-    inf.subscribe(() => placer.invalidate());
+    inf.subscribe((e) => {
+      if (specChanged(e)) placer.invalidate();
+    });
   }
 
   const hostsOfDatacenter = (dc: KubeObject) =>
@@ -126,44 +139,62 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     return host?.spec.group ?? vm.spec.group;
   };
 
-  manager.controller('datacenter').for(listers.datacenters)
-    .watches(listers.racks, (r) => key(r.spec.datacenter))
-    .watches(listers.hosts, (b) => key(listers.racks.get(b.spec.rack)?.spec.datacenter))
-    .complete(datacenterReconciler(ctx));
-  manager.controller('rack').for(listers.racks)
-    .watches(listers.hosts, (b) => key(b.spec.rack))
-    .watches(listers.datacenters, (dc) => keysOf(listers.racks.byIndex('byDatacenter', dc.metadata.name!)))
-    .complete(rackReconciler(ctx));
-  manager.controller('baremetal').for(listers.hosts).withWorkers(2)
-    .watches(listers.vms, (vm) => key(vm.status?.placement?.baremetal))
-    .watches(listers.racks, (r) => keysOf(listers.hosts.byIndex('byRack', r.metadata.name!)))
-    .watches(listers.datacenters, (dc) => keysOf(hostsOfDatacenter(dc)))
-    .watches(listers.groups, (g) => keysOf(listers.hosts.byIndex('byGroup', g.metadata.name!)))
-    .complete(baremetalReconciler(ctx));
-  manager.controller('baremetalgroup').for(listers.groups)
-    .watches(listers.hosts, (b) => key(b.spec.group))
-    .watches(listers.vms, (vm) => key(vmHostGroup(vm)))
-    .watches(listers.quotas, (q) => key(q.spec.group))
-    .watches(listers.racks, (r) => listers.hosts.byIndex('byRack', r.metadata.name!).flatMap((h) => key(h.spec.group)))
-    .complete(baremetalGroupReconciler(ctx));
-  manager.controller('tenant').for(listers.tenants)
-    .watches(listers.vms, (vm) => key(tenantOfNamespace(vm.metadata.namespace!, listers)))
+  // The inventory's status is derived: from specs (a host's rack, capacity and state; a
+  // group's overcommit; a quota's limits) and from where VMs are placed. Status writes of
+  // one kind never change another's figures, so the watches between them wake only on spec
+  // changes and placement changes (watchWhen): mapped for every status write, each
+  // placement woke every host of the group and every quota of the group, again and again.
+  const datacenterController = manager.controller('datacenter').for(listers.datacenters).complete(datacenterReconciler(ctx));
+  watchWhen(listers.racks, specChanged, (r) => key(r.spec.datacenter), datacenterController);
+  watchWhen(listers.hosts, specChanged, (b) => key(listers.racks.get(b.spec.rack)?.spec.datacenter), datacenterController);
+
+  const rackController = manager.controller('rack').for(listers.racks).complete(rackReconciler(ctx));
+  watchWhen(listers.hosts, specChanged, (b) => key(b.spec.rack), rackController);
+  watchWhen(listers.datacenters, specChanged, (dc) => keysOf(listers.racks.byIndex('byDatacenter', dc.metadata.name!)), rackController);
+
+  const hostController = manager.controller('baremetal').for(listers.hosts).withWorkers(2).complete(baremetalReconciler(ctx));
+  watchWhen(listers.vms, placementChanged, (vm) => key(vm.status?.placement?.baremetal), hostController);
+  watchWhen(listers.racks, specChanged, (r) => keysOf(listers.hosts.byIndex('byRack', r.metadata.name!)), hostController);
+  watchWhen(listers.datacenters, specChanged, (dc) => keysOf(hostsOfDatacenter(dc)), hostController);
+  watchWhen(listers.groups, specChanged, (g) => keysOf(listers.hosts.byIndex('byGroup', g.metadata.name!)), hostController);
+
+  const groupsOf = (hosts: Baremetal[]) => [...new Set(hosts.map((h) => h.spec.group).filter((g): g is string => !!g))].map((name) => ({ name }));
+  const groupController = manager.controller('baremetalgroup').for(listers.groups).complete(baremetalGroupReconciler(ctx));
+  watchWhen(listers.hosts, specChanged, (b) => key(b.spec.group), groupController);
+  watchWhen(listers.vms, placementChanged, (vm) => key(vmHostGroup(vm)), groupController);
+  watchWhen(listers.quotas, specChanged, (q) => key(q.spec.group), groupController);
+  watchWhen(listers.racks, specChanged, (r) => groupsOf(listers.hosts.byIndex('byRack', r.metadata.name!)), groupController);
+  watchWhen(listers.datacenters, specChanged, (dc) => groupsOf(hostsOfDatacenter(dc)), groupController);
+
+  const tenantController = manager.controller('tenant').for(listers.tenants)
     .watches(listers.clusters, (c) => key(tenantOfNamespace(c.metadata.namespace!, listers)))
     .complete(tenantReconciler(ctx));
-  manager.controller('tenantquota').for(listers.quotas).withWorkers(2)
-    .watches(listers.vms, (vm) => keysOf(quotasOfTenantNamespace(vm.metadata.namespace)))
-    .watches(listers.hosts, (b) => (b.spec.group ? keysOf(listers.quotas.byIndex('byGroup', b.spec.group)) : []))
-    .watches(listers.groups, (g) => keysOf(listers.quotas.byIndex('byGroup', g.metadata.name!)))
-    .watches(listers.tenants, (t) => keysOf(listers.quotas.byIndex('byTenant', t.metadata.name!)))
-    .complete(tenantQuotaReconciler(ctx));
-  manager.controller('virtualmachinespecification').for(listers.specifications)
-    .watches(listers.vms, (vm) => key(vm.spec.specification))
-    .complete(specificationReconciler(ctx));
+  // A tenant counts its VMs (and waits for them when deleted): only a VM added or gone
+  // changes that, not the many status writes of each VM's life.
+  watchWhen(listers.vms, (e) => e.type === 'added' || e.type === 'deleted', (vm) => key(tenantOfNamespace(vm.metadata.namespace!, listers)), tenantController);
+
+  // A quota's percent limits follow its group's capacity (its hosts' specs and locations).
+  const quotasOfGroups = (groups: ObjectKey[]) => groups.flatMap((g) => keysOf(listers.quotas.byIndex('byGroup', g.name)));
+  const quotaController = manager.controller('tenantquota').for(listers.quotas).withWorkers(2).complete(tenantQuotaReconciler(ctx));
+  watchWhen(listers.vms, placementChanged, (vm) => keysOf(quotasOfTenantNamespace(vm.metadata.namespace)), quotaController);
+  watchWhen(listers.hosts, specChanged, (b) => (b.spec.group ? keysOf(listers.quotas.byIndex('byGroup', b.spec.group)) : []), quotaController);
+  watchWhen(listers.groups, specChanged, (g) => keysOf(listers.quotas.byIndex('byGroup', g.metadata.name!)), quotaController);
+  watchWhen(listers.tenants, specChanged, (t) => keysOf(listers.quotas.byIndex('byTenant', t.metadata.name!)), quotaController);
+  watchWhen(listers.racks, specChanged, (r) => quotasOfGroups(groupsOf(listers.hosts.byIndex('byRack', r.metadata.name!))), quotaController);
+  watchWhen(listers.datacenters, specChanged, (dc) => quotasOfGroups(groupsOf(hostsOfDatacenter(dc))), quotaController);
+
+  // A flavor counts the VMs that use it.
+  const specificationController = manager.controller('virtualmachinespecification').for(listers.specifications).complete(specificationReconciler(ctx));
+  watchWhen(
+    listers.vms,
+    (e) => e.type === 'added' || e.type === 'deleted' || (e.type === 'updated' && e.previous?.spec.specification !== e.object.spec.specification),
+    (vm) => key(vm.spec.specification),
+    specificationController,
+  );
   manager.controller('virtualmachineimage').for(listers.images).complete(imageReconciler(ctx));
-  manager.controller('zone').for(listers.zones)
-    .watches(listers.racks, (r) => keysOf(listers.zones.byIndex('byRack', r.metadata.name!)))
-    .watches(listers.hosts, (b) => keysOf(listers.zones.byIndex('byRack', b.spec.rack)))
-    .complete(zoneReconciler(ctx));
+  const zoneController = manager.controller('zone').for(listers.zones).complete(zoneReconciler(ctx));
+  watchWhen(listers.racks, specChanged, (r) => keysOf(listers.zones.byIndex('byRack', r.metadata.name!)), zoneController);
+  watchWhen(listers.hosts, specChanged, (b) => keysOf(listers.zones.byIndex('byRack', b.spec.rack)), zoneController);
   manager.controller('servicemesh').for(listers.serviceMeshes)
     .watches(listers.clusters, (c) => (c.spec.serviceMeshes ?? []).map((m) => ({ name: m.mesh })))
     .complete(serviceMeshReconciler(ctx));
@@ -179,27 +210,85 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .watches(listers.maintainers, (m) => keysOf(listers.assignments.byIndex('byMaintainer', m.metadata.name!)))
     .watches(listers.maintainerGroups, (g) => keysOf(listers.assignments.byIndex('byGroup', g.metadata.name!)))
     .complete(assignmentReconciler(ctx));
-  manager.controller('k8scluster').for(listers.clusters)
+  const clusterController = manager.controller('k8scluster').for(listers.clusters)
     .watches(listers.vms, (vm) => (vm.spec.cluster ? key(vm.spec.cluster, vm.metadata.namespace) : []))
     .watches(listers.serviceMeshes, (m) => keysOf(listers.clusters.byIndex('byMesh', m.metadata.name!)))
-    .watches(listers.specifications, () => keysOf(listers.clusters.list()))
     .complete(k8sClusterReconciler(ctx));
+  watchWhen(listers.specifications, specChanged, () => keysOf(listers.clusters.list()), clusterController);
   manager.controller('externalcontroller').for(listers.externalControllers)
     .complete(externalControllerReconciler(ctx, (xc) => probeExternalController(xc), { intervalMs: opts.probeIntervalMs }));
 
   const providerFor = opts.providerFor ?? ((xc: ExternalController) => httpProviderFor(xc, { callback: opts.callback }));
-  manager.controller('virtualmachine').for(listers.vms).withWorkers(opts.vmWorkers ?? 8)
-    // Released capacity (a VM gone) and changed inventory wake the VMs that wait for it.
-    .watches(listers.vms, (vm) => (vm.metadata.deletionTimestamp ? keysOf(listers.vms.byIndex('byPhase', 'Unschedulable')) : []))
-    .watches(listers.specifications, (s) => keysOf(listers.vms.byIndex('bySpecification', s.metadata.name!)))
-    .watches(listers.images, (i) => keysOf(listers.vms.byIndex('byImage', i.metadata.name!)))
-    .watches(listers.hosts, (b) => keysOf([...waitingVms(), ...listers.vms.byIndex('byPinnedHost', b.metadata.name!)]))
-    .watches(listers.groups, () => keysOf(waitingVms()))
-    .watches(listers.quotas, () => keysOf(waitingVms()))
-    .watches(listers.tenants, (t) => keysOf(listers.vms.list(t.spec?.namespace || t.metadata.name)))
-    .watches(listers.clusters, (c) => keysOf(listers.vms.byIndex('byCluster', `${c.metadata.namespace}/${c.metadata.name}`)))
+  const vmController = manager.controller('virtualmachine').for(listers.vms).withWorkers(opts.vmWorkers ?? 8)
     .watches(listers.externalControllers, () => keysOf(listers.vms.list().filter((v) => v.status?.placement?.baremetal && v.status?.phase !== 'Running')))
     .complete(virtualMachineReconciler(ctx, placer, { providerFor, resyncMs: opts.resyncMs, providerRetryMs: opts.providerRetryMs }));
+  // What a VM names, appearing or changing (a flavor's status counts its VMs: mapping those
+  // writes to every VM of the flavor re-ran thousands of VMs per placement).
+  watchWhen(listers.specifications, specChanged, (s) => keysOf(listers.vms.byIndex('bySpecification', s.metadata.name!)), vmController);
+  watchWhen(listers.images, specChanged, (i) => keysOf(listers.vms.byIndex('byImage', i.metadata.name!)), vmController);
+  watchWhen(listers.clusters, specChanged, (c) => keysOf(listers.vms.byIndex('byCluster', `${c.metadata.namespace}/${c.metadata.name}`)), vmController);
+
+  // What wakes the VMs that wait to be placed: capacity released (a placed VM gone) and
+  // inventory or quota changed. These watch the informers directly because only the event
+  // says whether a spec changed: a map function sees one object, and mapping every status
+  // write of every host, group, quota and tenant to every waiting VM made each placement
+  // cost O(waiting VMs) in queue work and re-ran the scheduler for all of them.
+  watchWhen(listers.vms, (e) => e.type === 'deleted' && e.object.status?.placement?.baremetal !== undefined, () => keysOf(listers.vms.byIndex('byPhase', 'Unschedulable')), vmController);
+  watchWhen(listers.hosts, specChanged, (b) => keysOf([...waitingVms(), ...listers.vms.byIndex('byPinnedHost', b.metadata.name!)]), vmController);
+  for (const inf of [listers.groups, listers.quotas, listers.racks, listers.datacenters] as Informer<any>[]) {
+    watchWhen(inf, specChanged, () => keysOf(waitingVms()), vmController);
+  }
+  watchWhen(listers.tenants, specChanged, (t) => keysOf(listers.vms.list(t.spec?.namespace || t.metadata.name)), vmController);
 
   return { manager, listers, placer };
+}
+
+/**
+ * Like the builder's watches(), for the events that pass `when` only: a map function sees
+ * one object and cannot tell a spec change from a status write. Keys queued while this
+ * process is not the leader wait in the queue; the controller starts with every key anyway.
+ */
+function watchWhen<T extends KubeObject>(
+  informer: Informer<T>,
+  when: (e: InformerEvent<T>) => boolean,
+  map: (obj: T) => ObjectKey[],
+  controller: Controller,
+): void {
+  informer.subscribe((e) => {
+    if (!when(e)) return;
+    // Both sides of an update, as the builder's watches do: a VM moved off a host, or a host
+    // moved out of a group, concerns where it was as much as where it is.
+    for (const obj of e.previous ? [e.object, e.previous] : [e.object]) {
+      for (const k of map(obj)) controller.queue.add(keyString(k));
+    }
+  });
+}
+
+/**
+ * Whether a VM event changes what is reserved where: a VM added or removed, or its host or
+ * its reserved resources changed. Its lifecycle (phase, power, addresses) does not.
+ */
+export function placementChanged(e: InformerEvent<VirtualMachine>): boolean {
+  if (e.type === 'added' || e.type === 'deleted') return true;
+  if (e.type !== 'updated' || !e.previous) return false;
+  const before = e.previous.status;
+  const after = e.object.status;
+  return before?.placement?.baremetal !== after?.placement?.baremetal || JSON.stringify(before?.resources) !== JSON.stringify(after?.resources);
+}
+
+/**
+ * Whether an object was added or removed, or its spec (or deletion) changed: what can change
+ * a placement decision or a reference. Status writes (the controllers' own bookkeeping) and
+ * periodic resyncs never can.
+ */
+export function specChanged(e: InformerEvent<KubeObject & { spec?: unknown }>): boolean {
+  if (e.type === 'added' || e.type === 'deleted') return true;
+  if (e.type !== 'updated' || !e.previous) return false;
+  const before = e.previous;
+  const after = e.object;
+  return (
+    before.metadata.generation !== after.metadata.generation ||
+    before.metadata.deletionTimestamp !== after.metadata.deletionTimestamp ||
+    JSON.stringify(before.spec) !== JSON.stringify(after.spec)
+  );
 }

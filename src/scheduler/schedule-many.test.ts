@@ -48,6 +48,25 @@ describe('scheduleMany', () => {
     expect(placements(scheduleMany(snap, reqs))).toEqual(['bm-1', 'bm-3', '0/3 hosts fit: 3 host(s) would break spread']);
   });
 
+  it('VMs of one spread key across datacenters in one batch land in different datacenters.', () => {
+    const snap = snapshot()
+      .hosts(host('bm-1').datacenter('dc-1').rack('r-1'), host('bm-2').datacenter('dc-1').rack('r-2'), host('bm-3').datacenter('dc-2').rack('r-3'))
+      .quotas(quota('acme', 'general'))
+      .build();
+    const reqs = ['a', 'b', 'c'].map((n) => vm(`acme/${n}`).spread('Datacenter', 'db').build());
+    expect(placements(scheduleMany(snap, reqs))).toEqual(['bm-1', 'bm-3', '0/3 hosts fit: 3 host(s) would break spread']);
+  });
+
+  it('A batch under Spread takes turns between equally empty hosts.', () => {
+    const snap = snapshot()
+      .hosts(host('bm-1').cpu(8), host('bm-2').cpu(8))
+      .groups(group('general').strategy('Spread'))
+      .quotas(quota('acme', 'general'))
+      .build();
+    const reqs = [1, 2, 3, 4].map((i) => vm(`acme/vm-${i}`).cpu(2).memory(0).storage(0).build());
+    expect(placements(scheduleMany(snap, reqs))).toEqual(['bm-1', 'bm-2', 'bm-1', 'bm-2']);
+  });
+
   it('A plain snapshot is left alone, while a working snapshot passed in carries the batch.', () => {
     const snap = snapshot().hosts(host('bm-1')).quotas(quota('acme', 'general')).build();
     const before = structuredClone(snap);

@@ -173,6 +173,53 @@ describe('schedule', () => {
       want: 'placed on bm-2',
     },
     {
+      name: 'A VM spread across datacenters avoids every rack of a datacenter its peers use.',
+      snap: snapshot()
+        .hosts(host('bm-1').datacenter('dc-1').rack('r-1'), host('bm-2').datacenter('dc-1').rack('r-2').allocated({ cpu: 60 }), host('bm-3').datacenter('dc-2').rack('r-3'))
+        .groups(general())
+        .quotas(openQuota())
+        .spreadMembers('db', { racks: ['r-1'], datacenters: ['dc-1'] })
+        .build(),
+      req: vm('acme/db-2').spread('Datacenter', 'db'),
+      want: 'placed on bm-3',
+    },
+    {
+      name: 'Spread breaks ties by the lowest name too.',
+      snap: snapshot().hosts(host('bm-b'), host('bm-c'), host('bm-a')).groups(group('general').strategy('Spread')).quotas(openQuota()).build(),
+      req: vm('acme/web'),
+      want: 'placed on bm-a',
+    },
+    {
+      name: 'Hosts of other groups count as not in group beside the reasons of the group hosts.',
+      snap: snapshot()
+        .hosts(host('bm-1'), host('bm-2'), host('gpu-1').group('gpu'), host('gpu-2').group('gpu'), host('gpu-3').group('gpu'))
+        .groups(general())
+        .quotas(quota('acme', 'general').limits({ cpu: 4 }).used({ cpu: 4 }))
+        .build(),
+      req: vm('acme/web').cpu(2),
+      want: '0/5 hosts fit: 3 host(s) not in group, 2 over tenant quota',
+    },
+    {
+      name: 'A host in a rack reserved for other tenants is refused even when it is the only one with room.',
+      snap: snapshot()
+        .hosts(host('bm-1').allowTenants('globex'), host('bm-2').allocated({ cpu: 64 }))
+        .groups(general())
+        .quotas(openQuota())
+        .build(),
+      req: vm('acme/web'),
+      want: '0/2 hosts fit: 1 Insufficient cpu, 1 host(s) not allowed for tenant',
+    },
+    {
+      name: 'A Binpack VM in a Spread group packs, without changing how the other VMs spread.',
+      snap: snapshot()
+        .hosts(host('bm-1').allocated({ cpu: 8 }), host('bm-2').allocated({ cpu: 40 }))
+        .groups(group('general').strategy('Spread'))
+        .quotas(openQuota())
+        .build(),
+      req: vm('acme/web').strategy('Binpack'),
+      want: 'placed on bm-2',
+    },
+    {
       name: 'An empty inventory places nothing.',
       snap: snapshot().groups(general()).quotas(openQuota()).build(),
       req: vm('acme/web'),
@@ -226,6 +273,14 @@ describe('schedule', () => {
       ok: false,
       diagnosis: { code: 'Error', counts: new Map([['cannot read host', 1]]), message: '0/2 hosts fit: 1 cannot read host' },
     });
+  });
+
+  it('The scores of several scorers are averaged, so the chosen score stays within 0 to 100.', () => {
+    const always100: Plugin = { name: 'Always100', score: () => 100 };
+    const byName: Plugin = { name: 'ByName', score: (_ctx, _req, h) => (h.name === 'bm-2' ? 50 : 0) };
+    const snap = snapshot().hosts(host('bm-1'), host('bm-2')).build();
+    const result = schedule(snap, vm('acme/web').build(), [always100, byName]);
+    expect(result.ok && { host: result.host, score: result.score }).toEqual({ host: 'bm-2', score: 75 });
   });
 
   it('Scheduling never changes the snapshot it is given.', () => {

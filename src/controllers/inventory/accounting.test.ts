@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dc, group, host, listersOf, placed, quota, rack, tenant } from '../testing/fixtures.js';
-import { groupTotals, hostAllocated, hostLocation, hostPhase, quotaUsage } from './accounting.js';
+import { currentHostPhase, groupTotals, hostAllocated, hostLocation, hostPhase, quotaUsage } from './accounting.js';
 
 const Gi = 1024 ** 3;
 
@@ -33,6 +33,20 @@ describe('inventory accounting', () => {
     ['Retired', true, 'Offline'],
   ] as const)('a host in state %s with location known=%s is %s', (state, known, phase) => {
     expect(hostPhase(host('x', 'r1', 'general', 1, '1Gi', { state }), known)).toBe(phase);
+  });
+
+  it.each([
+    ['Maintenance', 'Available', 'Maintenance'],
+    ['Retired', 'Available', 'Offline'],
+    ['Active', 'Available', 'Ready'],
+    ['Maintenance', 'Offline', 'Offline'],
+  ] as const)('a host in a rack in state %s, itself %s, is %s', (rackState, state, phase) => {
+    expect(hostPhase(host('x', 'r1', 'general', 1, '1Gi', { state }), true, rackState)).toBe(phase);
+  });
+
+  it('takes the rack state into the phase it computes from the caches', () => {
+    const listers = listersOf({ ...base, racks: [rack('r1', 'hsinchu', { state: 'Maintenance' })], hosts: [host('bm1', 'r1', 'general')] });
+    expect(currentHostPhase(listers.hosts.get('bm1')!, listers)).toBe('Maintenance');
   });
 
   it('adds up what the VMs placed on a host reserve, ignoring VMs elsewhere', () => {

@@ -52,10 +52,15 @@ export function hostLocation(host: Baremetal, listers: Listers): { location: Hos
   return { location, missing };
 }
 
-/** The operator's intent, as a phase: only an Available host whose location is known is Ready. */
-export function hostPhase(host: Baremetal, locationKnown: boolean): HostPhase {
+/**
+ * The operator's intent, as a phase: only an Available host whose location is known, in a
+ * rack that is Active, is Ready. A rack in maintenance (or retired) takes its hosts with it.
+ */
+export function hostPhase(host: Baremetal, locationKnown: boolean, rackState?: string): HostPhase {
   switch (host.spec.state ?? 'Available') {
     case 'Available':
+      if (rackState === 'Maintenance') return 'Maintenance';
+      if (rackState === 'Retired') return 'Offline';
       return locationKnown ? 'Ready' : 'Unknown';
     case 'Maintenance':
       return 'Maintenance';
@@ -67,9 +72,30 @@ export function hostPhase(host: Baremetal, locationKnown: boolean): HostPhase {
   }
 }
 
+// Parsed amounts per cached object. Informer caches replace an object on every change and
+// never modify one, so an amounts object parsed once stays right for as long as it lives;
+// without this, every group and quota figure re-parsed the quantity strings of every VM.
+const parsed = new WeakMap<object, Readonly<Resources>>();
+const noResources: Readonly<Resources> = Object.freeze(zero());
+
+function parsedAmounts(amounts: object | undefined): Readonly<Resources> {
+  if (!amounts) return noResources;
+  let r = parsed.get(amounts);
+  if (!r) {
+    r = Object.freeze(fromAmounts(amounts as Record<string, unknown>));
+    parsed.set(amounts, r);
+  }
+  return r;
+}
+
 /** What a placed VM reserves: its status.resources, written when it was placed. */
-export function reservedBy(vm: VirtualMachine): Resources {
-  return fromAmounts(vm.status?.resources);
+export function reservedBy(vm: VirtualMachine): Readonly<Resources> {
+  return parsedAmounts(vm.status?.resources);
+}
+
+/** A host's raw capacity, as numbers. */
+export function hostCapacity(host: Baremetal): Readonly<Resources> {
+  return parsedAmounts(host.spec.capacity);
 }
 
 export function vmsOnHost(host: string, listers: Listers): VirtualMachine[] {
@@ -85,12 +111,12 @@ export function hostAllocated(host: string, listers: Listers): { allocated: Reso
 
 export function hostAllocatable(host: Baremetal, listers: Listers): Resources {
   const group = host.spec.group ? listers.groups.get(host.spec.group) : undefined;
-  return allocatableOf(fromAmounts(host.spec.capacity), overcommitOf(group?.spec));
+  return allocatableOf(hostCapacity(host), overcommitOf(group?.spec));
 }
 
 /** A host's phase, recomputed rather than read from its (maybe stale) status. */
 export function currentHostPhase(host: Baremetal, listers: Listers): HostPhase {
-  return hostPhase(host, hostLocation(host, listers).missing.length === 0);
+  return hostPhase(host, hostLocation(host, listers).missing.length === 0, listers.racks.get(host.spec.rack)?.spec.state);
 }
 
 export interface GroupTotals {
@@ -101,18 +127,26 @@ export interface GroupTotals {
   tenants: string[];
 }
 
-/** A group's totals over its Ready hosts (capacity) and all its hosts (allocated). */
-export function groupTotals(group: BaremetalGroup, listers: Listers): GroupTotals {
-  const overcommit = overcommitOf(group.spec);
+/** A group's capacity (its Ready hosts) and allocatable (x overcommit): what percent quotas
+ *  resolve against. Reads only hosts, so it stays cheap however many VMs there are. */
+export function groupCapacity(group: BaremetalGroup, listers: Listers): { baremetals: number; capacity: Resources; allocatable: Resources } {
   let capacity = zero();
-  let allocated = zero();
   const hosts = listers.hosts.byIndex('byGroup', group.metadata.name!);
   for (const host of hosts) {
-    if (currentHostPhase(host, listers) === 'Ready') capacity = addResources(capacity, fromAmounts(host.spec.capacity));
+    if (currentHostPhase(host, listers) === 'Ready') capacity = addResources(capacity, hostCapacity(host));
+  }
+  return { baremetals: hosts.length, capacity, allocatable: allocatableOf(capacity, overcommitOf(group.spec)) };
+}
+
+/** A group's totals over its Ready hosts (capacity) and all its hosts (allocated). */
+export function groupTotals(group: BaremetalGroup, listers: Listers): GroupTotals {
+  const { baremetals, capacity, allocatable } = groupCapacity(group, listers);
+  let allocated = zero();
+  for (const host of listers.hosts.byIndex('byGroup', group.metadata.name!)) {
     allocated = addResources(allocated, hostAllocated(host.metadata.name!, listers).allocated);
   }
   const tenants = [...new Set(listers.quotas.byIndex('byGroup', group.metadata.name!).map((q) => q.spec.tenant))].sort();
-  return { baremetals: hosts.length, capacity, allocatable: allocatableOf(capacity, overcommit), allocated, tenants };
+  return { baremetals, capacity, allocatable, allocated, tenants };
 }
 
 /** The tenant owning a VM: the tenant whose namespace it lives in. */
@@ -148,7 +182,7 @@ export function quotaUsage(quota: TenantQuota, listers: Listers): QuotaUsage {
   if (!group) missing.push(`BaremetalGroup "${quota.spec.group}"`);
   const namespace = tenantNamespaceOf(quota.spec.tenant, listers);
   if (namespace === undefined) missing.push(`Tenant "${quota.spec.tenant}"`);
-  const allocatable = group ? groupTotals(group, listers).allocatable : zero();
+  const allocatable = group ? groupCapacity(group, listers).allocatable : zero();
   const limits: Partial<Resources> = {};
   for (const r of ['cpu', 'memory', 'storage'] as const) {
     const value = resolveLimit((quota.spec.limits as Record<string, unknown>)[r], r, allocatable);

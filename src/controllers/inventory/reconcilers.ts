@@ -89,14 +89,16 @@ export function baremetalReconciler(ctx: ControllerContext): Reconciler {
   return {
     async reconcile(rc, key) {
       const host = ctx.listers.hosts.get(keyString(key));
-      if (host && !host.metadata.deletionTimestamp) await syncTopologyLabels(ctx, host);
+      // A status write after a label patch would carry the version the patch replaced and
+      // fail with 409: the patch's own event brings the host back for its status.
+      if (host && !host.metadata.deletionTimestamp && (await syncTopologyLabels(ctx, host))) return {};
       return observe.reconcile(rc, key);
     },
   };
 }
 
-/** The topology labels make hosts selectable by region, data center and rack. */
-async function syncTopologyLabels(ctx: ControllerContext, host: Baremetal): Promise<void> {
+/** The topology labels make hosts selectable by region, data center and rack. True if patched. */
+async function syncTopologyLabels(ctx: ControllerContext, host: Baremetal): Promise<boolean> {
   const { location } = hostLocation(host, ctx.listers);
   const wanted: Record<string, string | null> = {
     [TOPOLOGY_LABELS.region]: location.region ?? null,
@@ -108,8 +110,9 @@ async function syncTopologyLabels(ctx: ControllerContext, host: Baremetal): Prom
   for (const [k, v] of Object.entries(wanted)) {
     if ((labels[k] ?? null) !== v) patch[k] = v;
   }
-  if (Object.keys(patch).length === 0) return;
+  if (Object.keys(patch).length === 0) return false;
   await ctx.client.patch(Kinds.Baremetal, { name: host.metadata.name! }, 'merge', { metadata: { labels: patch } });
+  return true;
 }
 
 export function baremetalGroupReconciler(ctx: ControllerContext): Reconciler {

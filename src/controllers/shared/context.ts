@@ -18,6 +18,8 @@ export interface ControllerContext {
   client: ObjectClient;
   events: EventSink;
   now: () => Date;
+  /** Derived status (hosts, groups, quotas, ...) is recomputed at most this often per object. */
+  statusIntervalMs?: number;
 }
 
 type WithStatus = KubeObject & { status?: Record<string, unknown> & { conditions?: Condition[] } };
@@ -50,14 +52,53 @@ function canonical(value: unknown): string {
   );
 }
 
+export function statusDiffers(obj: WithStatus, status: Record<string, unknown>): boolean {
+  return canonical(obj.status ?? {}) !== canonical(status);
+}
+
+/**
+ * Thrown by writeStatus, without a request, when the cached object is still the version that
+ * this process's own last status write replaced: the write would only answer 409. The event
+ * of that write is on its way and queues the object again, on fresher data.
+ */
+export class StaleCacheError extends Error {
+  constructor(resource: ResourceType, key: string) {
+    super(`cannot write status of ${resource.kind} ${key} yet: the cache has not seen this controller's last write`);
+    this.name = 'StaleCacheError';
+  }
+}
+
+export const isStaleCache = (err: unknown): err is StaleCacheError => err instanceof StaleCacheError;
+
+/** Per client (one per manager): object -> the resourceVersion its last status write replaced. */
+const lastWrites = new WeakMap<object, Map<string, string>>();
+
+function writeKey(resource: ResourceType, obj: KubeObject): string {
+  return `${resource.group}/${resource.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+}
+
 /**
  * Writes status through the status subresource when it differs. The write carries the cached
- * resourceVersion: a stale cache answers 409, and the queue retries on fresher data.
+ * resourceVersion: a stale cache answers 409, and the queue retries on fresher data. A
+ * reconcile that runs again before the cache has seen this process's previous write (the
+ * queue re-runs a key at once when it changed meanwhile) is told so without a request: see
+ * StaleCacheError.
  */
 export async function writeStatus(ctx: ControllerContext, resource: ResourceType, obj: WithStatus, status: Record<string, unknown>): Promise<boolean> {
-  if (canonical(obj.status ?? {}) === canonical(status)) return false;
+  let written = lastWrites.get(ctx.client);
+  if (!written) lastWrites.set(ctx.client, (written = new Map()));
+  const key = writeKey(resource, obj);
+  const cachedVersion = obj.metadata.resourceVersion;
+  if (cachedVersion !== undefined && written.get(key) === cachedVersion) throw new StaleCacheError(resource, key);
+  if (!statusDiffers(obj, status)) return false;
   await ctx.client.replaceStatus(resource, { ...obj, status });
+  if (cachedVersion !== undefined) written.set(key, cachedVersion);
   return true;
+}
+
+/** Forgets the write bookkeeping of an object that is gone. */
+export function forgetWrites(ctx: ControllerContext, resource: ResourceType, obj: KubeObject): void {
+  lastWrites.get(ctx.client)?.delete(writeKey(resource, obj));
 }
 
 export const ready = (ok: boolean, reason: string, message: string): Omit<ConditionUpdate, 'observedGeneration'> => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dc, group, host, listersOf, placed, quota, rack, tenant } from '../testing/fixtures.js';
+import { dc, group, host, listersOf, placed, quota, rack, tenant, vm } from '../testing/fixtures.js';
 import { buildSnapshot, Placer } from './placer.js';
 
 const Gi = 1024 ** 3;
@@ -42,5 +42,45 @@ describe('placement with an assume cache', () => {
     expect(placer.place('acme/b', request('acme/b', 4)).ok).toBe(false);
     placer.forget('acme/a');
     expect(placer.place('acme/b', request('acme/b', 4)).ok).toBe(true);
+  });
+
+  describe('a write that may or may not have landed', () => {
+    const tight = { ...world, quotas: [quota('q', 'acme', 'general', { cpu: 4 })] };
+    const unplacedAt = (rv: string) => ({ ...vm('acme', 'a'), metadata: { namespace: 'acme', name: 'a', resourceVersion: rv } });
+    const placedAt = (rv: string, on: string) => ({ ...placed('acme', 'a', on, 4, '1Gi'), metadata: { namespace: 'acme', name: 'a', resourceVersion: rv } });
+
+    it('keeps its capacity taken while nothing newer is known about the VM', () => {
+      const placer = new Placer(listersOf(tight));
+      const decided = placer.place('acme/a', request('acme/a', 4));
+      placer.markUncertain('acme/a', '7');
+      placer.observeVm('acme/a', unplacedAt('7'), unplacedAt('7')); // a resync of the same version
+      expect(placer.uncertain('acme/a')).toBe(decided.ok && decided.host);
+      expect(placer.place('acme/b', request('acme/b', 4)).ok).toBe(false);
+    });
+
+    it('gives the capacity back once a newer version of the VM shows no placement', () => {
+      const placer = new Placer(listersOf(tight));
+      placer.place('acme/a', request('acme/a', 4));
+      placer.markUncertain('acme/a', '7');
+      placer.observeVm('acme/a', unplacedAt('8'), unplacedAt('7'));
+      expect(placer.isAssumed('acme/a')).toBeUndefined();
+      expect(placer.place('acme/b', request('acme/b', 4)).ok).toBe(true);
+    });
+
+    it('counts the VM where the placement landed once the cache shows it', () => {
+      const placer = new Placer(listersOf(tight));
+      const decided = placer.place('acme/a', request('acme/a', 4));
+      if (!decided.ok) throw new Error('expected a placement');
+      placer.markUncertain('acme/a', '7');
+      placer.observeVm('acme/a', placedAt('8', decided.host), unplacedAt('7'));
+      expect(placer.isAssumed('acme/a')).toBeUndefined();
+    });
+
+    it('lets go of a VM deleted before its placement showed up', () => {
+      const placer = new Placer(listersOf(tight));
+      placer.place('acme/a', request('acme/a', 4));
+      placer.observeVm('acme/a', undefined, unplacedAt('7'));
+      expect(placer.place('acme/b', request('acme/b', 4)).ok).toBe(true);
+    });
   });
 });

@@ -8,18 +8,25 @@ import { schedule, WorkingSnapshot, type ScheduleResult } from '../../scheduler/
 import type { GroupInfo, HostInfo, PlacementRequest, QuotaInfo, Resources, Snapshot, SpreadUsage } from '../../scheduler/types.js';
 import {
   accountingGroup,
-  currentHostPhase,
+  groupCapacity,
+  hostCapacity,
   hostLocation,
+  hostPhase,
   reservedBy,
   tenantNamespaceOf,
 } from '../inventory/accounting.js';
-import { groupTotals } from '../inventory/accounting.js';
 import type { Listers } from '../shared/listers.js';
-import { addResources, fromAmounts, overcommitOf, resolveLimit, zero } from '../shared/resources.js';
+import { addResources, overcommitOf, resolveLimit, zero } from '../shared/resources.js';
 
 interface Assumption {
   host: string;
   request: PlacementRequest;
+  /**
+   * Set when the write of the decision failed without saying whether it landed (a timeout,
+   * a dropped connection): the VM's resourceVersion the write was made from. The capacity
+   * stays taken until the VM shows the placement, or shows a newer version without it.
+   */
+  uncertainFrom?: string;
 }
 
 export class Placer {
@@ -45,8 +52,23 @@ export class Placer {
       this.assumed.delete(key);
       return;
     }
+    // A VM gone before its placement showed up: its assumption goes with it.
+    if (vm === undefined && this.assumed.delete(key)) return this.invalidate();
+    // A newer version without the placement: the uncertain write did not land (it carried
+    // the older version as a precondition, so it never can).
+    if (assumption?.uncertainFrom !== undefined && vm && vm.metadata.resourceVersion !== assumption.uncertainFrom) {
+      this.assumed.delete(key);
+      this.invalidate();
+      return;
+    }
     if (placedNow !== placedBefore || (vm === undefined && placedBefore)) this.invalidate();
-    else if (placedNow && vm && previous && JSON.stringify(vm.status?.resources) !== JSON.stringify(previous.status?.resources)) {
+    else if (
+      placedNow &&
+      vm &&
+      previous &&
+      (JSON.stringify(vm.status?.resources) !== JSON.stringify(previous.status?.resources) ||
+        vm.spec.placement?.spreadKey !== previous.spec.placement?.spreadKey)
+    ) {
       this.invalidate();
     }
   }
@@ -56,8 +78,23 @@ export class Placer {
     if (this.assumed.delete(key)) this.invalidate();
   }
 
+  /**
+   * The write of a decision failed in a way that does not say whether it landed: keep the
+   * capacity taken rather than promise it twice (see Assumption.uncertainFrom).
+   */
+  markUncertain(key: string, fromResourceVersion: string): void {
+    const assumption = this.assumed.get(key);
+    if (assumption) assumption.uncertainFrom = fromResourceVersion;
+  }
+
   isAssumed(key: string): string | undefined {
     return this.assumed.get(key)?.host;
+  }
+
+  /** The host of an assumption whose write may or may not have landed. */
+  uncertain(key: string): string | undefined {
+    const assumption = this.assumed.get(key);
+    return assumption?.uncertainFrom !== undefined ? assumption.host : undefined;
   }
 
   place(key: string, request: PlacementRequest): ScheduleResult {
@@ -88,17 +125,17 @@ export function buildSnapshot(listers: Listers, assumptions: [string, Assumption
   const hosts: HostInfo[] = [];
   for (const host of listers.hosts.list()) {
     const name = host.metadata.name!;
-    const { location } = hostLocation(host, listers);
+    const { location, missing } = hostLocation(host, listers);
     const rack = listers.racks.get(host.spec.rack);
     hostRecord.set(name, { rack: host.spec.rack, datacenter: location.datacenter ?? '' });
     hosts.push({
       name,
       group: host.spec.group,
-      phase: currentHostPhase(host, listers),
+      phase: hostPhase(host, missing.length === 0, rack?.spec.state),
       region: location.region ?? '',
       datacenter: location.datacenter ?? '',
       rack: host.spec.rack,
-      capacity: fromAmounts(host.spec.capacity),
+      capacity: hostCapacity(host),
       allocated: zero(),
       allowedTenants: rack?.spec.allowedTenants,
     });
@@ -150,7 +187,7 @@ export function buildSnapshot(listers: Listers, assumptions: [string, Assumption
     if (!group || tenantNamespaceOf(quota.spec.tenant, listers) === undefined) continue;
     let allocatable = allocatableByGroup.get(quota.spec.group);
     if (!allocatable) {
-      allocatable = groupTotals(group, listers).allocatable;
+      allocatable = groupCapacity(group, listers).allocatable;
       allocatableByGroup.set(quota.spec.group, allocatable);
     }
     const limits: Partial<Resources> = {};

@@ -4,23 +4,24 @@
 //   power (runStrategy, restartAt) -> status.
 // Every failure branch does the same three things: a Warning Event with a constant reason,
 // a condition carrying that reason, and a retry. Reservations are VMs' status.placement.
+// Placement is here; everything after it (the external controller, power, drift and
+// deprovisioning on delete) is in lifecycle.ts.
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import { getCondition, type ConditionUpdate } from '../../machinery/conditions.js';
-import type { VirtualMachineProvider, Observation, OperationRef } from '../../providers/external-client.js';
-import { isProviderError } from '../../providers/external-client.js';
-import { routeVirtualMachine } from '../../providers/routing.js';
+import type { VirtualMachineProvider } from '../../providers/external-client.js';
+import { ApiError } from '../../runtime/client.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import type { PlacementRequest } from '../../scheduler/types.js';
 import { hostLocation, tenantOfNamespace } from '../inventory/accounting.js';
-import { nextStatus, writeStatus, type ControllerContext } from '../shared/context.js';
+import { isStaleCache, nextStatus, writeStatus, type ControllerContext } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { fromAmounts, toAmounts } from '../shared/resources.js';
+import { VM_FINALIZER, vmLifecycle } from './lifecycle.js';
 import type { Placer } from './placer.js';
 
-export const VM_FINALIZER = 'virtflow.io/vm-protection';
-/** Set to "true" by an operator to delete a VM whose external controller is gone for good. */
-export const SKIP_DEPROVISION_ANNOTATION = 'virtflow.io/skip-deprovision';
+// The external lifecycle and deprovisioning live in lifecycle.ts.
+export { SKIP_DEPROVISION_ANNOTATION, VM_FINALIZER } from './lifecycle.js';
 
 export const reasons = {
   waitingForReferences: 'WaitingForReferences',
@@ -44,6 +45,11 @@ export interface VmControllerOptions {
   resyncMs?: number;
   /** Provider failures are retried after this long (with jitter), not with the queue's back-off. */
   providerRetryMs?: number;
+}
+
+/** A write the server certainly did not make: refused with a 4xx, or never sent. */
+function refused(err: unknown): boolean {
+  return isStaleCache(err) || (err instanceof ApiError && err.code >= 400 && err.code < 500);
 }
 
 function isoNow(ctx: ControllerContext): string {
@@ -82,7 +88,16 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
   };
 
   const place = async (key: string, vm: VirtualMachine): Promise<Result> => {
-    if (placer.isAssumed(key)) return { requeueAfterMs: 1000 };
+    const uncertain = placer.uncertain(key);
+    if (uncertain !== undefined) {
+      // The last placement write may have landed: ask the server, not the cache.
+      const live = await ctx.client.get<VirtualMachine>(Kinds.VirtualMachine, { namespace: vm.metadata.namespace, name: vm.metadata.name! });
+      if (live.status?.placement?.baremetal === uncertain) return { requeueAfterMs: 1000 };
+      placer.forget(key);
+    } else if (placer.isAssumed(key)) {
+      // Decided and written; the cache has not shown the write yet.
+      return { requeueAfterMs: 1000 };
+    }
     const flavor = ctx.listers.specifications.get(vm.spec.specification)!;
     const resources = fromAmounts(flavor.spec as never);
     const request: PlacementRequest = {
@@ -100,15 +115,20 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
     };
     const result = placer.place(key, request);
     if (!result.ok) {
-      await report(
-        vm,
-        { phase: 'Unschedulable' },
-        [
-          { type: 'Scheduled', status: 'False', reason: reasons.unschedulable, message: result.diagnosis.message },
-          { type: 'Ready', status: 'False', reason: reasons.unschedulable, message: 'The VM is not placed.' },
-        ],
-        { type: 'Warning', reason: 'FailedScheduling', message: result.diagnosis.message },
-      );
+      try {
+        await report(
+          vm,
+          { phase: 'Unschedulable' },
+          [
+            { type: 'Scheduled', status: 'False', reason: reasons.unschedulable, message: result.diagnosis.message },
+            { type: 'Ready', status: 'False', reason: reasons.unschedulable, message: 'The VM is not placed.' },
+          ],
+          { type: 'Warning', reason: 'FailedScheduling', message: result.diagnosis.message },
+        );
+      } catch (err) {
+        if (isStaleCache(err)) return {};
+        throw err;
+      }
       // Capacity and quota changes requeue it too; this is only a safety net.
       return { requeueAfterMs: jitter(resyncMs) };
     }
@@ -136,64 +156,22 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
         { type: 'Normal', reason: 'Scheduled', message: `Placed on ${result.host} (${location.region}/${location.datacenter}/${location.rack}): ${result.explanation.message}` },
       );
     } catch (err) {
+      if (!refused(err)) {
+        // No answer, or a server error: the write may have landed. The capacity stays
+        // taken until that is known, so it is never promised twice.
+        placer.markUncertain(key, vm.metadata.resourceVersion ?? '');
+        throw err;
+      }
       placer.forget(key);
+      // The cache is behind this controller's own last write of the VM (e.g. its
+      // Unschedulable status): that write's event brings the VM back to decide again.
+      if (isStaleCache(err)) return {};
       throw err;
     }
     return {};
   };
 
-  const providerFailure = async (vm: VirtualMachine, err: unknown, conditionType: 'Provisioned' | 'Ready', what: string): Promise<Result> => {
-    if (!isProviderError(err)) throw err;
-    await report(
-      vm,
-      {},
-      [{ type: conditionType, status: 'False', reason: err.reason, message: `Cannot ${what}: ${err.message}` }],
-      { type: 'Warning', reason: err.reason, message: `Cannot ${what}: ${err.message}` },
-    );
-    return { requeueAfterMs: jitter(retryMs) };
-  };
-
-  const deprovision = async (key: ObjectKey, vm: VirtualMachine): Promise<Result> => {
-    const finalizers = vm.metadata.finalizers ?? [];
-    if (!finalizers.includes(VM_FINALIZER)) return {};
-    const release = async () => {
-      await ctx.client.patch(Kinds.VirtualMachine, key, 'merge', {
-        metadata: { finalizers: finalizers.filter((f) => f !== VM_FINALIZER), resourceVersion: vm.metadata.resourceVersion },
-      });
-      ctx.events.record(vm, 'Normal', 'Released', `Released the reservation on ${vm.status?.placement?.baremetal ?? 'no host'}.`);
-    };
-    const placed = vm.status?.placement?.baremetal;
-    if (!placed || vm.metadata.annotations?.[SKIP_DEPROVISION_ANNOTATION] === 'true') {
-      if (placed) ctx.events.record(vm, 'Warning', 'DeprovisionSkipped', `Deleted without deprovisioning on ${placed}, as annotation ${SKIP_DEPROVISION_ANNOTATION} asks.`);
-      await release();
-      return {};
-    }
-    const route = routeVirtualMachine(ctx.listers.externalControllers.list(), vm);
-    if (!route.found) {
-      await report(vm, { phase: 'Terminating' }, [{ type: 'Ready', status: 'False', reason: route.reason, message: `Cannot deprovision: ${route.message}. To delete without deprovisioning, annotate ${SKIP_DEPROVISION_ANNOTATION}=true.` }], {
-        type: 'Warning',
-        reason: route.reason,
-        message: route.message,
-      });
-      return { requeueAfterMs: jitter(retryMs * 5) };
-    }
-    const provider = opts.providerFor(route.controller);
-    let observed: Observation;
-    try {
-      observed = await provider.observe(vm);
-      if (!observed.exists) {
-        await release();
-        return {};
-      }
-      const op = await provider.delete(vm, { dataDisk: vm.spec.dataDisk ?? 'Delete' });
-      await report(vm, { phase: 'Terminating', lastOperation: operationStatus(op, vm, ctx) }, [
-        { type: 'Ready', status: 'False', reason: reasons.deprovisioning, message: `Deprovisioning (data disk: ${vm.spec.dataDisk ?? 'Delete'}).` },
-      ]);
-      return { requeueAfterMs: jitter(retryMs) };
-    } catch (err) {
-      return providerFailure(vm, err, 'Ready', 'deprovision the VM');
-    }
-  };
+  const external = vmLifecycle(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs });
 
   return {
     async reconcile(_rc, objectKey: ObjectKey): Promise<Result> {
@@ -201,16 +179,14 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
       const vm = ctx.listers.vms.get(key);
       if (!vm) {
         placer.forget(key);
+        external.forget(key);
         return {};
       }
-      if (vm.metadata.deletionTimestamp) return deprovision(objectKey, vm);
-      const finalizers = vm.metadata.finalizers ?? [];
-      if (!finalizers.includes(VM_FINALIZER)) {
-        await ctx.client.patch(Kinds.VirtualMachine, objectKey, 'merge', {
-          metadata: { finalizers: [...finalizers, VM_FINALIZER], resourceVersion: vm.metadata.resourceVersion },
-        });
-        return {};
-      }
+      if (vm.metadata.deletionTimestamp) return external.deprovision(objectKey, vm);
+      // Placement comes before the finalizer: the reservation is the VM's own status, and a
+      // VM deleted before anything exists outside VirtFlow releases it just by going away.
+      // The finalizer guards the external side effects, so it is added before the first of
+      // them (below), and placing a VM does not wait behind a metadata write.
       const placed = vm.status?.placement?.baremetal;
       if (!placed) {
         const missing = resolveReferences(vm);
@@ -225,132 +201,14 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
         }
         return place(key, vm);
       }
-      return lifecycle(vm);
+      const finalizers = vm.metadata.finalizers ?? [];
+      if (!finalizers.includes(VM_FINALIZER)) {
+        await ctx.client.patch(Kinds.VirtualMachine, objectKey, 'merge', {
+          metadata: { finalizers: [...finalizers, VM_FINALIZER], resourceVersion: vm.metadata.resourceVersion },
+        });
+        return {};
+      }
+      return external.lifecycle(key, vm);
     },
-  };
-
-  async function lifecycle(vm: VirtualMachine): Promise<Result> {
-    const route = routeVirtualMachine(ctx.listers.externalControllers.list(), vm);
-    const refs: Cond = { type: 'ReferencesResolved', status: 'True', reason: 'Resolved', message: 'Every referenced object exists.' };
-    if (!route.found) {
-      await report(vm, {}, [refs, { type: 'Provisioned', status: 'False', reason: route.reason, message: route.message }], {
-        type: 'Warning',
-        reason: route.reason,
-        message: route.message,
-      });
-      return { requeueAfterMs: jitter(retryMs * 5) };
-    }
-    const provider = opts.providerFor(route.controller);
-    let observed: Observation;
-    try {
-      observed = await provider.observe(vm);
-    } catch (err) {
-      return providerFailure(vm, err, 'Provisioned', `reach external controller ${route.controller.metadata.name}`);
-    }
-    const generation = vm.metadata.generation ?? 1;
-
-    if (!observed.exists) {
-      const wasProvisioned = getCondition(vm.status?.conditions as never, 'Provisioned')?.status === 'True';
-      const last = observed.lastOperation;
-      if (last && last.type === 'Create' && (last.state === 'Pending' || last.state === 'Running')) {
-        await report(vm, { phase: 'Provisioning', lastOperation: last }, [refs]);
-        return { requeueAfterMs: jitter(resyncMs) };
-      }
-      const image = ctx.listers.images.get(vm.spec.image);
-      if (!image) return {};
-      try {
-        const op = await provider.create(vm, vm.status!.placement as never, {
-          image: { name: image.metadata.name!, source: image.spec.source as never, format: (image.spec.format ?? 'qcow2') as never },
-          powerOn: (vm.spec.runStrategy ?? 'Always') !== 'Halted',
-        });
-        const conditions: Cond[] = [refs, { type: 'Provisioned', status: 'False', reason: reasons.provisioning, message: `Create requested from ${route.controller.metadata.name} (operation ${op.operationId}).` }];
-        await report(vm, { phase: 'Provisioning', lastOperation: operationStatus(op, vm, ctx) }, conditions,
-          wasProvisioned
-            ? { type: 'Warning', reason: reasons.drift, message: `The external controller no longer has this VM; re-creating it on ${vm.status?.placement?.baremetal}.` }
-            : { type: 'Normal', reason: 'CreateRequested', message: `Asked ${route.controller.metadata.name} to create the VM (operation ${op.operationId}).` });
-        return { requeueAfterMs: jitter(resyncMs) };
-      } catch (err) {
-        return providerFailure(vm, err, 'Provisioned', 'create the VM');
-      }
-    }
-
-    const fields: Record<string, unknown> = {
-      externalId: observed.externalId,
-      addresses: observed.addresses,
-      powerState: observed.powerState,
-    };
-    if (observed.lastOperation) fields.lastOperation = observed.lastOperation;
-    const provisioned: Cond = { type: 'Provisioned', status: 'True', reason: reasons.provisioned, message: `Provisioned by ${route.controller.metadata.name} on ${vm.status?.placement?.baremetal}.` };
-    const busy = observed.lastOperation && (observed.lastOperation.state === 'Pending' || observed.lastOperation.state === 'Running');
-
-    try {
-      if (!observed.upToDate && !busy) {
-        const op = await provider.update(vm);
-        await report(vm, { ...fields, lastOperation: operationStatus(op, vm, ctx) }, [refs, provisioned]);
-        return { requeueAfterMs: jitter(resyncMs) };
-      }
-      const strategy = vm.spec.runStrategy ?? 'Always';
-      const restartWanted = vm.spec.restartAt !== undefined && vm.spec.restartAt !== vm.status?.restartedAt && strategy !== 'Halted';
-      if (restartWanted) {
-        const requestId = `restart:${vm.spec.restartAt}`;
-        const last = observed.lastOperation;
-        if (last && last.type === 'Power' && last.id && last.state === 'Succeeded' && vm.status?.lastOperation?.id === last.id && vm.status?.phase === 'Restarting') {
-          fields.restartedAt = vm.spec.restartAt;
-        } else {
-          if (!busy) {
-            const op = await provider.power(vm, 'restart', { force: vm.spec.stopPolicy === 'Force', requestId });
-            fields.lastOperation = operationStatus(op, vm, ctx);
-          }
-          await report(vm, { ...fields, phase: 'Restarting' }, [refs, provisioned, { type: 'Ready', status: 'False', reason: 'Restarting', message: `Restarting as requested at ${vm.spec.restartAt}.` }], {
-            type: 'Normal',
-            reason: 'Restarting',
-            message: `Restart requested (restartAt ${vm.spec.restartAt}).`,
-          });
-          return { requeueAfterMs: jitter(resyncMs) };
-        }
-      }
-      const on = observed.powerState === 'On';
-      if (strategy === 'Always' && !on) {
-        if (!busy) {
-          const driftRepair = vm.status?.powerState === 'On' && vm.status?.phase === 'Running';
-          const op = await provider.power(vm, 'start', { requestId: `start:g${generation}:${vm.status?.lastOperation?.id ?? 'initial'}` });
-          fields.lastOperation = operationStatus(op, vm, ctx);
-          if (driftRepair) ctx.events.record(vm, 'Warning', reasons.drift, 'The VM was found off while runStrategy is Always; starting it.');
-        }
-        await report(vm, { ...fields, phase: 'Starting' }, [refs, provisioned, { type: 'Ready', status: 'False', reason: 'Starting', message: 'The VM is starting.' }]);
-        return { requeueAfterMs: jitter(resyncMs) };
-      }
-      if (strategy === 'Halted' && on) {
-        if (!busy) {
-          const op = await provider.power(vm, 'stop', { force: vm.spec.stopPolicy === 'Force', requestId: `stop:g${generation}:${vm.status?.lastOperation?.id ?? 'initial'}` });
-          fields.lastOperation = operationStatus(op, vm, ctx);
-        }
-        await report(vm, { ...fields, phase: 'Stopping' }, [refs, provisioned, { type: 'Ready', status: 'False', reason: 'Stopping', message: `The VM is stopping (${vm.spec.stopPolicy ?? 'Graceful'}).` }], {
-          type: 'Normal',
-          reason: 'Stopping',
-          message: `Stopping the VM (${vm.spec.stopPolicy ?? 'Graceful'}).`,
-        });
-        return { requeueAfterMs: jitter(resyncMs) };
-      }
-      const phase = on ? 'Running' : 'Stopped';
-      const readyCond: Cond = on
-        ? { type: 'Ready', status: 'True', reason: reasons.running, message: 'The VM is running.' }
-        : { type: 'Ready', status: 'False', reason: 'Stopped', message: `The VM is stopped (runStrategy ${strategy}).` };
-      await report(vm, { ...fields, phase }, [refs, provisioned, readyCond], on && vm.status?.phase !== 'Running' ? { type: 'Normal', reason: 'Running', message: 'The VM is running.' } : undefined);
-      return { requeueAfterMs: jitter(resyncMs) };
-    } catch (err) {
-      return providerFailure(vm, err, 'Ready', 'change the VM');
-    }
-  }
-}
-
-function operationStatus(op: OperationRef, vm: VirtualMachine, ctx: ControllerContext) {
-  const same = vm.status?.lastOperation?.id === op.operationId;
-  return {
-    type: op.type,
-    id: op.operationId,
-    state: op.state,
-    startedAt: same && vm.status?.lastOperation?.startedAt ? vm.status.lastOperation.startedAt : isoNow(ctx),
-    ...(op.message ? { message: op.message } : {}),
   };
 }

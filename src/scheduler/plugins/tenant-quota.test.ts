@@ -17,6 +17,7 @@ describe('TenantQuota filter', () => {
     { name: 'A request one core over the cpu limit is over quota.', quotas: [quota('acme', 'general').limits({ cpu: 10 }).used({ cpu: 9 })], want: over },
     { name: 'A request over the memory limit is over quota.', quotas: [quota('acme', 'general').limits({ memory: '8Gi' }).used({ memory: '6Gi' })], want: over },
     { name: 'A request over the storage limit is over quota.', quotas: [quota('acme', 'general').limits({ storage: '100Gi' }).used({ storage: '60Gi' })], want: over },
+    { name: 'A request over the gpu limit is over quota.', quotas: [quota('acme', 'general').limits({ gpu: 2 }).used({ gpu: 2 })], req: vm('a/vm').gpu(1), want: over },
     { name: 'A limit on a resource the VM does not ask for is ignored.', quotas: [quota('acme', 'general').limits({ gpu: 0 }).used({ gpu: 0 })], want: null },
     { name: 'A request larger than the whole limit is over quota and unresolvable.', quotas: [quota('acme', 'general').limits({ cpu: 1 })], want: neverWithin },
   ];
