@@ -26,8 +26,33 @@ export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
 }
 
+/** Deeper documents are refused before any recursive walk over them can exhaust the stack. */
+export const MAX_DOCUMENT_DEPTH = 1000;
+
+/** Whether a decoded document nests deeper than `max`, measured without recursion. */
+export function exceedsDepth(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
 /** Decodes a JSON or YAML document; a malformed one is a 400 that says where it broke. */
 export function decodeDocument(raw: Buffer, type: string): unknown {
+  const value = decodeText(raw, type);
+  if (exceedsDepth(value, MAX_DOCUMENT_DEPTH)) {
+    throw errors.badRequest(`the request body is nested more than ${MAX_DOCUMENT_DEPTH} levels deep`);
+  }
+  return value;
+}
+
+function decodeText(raw: Buffer, type: string): unknown {
   if (isKubernetesProtobuf(type)) {
     try {
       return decodeKubernetesProtobuf(raw);

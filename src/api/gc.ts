@@ -6,11 +6,15 @@
 //   first; the finalizer goes once none remain.
 // - Orphan: an owner carrying the orphan finalizer has its references removed from every
 //   dependent, then the finalizer goes.
-// A periodic sweep catches owners that disappeared while no server was running.
+// An index of dependents by owner uid is kept up to date from the cache's events, so each
+// event costs only the owners it concerns. A periodic sweep re-checks every indexed owner,
+// which also catches owners that disappeared while no server was running. An owner is looked
+// up by the coordinates of the reference (kind, namespace, name) and must have its uid; a
+// reference to a kind the server does not serve (yet) is never taken as dangling.
 import { ApiError } from '../machinery/errors.js';
-import type { KubeObject } from '../machinery/object.js';
+import type { KubeObject, OwnerReference } from '../machinery/object.js';
 import type { ResourceInfo } from '../machinery/resource.js';
-import type { CachedObject } from '../store/cache.js';
+import type { CacheEvent, CachedObject } from '../store/cache.js';
 import type { ObjectService, WriteOptions } from './object-service.js';
 import { resourceId } from './registry.js';
 
@@ -30,32 +34,91 @@ interface Located {
   entry: CachedObject;
 }
 
+/** Where a cached object lives: its resource and cache key. */
+interface Place {
+  resource: string;
+  key: string;
+  namespace: string;
+}
+
+/** A dependent's reference to one owner. */
+interface Dependent extends Place {
+  ref: OwnerReference;
+}
+
 export function startGarbageCollector(service: ObjectService, opts: { sweepIntervalMs?: number } = {}): () => void {
+  const cache = service.store.cache;
   let scheduled = false;
   let running = false;
   let stopped = false;
+  /** Owner uid -> its dependents (by cache key). */
+  const dependents = new Map<string, Map<string, Dependent>>();
+  /** Dependent cache key -> the owner uids it refers to. */
+  const ownersOf = new Map<string, string[]>();
+  /** Objects being deleted that hold the orphan or foregroundDeletion finalizer, by uid. */
+  const finalizing = new Map<string, Place>();
+  /** Owner uids to look at on the next run. */
+  const dirty = new Set<string>();
 
-  /** Every object the cache holds, by uid, and what refers to each uid as its owner. */
-  const locateAll = () => {
-    const byUid = new Map<string, Located>();
-    const dependents = new Map<string, Located[]>();
-    const seen = new Set<string>();
-    for (const served of service.registry.all()) {
-      const id = resourceId(served);
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const info = service.registry.storageVersion(served);
-      for (const entry of service.store.cache.list(id)) {
-        const located = { info, entry };
-        if (entry.object.metadata.uid) byUid.set(entry.object.metadata.uid, located);
-        for (const ref of entry.object.metadata.ownerReferences ?? []) {
-          const list = dependents.get(ref.uid) ?? [];
-          list.push(located);
-          dependents.set(ref.uid, list);
-        }
-      }
+  const index = (event: Pick<CacheEvent, 'type' | 'resource' | 'key' | 'namespace' | 'object'>) => {
+    const before = ownersOf.get(event.key) ?? [];
+    for (const uid of before) {
+      const deps = dependents.get(uid);
+      deps?.delete(event.key);
+      if (deps?.size === 0) dependents.delete(uid);
     }
-    return { byUid, dependents };
+    const after: string[] = [];
+    const refs = event.type === 'DELETED' ? [] : (event.object.metadata.ownerReferences ?? []);
+    for (const ref of refs) {
+      if (typeof ref?.uid !== 'string') continue;
+      after.push(ref.uid);
+      let deps = dependents.get(ref.uid);
+      if (!deps) {
+        deps = new Map();
+        dependents.set(ref.uid, deps);
+      }
+      deps.set(event.key, { resource: event.resource, key: event.key, namespace: event.namespace, ref });
+    }
+    if (after.length > 0) ownersOf.set(event.key, after);
+    else ownersOf.delete(event.key);
+    // A new reference: is its owner there? A dropped one (or a dependent gone): may the
+    // owner finish its deletion now?
+    for (const uid of after) if (!before.includes(uid)) dirty.add(uid);
+    for (const uid of before) if (!after.includes(uid)) dirty.add(uid);
+
+    const uid = event.object.metadata.uid;
+    if (!uid) return;
+    const finalizers = event.object.metadata.finalizers ?? [];
+    if (
+      event.type !== 'DELETED' &&
+      event.object.metadata.deletionTimestamp &&
+      (finalizers.includes(ORPHAN_FINALIZER) || finalizers.includes(FOREGROUND_FINALIZER))
+    ) {
+      finalizing.set(uid, { resource: event.resource, key: event.key, namespace: event.namespace });
+      dirty.add(uid);
+    } else {
+      finalizing.delete(uid);
+    }
+    // A deleted object may be somebody's owner.
+    if (event.type === 'DELETED' && dependents.has(uid)) dirty.add(uid);
+  };
+
+  const locate = (place: Place): Located | undefined => {
+    const entry = cache.get(place.resource, place.key);
+    if (!entry) return undefined;
+    const served = service.registry.all().find((i) => resourceId(i) === place.resource);
+    return served ? { info: service.registry.storageVersion(served), entry } : undefined;
+  };
+
+  /** The owner a reference names: found, gone, or 'unknown' when its kind is not served. */
+  const ownerOf = (ref: OwnerReference, dependentNamespace: string): Located | undefined | 'unknown' => {
+    const served = service.registry.forKind(ref.apiVersion, ref.kind);
+    if (!served) return 'unknown';
+    const resource = resourceId(served);
+    const namespace = served.namespaced ? dependentNamespace : '';
+    const entry = cache.get(resource, `${resource}/${namespace}/${ref.name}`);
+    if (!entry || entry.object.metadata.uid !== ref.uid) return undefined;
+    return { info: service.registry.storageVersion(served), entry };
   };
 
   const ignoreGone = async (work: () => Promise<unknown>) => {
@@ -87,81 +150,104 @@ export function startGarbageCollector(service: ObjectService, opts: { sweepInter
   const deleteDependent = (dep: Located, policy: 'Background' | 'Foreground') =>
     ignoreGone(() => service.delete(dep.info, dep.entry.namespace || undefined, dep.entry.name, { propagationPolicy: policy }, system));
 
-  const collect = async () => {
-    await service.store.syncCache();
-    const { byUid, dependents } = locateAll();
-    for (const [ownerUid, deps] of dependents) {
-      const owner = byUid.get(ownerUid);
-      if (!owner) {
-        // The owner is gone: delete dependents with no owner left, unhook the rest.
-        for (const dep of deps) {
-          const others = (dep.entry.object.metadata.ownerReferences ?? []).filter((r) => r.uid !== ownerUid && byUid.has(r.uid));
-          if (others.length > 0) await dropOwner(dep, ownerUid);
-          else if (!dep.entry.object.metadata.deletionTimestamp) await deleteDependent(dep, 'Background');
-        }
-        continue;
-      }
-      const finalizers = owner.entry.object.metadata.finalizers ?? [];
-      if (!owner.entry.object.metadata.deletionTimestamp) continue;
-      if (finalizers.includes(ORPHAN_FINALIZER)) {
-        for (const dep of deps) await dropOwner(dep, ownerUid);
-      } else if (finalizers.includes(FOREGROUND_FINALIZER)) {
-        for (const dep of deps) {
-          if (!dep.entry.object.metadata.deletionTimestamp) await deleteDependent(dep, 'Foreground');
-        }
-      }
+  /** One owner uid: collect or unhook its dependents, or let it finish its own deletion. */
+  const collectOwner = async (uid: string) => {
+    const deps = dependents.get(uid);
+    const self = finalizing.get(uid);
+    let owner: Located | undefined | 'unknown';
+    if (self) owner = locate(self);
+    else {
+      const first = deps?.values().next().value;
+      if (!first) return;
+      owner = ownerOf(first.ref, first.namespace);
     }
-    // Owners whose dependents are all gone (or unhooked) may finish their deletion now.
-    for (const owner of byUid.values()) {
-      const meta = owner.entry.object.metadata;
-      if (!meta.deletionTimestamp) continue;
-      const remaining = dependents.get(meta.uid!)?.length ?? 0;
-      if (meta.finalizers?.includes(ORPHAN_FINALIZER)) {
-        if (remaining === 0) await removeFinalizer(owner, ORPHAN_FINALIZER);
-      } else if (meta.finalizers?.includes(FOREGROUND_FINALIZER) && remaining === 0) {
-        await removeFinalizer(owner, FOREGROUND_FINALIZER);
+    if (owner === 'unknown') return;
+    if (owner && !owner.entry.object.metadata.deletionTimestamp) return;
+    const list = [...(deps?.values() ?? [])].flatMap((d) => {
+      const located = locate(d);
+      return located ? [{ dep: d, located }] : [];
+    });
+    if (!owner) {
+      // The owner is gone: delete dependents with no owner left, unhook the rest.
+      for (const { dep, located } of list) {
+        const object: KubeObject = located.entry.object;
+        const others = (object.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid && ownerOf(r, dep.namespace) !== undefined);
+        if (others.length > 0) await dropOwner(located, uid);
+        else if (!object.metadata.deletionTimestamp) await deleteDependent(located, 'Background');
       }
+      return;
+    }
+    const finalizers = owner.entry.object.metadata.finalizers ?? [];
+    if (finalizers.includes(ORPHAN_FINALIZER)) {
+      for (const { located } of list) await dropOwner(located, uid);
+      if (list.length === 0) await removeFinalizer(owner, ORPHAN_FINALIZER);
+    } else if (finalizers.includes(FOREGROUND_FINALIZER)) {
+      for (const { located } of list) {
+        if (!located.entry.object.metadata.deletionTimestamp) await deleteDependent(located, 'Foreground');
+      }
+      if (list.length === 0) await removeFinalizer(owner, FOREGROUND_FINALIZER);
     }
   };
 
   const run = async () => {
     scheduled = false;
-    if (running || stopped) {
-      if (running) scheduled = true;
+    if (stopped) return;
+    if (running) {
+      scheduled = true;
       return;
     }
     running = true;
     try {
-      await collect();
+      await service.store.syncCache();
+      const work = [...dirty];
+      dirty.clear();
+      for (const uid of work) {
+        if (stopped) break;
+        try {
+          await collectOwner(uid);
+        } catch {
+          // Left for the next event or the sweep.
+        }
+      }
     } catch {
       // Retried by the next event or sweep.
     } finally {
       running = false;
-      if (scheduled && !stopped) void run();
+      if ((scheduled || dirty.size > 0) && !stopped) {
+        scheduled = false;
+        schedule();
+      }
     }
   };
 
   const schedule = () => {
-    if (scheduled) return;
+    if (scheduled || stopped) return;
     scheduled = true;
     setImmediate(() => void run());
   };
 
-  const relevant = (obj: KubeObject, previous?: KubeObject) =>
-    (obj.metadata.ownerReferences?.length ?? 0) > 0 ||
-    obj.metadata.deletionTimestamp !== undefined ||
-    (previous?.metadata.ownerReferences?.length ?? 0) > 0;
+  const sweep = () => {
+    for (const uid of dependents.keys()) dirty.add(uid);
+    for (const uid of finalizing.keys()) dirty.add(uid);
+    schedule();
+  };
 
-  const unsubscribe = service.store.cache.onEvent((event) => {
-    // A deleted object may be somebody's owner; anything with owners or being deleted matters.
-    if (event.type === 'DELETED' || relevant(event.object, event.previous)) schedule();
+  // Index what the cache holds now; later events keep the index current.
+  for (const resource of cache.resources()) {
+    for (const entry of cache.list(resource)) {
+      index({ type: 'ADDED', resource, key: entry.key, namespace: entry.namespace, object: entry.object });
+    }
+  }
+  const unsubscribe = cache.onEvent((event) => {
+    index(event);
+    if (dirty.size > 0) schedule();
   });
-  schedule();
-  const sweep = setInterval(schedule, opts.sweepIntervalMs ?? 30_000);
-  sweep.unref();
+  sweep();
+  const timer = setInterval(sweep, opts.sweepIntervalMs ?? 30_000);
+  timer.unref();
   return () => {
     stopped = true;
     unsubscribe();
-    clearInterval(sweep);
+    clearInterval(timer);
   };
 }

@@ -8,6 +8,7 @@ import { validateObjectMeta } from '../machinery/metadata.js';
 import type { KubeObject } from '../machinery/object.js';
 import { isPlainObject } from '../machinery/object.js';
 import type { ResourceInfo } from '../machinery/resource.js';
+import { exceedsDepth, MAX_DOCUMENT_DEPTH } from './body.js';
 import { CRD_CLEANUP_FINALIZER } from './lifecycle.js';
 import { invalid } from './object-rules.js';
 
@@ -22,6 +23,10 @@ export function validateObject(
   opts: { fieldValidation: FieldValidation; isCreate: boolean },
 ): ValidationOutcome {
   const name = obj.metadata.name ?? '';
+  // A patch may build, level by level, what no single body may carry.
+  if (exceedsDepth(obj, MAX_DOCUMENT_DEPTH)) {
+    throw errors.badRequest(`the object would be nested more than ${MAX_DOCUMENT_DEPTH} levels deep`);
+  }
   const causes: StatusCause[] = validateObjectMeta(obj.metadata, {
     namespaced: info.namespaced,
     isCreate: opts.isCreate,

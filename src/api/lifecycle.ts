@@ -62,8 +62,11 @@ export function startLifecycle(service: ObjectService): () => void {
       const ns = service.store.cache.get(NAMESPACE_RESOURCE, `${NAMESPACE_RESOURCE}//${event.namespace}`);
       if (ns?.object.metadata.deletionTimestamp) schedule(`ns:${event.namespace}`);
     }
-    if (event.type === 'DELETED' && !event.namespace) {
-      for (const crd of service.store.cache.list(CRD_RESOURCE)) consider(CRD_RESOURCE, crd.object);
+    // An object of a deleted CRD went away: the CRD may now be empty.
+    if (event.type === 'DELETED' && event.resource !== CRD_RESOURCE) {
+      for (const crd of service.store.cache.list(CRD_RESOURCE)) {
+        if (crd.object.metadata.deletionTimestamp && crdResourceId(crd.object) === event.resource) consider(CRD_RESOURCE, crd.object);
+      }
     }
   });
   const sweep = () => {
@@ -80,6 +83,11 @@ export function startLifecycle(service: ObjectService): () => void {
     clearInterval(interval);
     if (timer) clearTimeout(timer);
   };
+}
+
+function crdResourceId(crd: KubeObject): string {
+  const spec = crd.spec as { group?: string; names?: { plural?: string } } | undefined;
+  return resourceId({ group: spec?.group ?? '', plural: spec?.names?.plural ?? '' });
 }
 
 async function deleteAll(service: ObjectService, info: ResourceInfo, namespace: string | undefined): Promise<number> {

@@ -19,7 +19,7 @@ export function describe(info: ResourceInfo): { kind: string; group: string; res
 export function checkEnvelope(
   body: unknown,
   info: ResourceInfo,
-  where: { namespace?: string; name?: string },
+  where: { namespace?: string; name?: string; requireName?: boolean },
 ): KubeObject {
   if (!isPlainObject(body)) throw errors.badRequest('the request body must be a JSON or YAML object');
   const expected = groupVersion(info);
@@ -50,7 +50,13 @@ export function checkEnvelope(
   if (where.name !== undefined && meta.name !== undefined && meta.name !== where.name) {
     throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${where.name})`);
   }
-  if (where.name !== undefined && meta.name === undefined) meta.name = where.name;
+  if (where.name !== undefined && (meta.name === undefined || meta.name === '')) {
+    // An update names its object in the body as well as on the URL, as kube-apiserver's checkName wants.
+    if (where.requireName) {
+      throw errors.badRequest(`the name of the object () does not match the name on the URL (${where.name})`);
+    }
+    meta.name = where.name;
+  }
   return body as KubeObject;
 }
 
@@ -84,16 +90,70 @@ export function carryOverMetadata(next: KubeObject, current: KubeObject): void {
   }
 }
 
-/** Everything but metadata and status: what a change of bumps metadata.generation. */
-function specPart(obj: KubeObject): Record<string, unknown> {
-  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+/** ObjectMeta's fields that are `omitempty` lists, maps or strings. */
+const OMIT_EMPTY_METADATA = ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields', 'generateName', 'namespace'] as const;
+
+/**
+ * Drops empty maps, lists and strings from metadata, as a round trip through the typed
+ * ObjectMeta does in Kubernetes: `annotations: {}` or `finalizers: []` are never stored.
+ */
+export function normalizeObjectMeta(obj: KubeObject): void {
+  const meta = obj.metadata as Record<string, unknown>;
+  for (const field of OMIT_EMPTY_METADATA) {
+    const value = meta[field];
+    if (value === null || value === '') delete meta[field];
+    else if (Array.isArray(value) && value.length === 0) delete meta[field];
+    else if (isPlainObject(value) && Object.keys(value).length === 0) delete meta[field];
+  }
+}
+
+/**
+ * Everything but metadata (and status, when the kind has a status subresource): what a change
+ * of bumps metadata.generation. Without the subresource status is an ordinary field.
+ */
+function specPart(obj: KubeObject, info: ResourceInfo): Record<string, unknown> {
+  const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = obj;
+  if (info.subresources.status) delete rest.status;
   return rest;
 }
 
 export function bumpGenerationIfSpecChanged(next: KubeObject, current: KubeObject, info: ResourceInfo): void {
   if (!tracksGeneration(info)) return;
   const base = current.metadata.generation ?? 1;
-  next.metadata.generation = isDeepStrictEqual(specPart(next), specPart(current)) ? base : base + 1;
+  next.metadata.generation = isDeepStrictEqual(specPart(next, info), specPart(current, info)) ? base : base + 1;
+}
+
+/**
+ * What ValidateObjectMetaUpdate refuses that carryOverMetadata would otherwise hide: a new uid
+ * (on a patch; PUT treats it as a precondition), a deletionTimestamp set by an update, and new
+ * finalizers on an object that is being deleted.
+ */
+export function immutableMetadataCauses(next: KubeObject, current: KubeObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const uid = next.metadata.uid;
+  if (uid !== undefined && uid !== '' && uid !== current.metadata.uid) {
+    causes.push({ type: 'FieldValueInvalid', field: 'metadata.uid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` });
+  }
+  const deletion = next.metadata.deletionTimestamp;
+  if (current.metadata.deletionTimestamp === undefined && deletion !== undefined && deletion !== null) {
+    causes.push({
+      type: 'FieldValueInvalid',
+      field: 'metadata.deletionTimestamp',
+      message: `Invalid value: ${JSON.stringify(deletion)}: field is immutable`,
+    });
+  }
+  if (current.metadata.deletionTimestamp !== undefined && Array.isArray(next.metadata.finalizers)) {
+    const old = new Set(current.metadata.finalizers ?? []);
+    const added = [...new Set(next.metadata.finalizers.filter((f) => !old.has(f)))].sort();
+    if (added.length > 0) {
+      causes.push({
+        type: 'FieldValueForbidden',
+        field: 'metadata.finalizers',
+        message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+      });
+    }
+  }
+  return causes;
 }
 
 /** A write to the main resource never changes status; a write to /status changes only status. */

@@ -2,11 +2,12 @@
 // deletecollection, each following the Kubernetes API conventions. Every mutation goes through
 // ObjectStore (one transaction: object, change log, audit).
 import type { FieldValidation } from '../crd/validator.js';
-import { errors, ApiError } from '../machinery/errors.js';
+import { errors, ApiError, type StatusCause } from '../machinery/errors.js';
 import { generateNameSuffix } from '../machinery/names.js';
 import type { KubeObject } from '../machinery/object.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
-import type { AuditRecord, ObjectKey, UpdateDecision } from '../store/objects.js';
+import type { CachedObject } from '../store/cache.js';
+import type { AuditRecord, ObjectKey, StoredRow, UpdateDecision } from '../store/objects.js';
 import type { Store } from '../store/store.js';
 import { normalizeBuiltin, validateObject } from './kind-rules.js';
 import {
@@ -15,8 +16,10 @@ import {
   checkEnvelope,
   describe,
   hasFinalizers,
+  immutableMetadataCauses,
   initializeMetadata,
   isBeingDeleted,
+  normalizeObjectMeta,
   splitForSubresource,
 } from './object-rules.js';
 import { resourceId, type ResourceRegistry } from './registry.js';
@@ -58,6 +61,8 @@ export interface ListOptions {
 
 export interface ListResult {
   items: KubeObject[];
+  /** Each item as JSON text, from the cache's stored text where it is the served form. */
+  texts: string[];
   resourceVersion: string;
   continueToken?: string;
   remainingItemCount?: number;
@@ -135,16 +140,40 @@ export class ObjectService {
   }
 
   async list(info: ResourceInfo, selection: Selection, opts: ListOptions = {}): Promise<ListResult> {
-    const revision = await this.revisionForRead(opts.resourceVersion, opts.resourceVersionMatch);
+    validateListOptions(opts);
+    const resource = resourceId(info);
+    let entries: CachedObject[] | undefined;
+    let listRevision: number;
     let start = '';
-    let listRevision = revision;
     if (opts.continueToken) {
       const token = decodeContinue(opts.continueToken);
+      if (opts.resourceVersion && opts.resourceVersion !== '0') {
+        throw errors.badRequest('specifying resource version is not allowed when using continue');
+      }
       start = token.start;
       listRevision = token.revision;
+      await this.waitForRevision(listRevision);
+      entries = this.store.cache.listAt(resource, selection.namespace, listRevision);
+      if (!entries) {
+        throw errors.gone(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+        );
+      }
+    } else if (this.exactRead(opts)) {
+      const wanted = parseRevision(opts.resourceVersion!);
+      await this.waitForRevision(wanted);
+      entries = this.store.cache.listAt(resource, selection.namespace, wanted);
+      if (!entries) throw errors.gone(`too old resource version: ${wanted} (${this.store.cache.oldestWatchable})`);
+      listRevision = wanted;
+    } else {
+      await this.waitForRead(opts.resourceVersion);
+      // The revision and the state are read together, in one tick.
+      listRevision = this.store.feed.last;
+      entries = this.store.cache.list(resource, selection.namespace);
     }
-    const entries = this.store.cache.list(resourceId(info), selection.namespace);
     const items: KubeObject[] = [];
+    const texts: string[] = [];
+    const served = groupVersion(info);
     let index = 0;
     if (start) {
       index = lowerBound(entries, start);
@@ -154,10 +183,12 @@ export class ObjectService {
     for (; index < entries.length && items.length < limit; index++) {
       const entry = entries[index]!;
       if (!selects(selection, entry.object)) continue;
-      items.push(this.present(entry.object, info));
+      const item = this.present(entry.object, info);
+      items.push(item);
+      texts.push(entry.text !== undefined && entry.object.apiVersion === served ? entry.text : JSON.stringify(item));
       lastKey = entry.key;
     }
-    const result: ListResult = { items, resourceVersion: String(listRevision) };
+    const result: ListResult = { items, texts, resourceVersion: String(listRevision) };
     if (items.length === limit) {
       let more = false;
       let remaining = 0;
@@ -176,35 +207,44 @@ export class ObjectService {
     return result;
   }
 
-  /** The revision a read is served at: the newest, unless the client accepts any ("0"). */
-  async revisionForRead(resourceVersion?: string, match?: string): Promise<number> {
-    if (resourceVersion === '0' && match !== 'Exact') return this.store.feed.last;
-    if (resourceVersion === undefined || resourceVersion === '') return this.store.syncCache();
-    const wanted = Number(resourceVersion);
-    if (!Number.isSafeInteger(wanted) || wanted < 0) {
-      throw errors.badRequest(`invalid resourceVersion "${resourceVersion}": must be a non-negative integer`);
-    }
-    if (match === 'Exact' && wanted !== this.store.feed.last) {
-      const latest = await this.store.syncCache();
-      if (wanted !== latest) {
-        throw errors.gone(`too old resource version: ${wanted} (${latest}); listing at an exact past revision is not supported`);
-      }
-      return latest;
-    }
-    if (wanted > this.store.feed.last) {
-      const latest = await this.store.feed.latestAllocated();
-      if (wanted > latest) {
-        throw new ApiError(504, 'Timeout', `Too large resource version: ${wanted}, current: ${latest}`, {
-          causes: [{ type: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-          retryAfterSeconds: 1,
-        });
-      }
-      await this.store.feed.waitFor(wanted);
-    }
-    return this.store.feed.last;
+  /**
+   * resourceVersionMatch=Exact, or (the legacy rule) a non-zero resourceVersion with a limit
+   * and no match: the list shows the state at exactly that revision.
+   */
+  private exactRead(opts: ListOptions): boolean {
+    const rv = opts.resourceVersion;
+    if (rv === undefined || rv === '' || rv === '0') return false;
+    if (opts.resourceVersionMatch === 'Exact') return true;
+    return (opts.resourceVersionMatch === undefined || opts.resourceVersionMatch === '') && (opts.limit ?? 0) > 0;
   }
 
-  private async checkNamespace(info: ResourceInfo, namespace: string | undefined, opts: WriteOptions): Promise<void> {
+  /** Waits until the cache has reached `wanted`; refuses one the store has not handed out. */
+  async waitForRevision(wanted: number): Promise<void> {
+    if (wanted <= this.store.feed.last) return;
+    const latest = await this.store.feed.latestAllocated();
+    if (wanted > latest) {
+      throw new ApiError(504, 'Timeout', `Too large resource version: ${wanted}, current: ${latest}`, {
+        causes: [{ type: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      });
+    }
+    await this.store.feed.waitFor(wanted);
+  }
+
+  /**
+   * Waits until the cache is fresh enough for a read at `resourceVersion`: the newest state
+   * when unset, anything for "0", and at least that revision otherwise (NotOlderThan).
+   */
+  async waitForRead(resourceVersion?: string): Promise<void> {
+    if (resourceVersion === '0') return;
+    if (resourceVersion === undefined || resourceVersion === '') {
+      await this.store.syncCache();
+      return;
+    }
+    await this.waitForRevision(parseRevision(resourceVersion));
+  }
+
+  private async checkNamespace(info: ResourceInfo, namespace: string | undefined, name: string, opts: WriteOptions): Promise<void> {
     if (!info.namespaced) return;
     if (!namespace) throw errors.badRequest('a namespace is required for this resource');
     const nsInfo = this.registry.lookup('', 'v1', 'namespaces')!;
@@ -212,12 +252,10 @@ export class ObjectService {
     const ns = cached?.object ?? (await this.store.objects.get(this.key(nsInfo, undefined, namespace)))?.object;
     if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
     if (isBeingDeleted(ns) && opts.subresource === undefined) {
-      throw new ApiError(
-        403,
-        'Forbidden',
-        `unable to create new content in namespace ${namespace} because it is being terminated`,
-        { name: namespace, kind: 'namespaces', causes: [{ type: 'NamespaceTerminating', field: 'metadata.namespace', message: `namespace ${namespace} is being terminated` }] },
-      );
+      // As the NamespaceLifecycle admission plugin words it.
+      const refusal = errors.forbidden(describe(info), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+      refusal.details!.causes = [{ type: 'NamespaceTerminating', field: 'metadata.namespace', message: `namespace ${namespace} is being terminated` }];
+      throw refusal;
     }
   }
 
@@ -238,10 +276,11 @@ export class ObjectService {
     const generate = !obj.metadata.name && typeof obj.metadata.generateName === 'string' && obj.metadata.generateName !== '';
     if (generate) obj.metadata.name = this.generateName(info, obj, 0);
     initializeMetadata(obj, info, now);
+    normalizeObjectMeta(obj);
     splitForSubresource(obj, undefined, info);
     normalizeBuiltin(obj, info, undefined);
     const { warnings } = validateObject(obj, info, { fieldValidation: opts.fieldValidation, isCreate: true });
-    await this.checkNamespace(info, obj.metadata.namespace, { ...opts, subresource: undefined });
+    await this.checkNamespace(info, obj.metadata.namespace, obj.metadata.name ?? '', { ...opts, subresource: undefined });
     if (!opts.applied) this.ownership?.recordUpdate(undefined, obj, info, opts, now);
     await this.admit('CREATE', info, obj, undefined, opts);
     if (opts.dryRun) return { object: this.present(obj, info), warnings };
@@ -290,43 +329,35 @@ export class ObjectService {
     const isPatch = 'patch' in body;
     const now = this.now();
     let warnings: string[] = [];
-    let refusal: unknown;
-    let admitted: { next: KubeObject; current: KubeObject } | undefined;
+    let admitted: KubeObject | undefined;
     // Admission may be asynchronous, so it runs on a first read and the write re-checks
-    // that nothing changed in between (the resourceVersion it saw).
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // that nothing changed in between (the revision it saw); if something did, it starts over
+    // from the newer object, as GuaranteedUpdate does.
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const currentRow = await this.store.objects.get(this.key(info, namespace, name));
       if (!currentRow) throw errors.notFound(describe(info), name);
       const prepared = this.prepareUpdate(info, namespace, name, body, opts, currentRow.object, now, isPatch);
       warnings = prepared.warnings;
-      if (prepared.decision.action !== 'none') {
-        await this.admit('UPDATE', info, prepared.decision.object, currentRow.object, opts);
+      const decision = prepared.decision;
+      if (decision.action !== 'none') {
+        await this.admit('UPDATE', info, decision.object, currentRow.object, opts);
       }
-      if (opts.dryRun) {
-        const shown = prepared.decision.action === 'none' ? currentRow.object : prepared.decision.object;
+      if (decision.action === 'none' || opts.dryRun) {
+        const shown = decision.action === 'none' ? currentRow.object : decision.object;
         return { object: this.present(shown, info), warnings };
       }
-      const seen = currentRow.revision;
-      refusal = undefined;
-      const result = await this.store.objects.update(
+      const result = await this.store.objects.replace(
         this.key(info, namespace, name),
-        (current) => {
-          if (current.revision !== seen) {
-            // Someone wrote in between: recompute from the newer object.
-            refusal = RETRY;
-            return { action: 'none' };
-          }
-          return prepared.decision;
-        },
+        currentRow.revision,
+        decision,
         this.audit(info, opts.subresource === 'status' ? 'update' : isPatch ? 'patch' : 'update', namespace, name, opts),
       );
-      if (!result) throw errors.notFound(describe(info), name);
-      if (refusal === RETRY) continue;
-      admitted = { next: (result.after ?? result.before).object, current: result.before.object };
+      if (result === 'stale') continue;
+      admitted = result.object;
       break;
     }
     if (!admitted) throw errors.conflict(describe(info), name, 'the object is changing too fast; please try again');
-    return { object: this.present(admitted.next, info), warnings };
+    return { object: this.present(admitted, info), warnings };
   }
 
   private prepareUpdate(
@@ -340,7 +371,7 @@ export class ObjectService {
     isPatch: boolean,
   ): { decision: UpdateDecision; warnings: string[] } {
     const requested = 'patch' in body ? body.patch(structuredClone(current), info, opts, now) : body.replace;
-    const next = checkEnvelope(requested, info, { namespace, name });
+    const next = checkEnvelope(requested, info, { namespace, name, requireName: true });
     next.apiVersion = current.apiVersion;
     const rv = next.metadata.resourceVersion;
     if (rv === undefined || rv === '') {
@@ -352,18 +383,29 @@ export class ObjectService {
     } else if (rv !== current.metadata.resourceVersion) {
       throw errors.conflict(describe(info), name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
-    if (next.metadata.uid !== undefined && next.metadata.uid !== current.metadata.uid) {
+    if (!isPatch && next.metadata.uid && next.metadata.uid !== current.metadata.uid) {
+      // A PUT's uid is a precondition (rest.DefaultUpdatedObjectInfo.Preconditions).
       throw errors.conflict(describe(info), name, `Precondition failed: UID in precondition: ${next.metadata.uid}, UID in object meta: ${current.metadata.uid}`);
     }
+    const immutable = immutableMetadataCauses(next, current);
+    if (immutable.length > 0) throw errors.invalid(info.kind, info.group, name, immutable);
+    const appliedFields = next.metadata.managedFields;
     const merged = splitForSubresource(next, current, info, opts.subresource);
     if (opts.subresource === 'status') {
-      // A status write keeps the stored metadata whole.
+      // A status write keeps the stored metadata whole, except the field ownership it records.
       merged.metadata = structuredClone(current.metadata);
+      if (opts.applied) {
+        if (appliedFields === undefined) delete merged.metadata.managedFields;
+        else merged.metadata.managedFields = appliedFields;
+      }
     }
     carryOverMetadata(merged, current);
-    bumpGenerationIfSpecChanged(merged, current, info);
+    normalizeObjectMeta(merged);
     normalizeBuiltin(merged, info, current);
+    // Pruning and defaulting come first (Kubernetes does them while decoding), so that a
+    // change they undo is no change: no new generation, and no write at all.
     const { warnings } = validateObject(merged, info, { fieldValidation: opts.fieldValidation, isCreate: false });
+    bumpGenerationIfSpecChanged(merged, current, info);
     if (!opts.applied) this.ownership?.recordUpdate(current, merged, info, opts, now);
     merged.metadata.resourceVersion = current.metadata.resourceVersion;
     if (sameObject(merged, current)) return { decision: { action: 'none' }, warnings };
@@ -398,6 +440,11 @@ export class ObjectService {
           return { action: 'none' };
         }
         obj.metadata.finalizers = finalizers;
+        normalizeObjectMeta(obj);
+        // Entering deletion is a change of the desired state (markAsDeleting).
+        if (obj.metadata.deletionTimestamp === undefined && (obj.metadata.generation ?? 0) > 0) {
+          obj.metadata.generation = (obj.metadata.generation ?? 0) + 1;
+        }
         obj.metadata.deletionTimestamp ??= now;
         obj.metadata.deletionGracePeriodSeconds ??= 0;
         if (info.kind === 'Namespace' && info.builtin) obj.status = { ...(obj.status as object), phase: 'Terminating' };
@@ -407,13 +454,19 @@ export class ObjectService {
       outcome = { object: obj, deleted: true };
       return { action: 'delete', object: obj };
     };
-    if (opts.dryRun) {
-      decide({ object: structuredClone(currentRow.object) });
-      return { object: this.present(outcome!.object, info), deleted: outcome!.deleted };
+    const key = this.key(info, namespace, name);
+    let row: StoredRow | undefined = currentRow;
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const decision = decide({ object: structuredClone(row.object) });
+      if (opts.dryRun || decision.action === 'none') {
+        return { object: this.present(outcome!.object, info), deleted: outcome!.deleted };
+      }
+      const result = await this.store.objects.replace(key, row.revision, decision, this.audit(info, 'delete', namespace, name, opts));
+      if (result !== 'stale') return { object: this.present(result.object, info), deleted: outcome!.deleted };
+      row = await this.store.objects.get(key);
+      if (!row) throw errors.notFound(describe(info), name);
     }
-    const result = await this.store.objects.update(this.key(info, namespace, name), decide, this.audit(info, 'delete', namespace, name, opts));
-    if (!result || !outcome) throw errors.notFound(describe(info), name);
-    return { object: this.present(outcome.object, info), deleted: outcome.deleted };
+    throw errors.conflict(describe(info), name, 'the object is changing too fast; please try again');
   }
 
   async deleteCollection(info: ResourceInfo, selection: Selection, options: DeleteOptions, opts: WriteOptions): Promise<KubeObject[]> {
@@ -433,7 +486,34 @@ export class ObjectService {
   }
 }
 
-const RETRY = Symbol('retry');
+const MAX_WRITE_ATTEMPTS = 20;
+
+function parseRevision(resourceVersion: string): number {
+  const n = Number(resourceVersion);
+  if (!/^\d+$/.test(resourceVersion) || !Number.isSafeInteger(n)) {
+    throw errors.badRequest(`invalid resourceVersion "${resourceVersion}": must be a non-negative integer`);
+  }
+  return n;
+}
+
+/** ValidateListOptions of apimachinery: refused as 422 Invalid of kind ListOptions. */
+function validateListOptions(opts: ListOptions): void {
+  const match = opts.resourceVersionMatch;
+  if (match === undefined || match === '') return;
+  const causes: StatusCause[] = [];
+  const forbidden = (message: string) => causes.push({ type: 'FieldValueForbidden', field: 'resourceVersionMatch', message: `Forbidden: ${message}` });
+  if (!opts.resourceVersion) forbidden('resourceVersionMatch is forbidden unless resourceVersion is provided');
+  if (opts.continueToken) forbidden('resourceVersionMatch is forbidden when continue is provided');
+  if (match !== 'Exact' && match !== 'NotOlderThan') {
+    causes.push({
+      type: 'FieldValueNotSupported',
+      field: 'resourceVersionMatch',
+      message: `Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan", ""`,
+    });
+  }
+  if (match === 'Exact' && opts.resourceVersion === '0') forbidden('resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+  if (causes.length > 0) throw errors.invalid('ListOptions', 'meta.k8s.io', '', causes);
+}
 
 function generatedName(prefix: string): string {
   const base = prefix.length > 58 ? prefix.slice(0, 58) : prefix;

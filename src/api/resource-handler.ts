@@ -12,7 +12,7 @@ import { decodeDocument, mediaType, readBody } from './body.js';
 import { negotiate, type Representation } from './negotiate.js';
 import type { DeleteOptions, ObjectService, UserInfo, WriteOptions } from './object-service.js';
 import type { ResourceRequest } from './request-info.js';
-import { addWarnings, sendJson, sendObject } from './respond.js';
+import { addWarnings, sendJson, sendObject, sendRaw } from './respond.js';
 import { parseSelection } from './selection.js';
 import { serveWatch } from './watch.js';
 
@@ -174,7 +174,7 @@ export async function handleResource(
     return handleScale(deps, req, res, r, info, query, user);
   }
   if (!info.verbs.includes(verb)) {
-    throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+    throw errors.methodNotAllowed(info.refusal ?? `the server does not allow this method on the requested resource`);
   }
   if (info.namespaced === false && r.namespace !== undefined) {
     throw errors.notFound({ group: info.group, resource: info.plural }, r.name ?? '');
@@ -217,6 +217,10 @@ export async function handleResource(
           },
           rep.contentType,
         );
+      } else if (rep.format === 'json') {
+        // Joined from the stored texts: a large list is not serialized object by object again.
+        const head = JSON.stringify({ kind: listKindOf(info), apiVersion: groupVersion(info), metadata: listMeta });
+        sendRaw(res, 200, `${head.slice(0, -1)},"items":[${result.texts.join(',')}]}`, 'application/json');
       } else {
         sendObject(res, 200, { kind: listKindOf(info), apiVersion: groupVersion(info), metadata: listMeta, items: result.items }, rep.format);
       }
@@ -240,6 +244,7 @@ export async function handleResource(
           includeObject: includeObjectOf(query),
           bookmarkIntervalMs: deps.bookmarkIntervalMs,
           present: (o) => service.present(o, info),
+          waitForRevision: (revision) => service.waitForRevision(revision),
         },
         signal,
       );
@@ -300,7 +305,19 @@ export async function handleResource(
       const options = await deleteOptionsOf(req, query);
       const opts = writeOptions(req, query, user);
       const result = await service.delete(info, namespace, r.name!, options, opts);
-      sendOne(res, result.deleted ? 200 : 200, result.object, info, rep, query);
+      if (result.deleted) {
+        // Gone at once: kube-apiserver's finalizeDelete answers with a success Status naming
+        // it (Kind holds the resource), which kubectl delete --wait reads the uid from.
+        sendJson(res, 200, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          details: { name: result.object.metadata.name, group: info.group, kind: info.plural, uid: result.object.metadata.uid },
+        });
+        return;
+      }
+      sendOne(res, 200, result.object, info, rep, query);
       return;
     }
     case 'deletecollection': {

@@ -4,11 +4,16 @@ import YAML from 'yaml';
 import { ApiError, errors } from '../machinery/errors.js';
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
-  const text = JSON.stringify(body);
+  sendRaw(res, code, JSON.stringify(body), contentType);
+}
+
+/** Sends text already serialized, encoded once. */
+export function sendRaw(res: ServerResponse, code: number, text: string, contentType: string): void {
+  const bytes = Buffer.from(text, 'utf8');
   res.statusCode = code;
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
-  res.end(text);
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
 }
 
 export function sendObject(res: ServerResponse, code: number, body: unknown, format: 'json' | 'yaml'): void {

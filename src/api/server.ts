@@ -4,9 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { errors } from '../machinery/errors.js';
+import { ApiError, errors } from '../machinery/errors.js';
 import type { Store } from '../store/store.js';
 import { TokenAuthenticator } from './auth.js';
+import { authorize } from './authorize.js';
 import {
   aggregatedDiscovery,
   apiGroupDocument,
@@ -17,14 +18,14 @@ import {
 import { applyPatch, updateOwnership } from './field-ownership.js';
 import { startGarbageCollector } from './gc.js';
 import { startLifecycle } from './lifecycle.js';
-import { ApiMetrics } from './metrics.js';
+import { ApiMetrics, metricVerb } from './metrics.js';
 import { wantsAggregatedDiscovery } from './negotiate.js';
 import { ObjectService, type UserInfo } from './object-service.js';
 import { OpenApiDocuments } from './openapi.js';
 import { ResourceRegistry } from './registry.js';
 import { parseResourcePath } from './request-info.js';
 import { describeRequest, handleResource, type ApplyPatcher } from './resource-handler.js';
-import { sendError, sendJson } from './respond.js';
+import { sendError, sendJson, toApiError } from './respond.js';
 
 export interface ApiServerOptions {
   store: Store;
@@ -144,12 +145,18 @@ export class ApiServer {
     app.use((req: express.Request, res: express.Response) => {
       sendError(res, errors.notFound({ group: '', resource: '' }, req.path));
     });
+    // Whatever express itself refuses (a malformed URL, say) is answered as a Status too.
+    app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+      const refusal = typeof status === 'number' && status >= 400 && status < 500 ? new ApiError(status, status === 413 ? 'RequestEntityTooLarge' : 'BadRequest', (err as Error).message) : err;
+      this.fail(req, res, refusal, 'unknown');
+    });
     return app;
   }
 
   private async handleApi(req: express.Request, res: express.Response): Promise<void> {
     const url = new URL(req.originalUrl, 'https://localhost');
-    const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const segments = url.pathname.split('/').filter(Boolean).map(decodeSegment);
     const prefix = segments.shift() as 'api' | 'apis';
     const method = req.method;
     if (method === 'GET' && segments.length <= (prefix === 'api' ? 1 : 2)) {
@@ -160,11 +167,15 @@ export class ApiServer {
     if (!r || (prefix === 'api' && r.version !== 'v1')) {
       throw errors.notFound({ group: '', resource: '' }, url.pathname);
     }
+    checkPathSegment('Name', r.name);
+    checkPathSegment('Namespace', r.namespace);
     const info = this.registry.lookup(r.group, r.version, r.resource);
     const attrs = describeRequest(method, r, url.searchParams, info);
     const started = process.hrtime.bigint();
-    const labels = { verb: attrs.verb.toUpperCase(), group: r.group, resource: r.resource, subresource: r.subresource ?? '' };
+    let code = 0;
+    const labels = { verb: metricVerb(attrs.verb, req.headers['content-type']), group: r.group, resource: r.resource, subresource: r.subresource ?? '' };
     try {
+      authorize((req as RequestWithUser).user!, attrs);
       if (!info) {
         throw errors.notFound({ group: r.group, resource: r.resource }, r.name ?? '');
       }
@@ -185,10 +196,13 @@ export class ApiServer {
       } finally {
         if (attrs.verb === 'watch') this.metrics.watchers.dec({ group: r.group, resource: r.resource });
       }
-      this.metrics.requests.inc({ ...labels, code: String(res.statusCode) });
+      code = res.statusCode;
+      this.metrics.requests.inc({ ...labels, code: String(code) });
     } catch (err) {
-      const apiError = sendError(res, err);
-      this.metrics.requests.inc({ ...labels, code: String(apiError.code) });
+      const apiError = toApiError(err);
+      code = apiError.code;
+      this.metrics.requests.inc({ ...labels, code: String(code) });
+      // The refusal is on record before the client hears of it.
       if (isMutation(attrs.verb)) {
         await this.service.store.objects
           .recordRefusal(
@@ -199,16 +213,18 @@ export class ApiServer {
               resource: r.resource,
               subresource: r.subresource ?? '',
               namespace: r.namespace ?? '',
-              name: r.name ?? '',
+              // A refused create names its object in the body; the Status carries that name.
+              name: r.name ?? (attrs.verb === 'create' ? (apiError.details?.name ?? '') : ''),
               userAgent: String(req.headers['user-agent'] ?? ''),
             },
             apiError.code,
           )
           .catch(() => {});
       }
+      sendError(res, apiError);
     } finally {
       if (attrs.verb !== 'watch') {
-        this.metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+        this.metrics.latency.observe({ ...labels, code: String(code) }, Number(process.hrtime.bigint() - started) / 1e9);
       }
     }
   }
@@ -250,6 +266,25 @@ export class ApiServer {
 
 interface RequestWithUser extends express.Request {
   user?: UserInfo;
+}
+
+/** A path segment, percent-decoded; a malformed escape is the client's mistake. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw errors.badRequest(`the path segment ${JSON.stringify(segment)} is not valid percent-encoding`);
+  }
+}
+
+/** path.IsValidPathSegmentName, plus NUL, which PostgreSQL text cannot hold. */
+function checkPathSegment(what: 'Name' | 'Namespace', value: string | undefined): void {
+  if (value === undefined) return;
+  const problems: string[] = [];
+  if (value === '.' || value === '..') problems.push(`may not be '${value}'`);
+  for (const bad of ['/', '%']) if (value.includes(bad)) problems.push(`may not contain '${bad}'`);
+  if (value.includes('\u0000')) problems.push('may not contain a NUL character');
+  if (problems.length > 0) throw errors.badRequest(`${what} parameter invalid: ${JSON.stringify(value)}: ${problems.join(';')}`);
 }
 
 function isMutation(verb: string): boolean {

@@ -3,7 +3,7 @@
 // tick, so no change falls between the initial state and the live stream.
 import type { ServerResponse } from 'node:http';
 import { buildTable, type IncludeObject } from '../crd/table.js';
-import { errors } from '../machinery/errors.js';
+import { ApiError, errors, type StatusCause } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 import type { CacheEvent } from '../store/cache.js';
@@ -24,6 +24,8 @@ export interface WatchRequest {
   includeObject: IncludeObject;
   bookmarkIntervalMs: number;
   present: (obj: KubeObject) => KubeObject;
+  /** Waits until the store has reached a revision; refuses one it never handed out. */
+  waitForRevision: (revision: number) => Promise<void>;
 }
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -31,33 +33,70 @@ type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 /** How many events may wait for a slow client before its watch is closed. */
 const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
 
+/** ValidateListOptions for a watch (validateWatchOptions): 422 Invalid of kind ListOptions. */
+function validateWatchOptions(watch: WatchRequest): void {
+  const causes: StatusCause[] = [];
+  const match = watch.resourceVersionMatch ?? '';
+  if (watch.sendInitialEvents !== undefined && match !== 'NotOlderThan') {
+    causes.push({
+      type: 'FieldValueForbidden',
+      field: 'resourceVersionMatch',
+      message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+    });
+  }
+  if (match !== '') {
+    if (watch.sendInitialEvents === undefined) {
+      causes.push({
+        type: 'FieldValueForbidden',
+        field: 'resourceVersionMatch',
+        message: 'Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+      });
+    }
+    if (match !== 'NotOlderThan') {
+      causes.push({
+        type: 'FieldValueNotSupported',
+        field: 'resourceVersionMatch',
+        message: `Unsupported value: ${JSON.stringify(match)}: supported values: "NotOlderThan"`,
+      });
+    }
+  }
+  if (watch.sendInitialEvents === true && !watch.allowBookmarks) {
+    causes.push({
+      type: 'FieldValueForbidden',
+      field: 'allowWatchBookmarks',
+      message: 'Forbidden: sendInitialEvents requires allowWatchBookmarks=true',
+    });
+  }
+  if (causes.length > 0) throw errors.invalid('ListOptions', 'meta.k8s.io', '', causes);
+}
+
 export async function serveWatch(store: Store, res: ServerResponse, watch: WatchRequest, signal: AbortSignal): Promise<void> {
   const { info, selection } = watch;
   const resource = resourceId(info);
+  validateWatchOptions(watch);
   const rv = watch.resourceVersion;
   let startAfter: number | undefined;
   if (rv !== undefined && rv !== '' && rv !== '0') {
     startAfter = Number(rv);
-    if (!Number.isSafeInteger(startAfter) || startAfter < 0) {
+    if (!/^\d+$/.test(rv) || !Number.isSafeInteger(startAfter)) {
       throw errors.badRequest(`invalid resourceVersion "${rv}": must be a non-negative integer`);
     }
   }
   const initial = watch.sendInitialEvents ?? startAfter === undefined;
-  if (watch.sendInitialEvents && !watch.allowBookmarks) {
-    throw errors.invalid('WatchOptions', 'meta.k8s.io', '', [
-      { type: 'FieldValueForbidden', field: 'allowWatchBookmarks', message: 'Forbidden: sendInitialEvents requires allowWatchBookmarks=true' },
-    ]);
-  }
-  // Start at least at what the client has seen, and at the latest when no version is given.
   if (rv === undefined || rv === '') await store.syncCache();
-  else if (startAfter !== undefined && startAfter > store.feed.last) await store.feed.waitFor(startAfter);
+  else if (initial && startAfter !== undefined) await watch.waitForRevision(startAfter);
   if (signal.aborted) return;
 
+  // A watch from a revision the cache has not reached yet waits for the events after it.
+  let floor = 0;
   let history: CacheEvent[] | undefined = [];
+  let expired: ApiError | undefined;
   if (!initial && startAfter !== undefined) {
-    history = store.cache.eventsAfter(startAfter);
-    if (!history) {
-      throw errors.gone(`too old resource version: ${startAfter} (${store.cache.oldestWatchable})`);
+    if (startAfter > store.feed.last) floor = startAfter;
+    else {
+      history = store.cache.eventsAfter(startAfter);
+      // As kube-apiserver does once a watch is admitted: 200, then one ERROR event.
+      if (!history) expired = errors.gone(`too old resource version: ${startAfter} (${store.cache.oldestWatchable})`);
     }
   }
 
@@ -79,7 +118,12 @@ export async function serveWatch(store: Store, res: ServerResponse, watch: Watch
     for (const t of timers) clearTimeout(t);
     res.end();
   };
-  const encode = (type: EventType, object: unknown): string => {
+  const servedVersion = groupVersion(info);
+  const encode = (type: EventType, object: unknown, text?: string): string => {
+    // The stored text is the object as served when the versions agree: no second stringify.
+    if (text !== undefined && watch.representation.as === 'object' && (object as KubeObject).apiVersion === servedVersion) {
+      return `{"type":"${type}","object":${text}}\n`;
+    }
     if (type !== 'BOOKMARK' && type !== 'ERROR' && watch.representation.as === 'table') {
       const table = buildTable(info, [watch.present(object as KubeObject)], {
         includeObject: watch.includeObject,
@@ -95,22 +139,41 @@ export async function serveWatch(store: Store, res: ServerResponse, watch: Watch
     }
     return `${JSON.stringify({ type, object: type === 'BOOKMARK' || type === 'ERROR' ? object : watch.present(object as KubeObject) })}\n`;
   };
+  // The events of one tick go out together: one TLS record and one syscall, not one each.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
   const write = (line: string) => {
     if (closed) return;
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(uncork);
+    }
     res.write(line);
     if (res.writableLength > MAX_BACKLOG_BYTES) finish();
   };
   const bookmark = (extra?: Record<string, string>) => {
     if (!watch.allowBookmarks) return;
-    const metadata: Record<string, unknown> = { resourceVersion: String(store.feed.last) };
+    const metadata: Record<string, unknown> = { resourceVersion: String(Math.max(store.feed.last, floor)) };
     if (extra) metadata.annotations = extra;
     write(encode('BOOKMARK', { kind: info.kind, apiVersion: groupVersion(info), metadata }));
   };
 
+  if (expired) {
+    write(encode('ERROR', expired.toStatus()));
+    finish();
+    return;
+  }
+
   const deliver = (event: CacheEvent) => {
-    if (event.resource !== resource) return;
+    if (event.resource !== resource || event.revision <= floor) return;
     const now = selects(selection, event.object);
-    const before = event.previous !== undefined && selects(selection, event.previous);
+    // After a restart the state before a replayed change may be unknown: assume it matched,
+    // so a client never keeps an object that no longer matches.
+    const before = event.previousUnknown === true || (event.previous !== undefined && selects(selection, event.previous));
     let type: EventType;
     if (event.type === 'DELETED') {
       if (!now && !before) return;
@@ -122,14 +185,14 @@ export async function serveWatch(store: Store, res: ServerResponse, watch: Watch
     else if (now) type = 'ADDED';
     else if (before) type = 'DELETED';
     else return;
-    write(encode(type, event.object));
+    write(encode(type, event.object, event.text));
   };
 
   unsubscribe = store.cache.onEvent(deliver);
   // Everything below up to the end of this function's synchronous part runs in one tick.
   if (initial) {
     for (const entry of store.cache.list(resource, selection.namespace)) {
-      if (selects(selection, entry.object)) write(encode('ADDED', entry.object));
+      if (selects(selection, entry.object)) write(encode('ADDED', entry.object, entry.text));
     }
     if (watch.sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
   } else {
@@ -141,7 +204,8 @@ export async function serveWatch(store: Store, res: ServerResponse, watch: Watch
     interval.unref();
     timers.push(interval);
   }
-  const timeoutMs = (watch.timeoutSeconds ?? 1800 + Math.floor(Math.random() * 1800)) * 1000;
+  // Like kube-apiserver: no timeout (or 0) means a random one between 30 and 60 minutes.
+  const timeoutMs = (watch.timeoutSeconds || 1800 + Math.floor(Math.random() * 1800)) * 1000;
   const timeout = setTimeout(() => {
     bookmark();
     finish();

@@ -1,6 +1,8 @@
 // The in-memory state every list and watch is served from, kept by the change feed in
 // revision order (the same idea as kube-apiserver's watch cache). Lists are consistent at
-// the feed's revision, and a watch started from a list's revision misses nothing.
+// the feed's revision, and a watch started from a list's revision misses nothing. A bounded
+// history of recent events serves watches that start in the past and lists at an exact past
+// revision (resourceVersionMatch=Exact, and the later pages of a paginated list).
 import type { KubeObject } from '../machinery/object.js';
 import type { Change, ChangeFeed } from './feed.js';
 import type { ChangeType } from './objects.js';
@@ -11,6 +13,8 @@ export interface CachedObject {
   name: string;
   revision: number;
   object: KubeObject;
+  /** The object as stored, JSON text: what a reader sends without serializing it again. */
+  text?: string;
 }
 
 export interface CacheEvent {
@@ -20,8 +24,15 @@ export interface CacheEvent {
   namespace: string;
   key: string;
   object: KubeObject;
-  /** The object before this change, when the cache held it. */
+  /** `object` as stored, JSON text. */
+  text: string;
+  /** The object before this change; undefined for ADDED. */
   previous?: KubeObject;
+  /**
+   * The state before this change is not known: it was replayed after a restart and the
+   * change before it was already compacted away.
+   */
+  previousUnknown?: boolean;
 }
 
 export type CacheListener = (event: CacheEvent) => void;
@@ -31,31 +42,58 @@ export interface CacheOptions {
   historySize?: number;
 }
 
+interface ResourceState {
+  entries: Map<string, CachedObject>;
+  /** Keys in order, rebuilt lazily after a key was added or removed. */
+  sorted?: string[];
+}
+
+/** Replaying the retained change log after a restart, below the snapshot's revision. */
+interface Replay {
+  horizon: number;
+  /** Per key, the state after the last replayed change (null: deleted). */
+  seen: Map<string, KubeObject | null>;
+}
+
 export class ObjectCache {
-  private readonly byResource = new Map<string, Map<string, CachedObject>>();
+  private readonly byResource = new Map<string, ResourceState>();
   private history: CacheEvent[] = [];
   private historyStart = 0;
   /** Watches can start from any revision >= this one; older starts get 410 Gone. */
   oldestWatchable = 0;
+  /** The revision of the newest change applied. */
+  revision = 0;
   private readonly listeners = new Set<CacheListener>();
   private readonly historySize: number;
+  private replay?: Replay;
 
   constructor(opts: CacheOptions = {}) {
-    this.historySize = opts.historySize ?? 10_000;
+    this.historySize = Math.max(1, opts.historySize ?? 10_000);
   }
 
-  /** Fills the cache from a snapshot of current rows; later changes come from the feed. */
-  load(rows: { resource: string; key: string; namespace: string; name: string; revision: number; value: string }[], compacted: number): void {
+  /**
+   * Fills the cache from a snapshot of current rows; later changes come from the feed, which
+   * first replays the retained log from `compacted`. `horizon` is a revision no row of the
+   * snapshot is newer than: until the replay passes it, replayed changes only rebuild history.
+   */
+  load(
+    rows: { resource: string; key: string; namespace: string; name: string; revision: number; value: string }[],
+    compacted: number,
+    horizon = 0,
+  ): void {
     for (const row of rows) {
-      this.resourceMap(row.resource).set(row.key, {
+      this.set(this.resourceState(row.resource), {
         key: row.key,
         namespace: row.namespace,
         name: row.name,
         revision: row.revision,
         object: JSON.parse(row.value) as KubeObject,
+        text: row.value,
       });
     }
     this.oldestWatchable = compacted;
+    this.revision = compacted;
+    if (horizon > compacted) this.replay = { horizon, seen: new Map() };
   }
 
   attach(feed: ChangeFeed): () => void {
@@ -67,32 +105,57 @@ export class ObjectCache {
     return () => this.listeners.delete(fn);
   }
 
-  private resourceMap(resource: string): Map<string, CachedObject> {
-    let map = this.byResource.get(resource);
-    if (!map) {
-      map = new Map();
-      this.byResource.set(resource, map);
+  private resourceState(resource: string): ResourceState {
+    let state = this.byResource.get(resource);
+    if (!state) {
+      state = { entries: new Map() };
+      this.byResource.set(resource, state);
     }
-    return map;
+    return state;
+  }
+
+  private set(state: ResourceState, entry: CachedObject): void {
+    if (!state.entries.has(entry.key)) state.sorted = undefined;
+    state.entries.set(entry.key, entry);
+  }
+
+  private remove(state: ResourceState, key: string): void {
+    if (state.entries.delete(key)) state.sorted = undefined;
   }
 
   apply(change: Change): void {
-    const map = this.resourceMap(change.resource);
-    const current = map.get(change.key);
+    const state = this.resourceState(change.resource);
+    const current = state.entries.get(change.key);
     const object = JSON.parse(change.value) as KubeObject;
-    // After a restart the snapshot may already hold a newer state than a replayed change.
+    let previous: KubeObject | undefined;
+    let previousUnknown = false;
+    if (this.replay && change.revision <= this.replay.horizon) {
+      // The snapshot may already hold a newer state than this change: the state before it
+      // is what the replay saw last, or the snapshot's when that is older than this change.
+      const seen = this.replay.seen;
+      if (change.type === 'ADDED') previous = undefined;
+      else if (seen.has(change.key)) previous = seen.get(change.key) ?? undefined;
+      else if (current && current.revision < change.revision) previous = current.object;
+      else previousUnknown = true;
+      seen.set(change.key, change.type === 'DELETED' ? null : object);
+    } else {
+      previous = current?.object;
+    }
     const stale = current !== undefined && current.revision >= change.revision;
     if (!stale) {
-      if (change.type === 'DELETED') map.delete(change.key);
+      if (change.type === 'DELETED') this.remove(state, change.key);
       else
-        map.set(change.key, {
+        this.set(state, {
           key: change.key,
           namespace: change.namespace,
           name: change.name,
           revision: change.revision,
           object,
+          text: change.value,
         });
     }
+    this.revision = Math.max(this.revision, change.revision);
+    if (this.replay && change.revision >= this.replay.horizon) this.replay = undefined;
     const event: CacheEvent = {
       revision: change.revision,
       type: change.type,
@@ -100,24 +163,46 @@ export class ObjectCache {
       namespace: change.namespace,
       key: change.key,
       object,
-      previous: current?.object,
+      text: change.value,
+      previous,
     };
+    if (previousUnknown) event.previousUnknown = true;
     this.remember(event);
     for (const fn of this.listeners) fn(event);
+  }
+
+  /** The replay of the retained log has passed the snapshot (or there was none). */
+  replayDone(): void {
+    this.replay = undefined;
   }
 
   private remember(event: CacheEvent): void {
     this.history.push(event);
     if (this.history.length - this.historyStart > this.historySize) {
+      const dropped = this.history[this.historyStart]!;
       this.historyStart += 1;
+      // Watches from the dropped revision on still find every later event.
+      this.oldestWatchable = Math.max(this.oldestWatchable, dropped.revision);
       // Compact the array now and then rather than shifting on every event.
       if (this.historyStart > this.historySize) {
         this.history = this.history.slice(this.historyStart);
         this.historyStart = 0;
       }
-      const dropped = this.history[this.historyStart - 1] ?? this.history[this.historyStart];
-      if (dropped) this.oldestWatchable = Math.max(this.oldestWatchable, dropped.revision);
     }
+  }
+
+  /**
+   * The change log up to `revision` was compacted: watches and exact lists may no longer
+   * start before it, and the events up to it are dropped.
+   */
+  forgetThrough(revision: number): void {
+    if (revision <= this.oldestWatchable) return;
+    this.oldestWatchable = Math.min(revision, this.revision);
+    while (this.historyStart < this.history.length && this.history[this.historyStart]!.revision <= this.oldestWatchable) {
+      this.historyStart += 1;
+    }
+    this.history = this.history.slice(this.historyStart);
+    this.historyStart = 0;
   }
 
   /** Events after `revision`, or undefined when they are no longer kept. */
@@ -132,27 +217,63 @@ export class ObjectCache {
     return out.reverse();
   }
 
+  /** Current objects of one resource, optionally in one namespace, in key order. */
   list(resource: string, namespace?: string): CachedObject[] {
-    const map = this.byResource.get(resource);
-    if (!map) return [];
+    const state = this.byResource.get(resource);
+    if (!state) return [];
+    if (!state.sorted) state.sorted = [...state.entries.keys()].sort(compareKeys);
     const out: CachedObject[] = [];
-    for (const entry of map.values()) {
+    for (const key of state.sorted) {
+      const entry = state.entries.get(key)!;
       if (namespace === undefined || entry.namespace === namespace) out.push(entry);
     }
-    out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return out;
   }
 
+  /**
+   * The objects as they were at `revision` (which the cache has reached), in key order; or
+   * undefined when the history no longer reaches back that far.
+   */
+  listAt(resource: string, namespace: string | undefined, revision: number): CachedObject[] | undefined {
+    if (revision < this.oldestWatchable) return undefined;
+    const current = this.list(resource, namespace);
+    let map: Map<string, CachedObject> | undefined;
+    for (let i = this.history.length - 1; i >= this.historyStart; i--) {
+      const event = this.history[i]!;
+      if (event.revision <= revision) break;
+      if (event.resource !== resource || (namespace !== undefined && event.namespace !== namespace)) continue;
+      map ??= new Map(current.map((e) => [e.key, e]));
+      if (event.type === 'ADDED') map.delete(event.key);
+      else if (event.previousUnknown) return undefined;
+      else if (event.previous === undefined) map.delete(event.key);
+      else {
+        map.set(event.key, {
+          key: event.key,
+          namespace: event.namespace,
+          name: event.previous.metadata.name ?? '',
+          revision: Number(event.previous.metadata.resourceVersion ?? 0),
+          object: event.previous,
+        });
+      }
+    }
+    if (!map) return current;
+    return [...map.values()].sort((a, b) => compareKeys(a.key, b.key));
+  }
+
   get(resource: string, key: string): CachedObject | undefined {
-    return this.byResource.get(resource)?.get(key);
+    return this.byResource.get(resource)?.entries.get(key);
   }
 
   count(resource: string): number {
-    return this.byResource.get(resource)?.size ?? 0;
+    return this.byResource.get(resource)?.entries.size ?? 0;
   }
 
-  /** Forgets a whole resource (its CRD went away). */
+  /** Every resource the cache holds objects of. */
   resources(): string[] {
     return [...this.byResource.keys()];
   }
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,10 +1,14 @@
-// Opening the database: MikroORM owns the connection pool and the schema (through its
-// migrator); everything else in the store speaks SQL through the small Sql interface below.
+// Opening the database: MikroORM owns the schema (through its migrator) and a small pool for
+// everything cold, spoken through the Sql interface below. The hot paths (object writes and
+// reads, the change feed) use a plain node-postgres pool with $n placeholders: one round trip
+// per statement, without a query builder in between.
 import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Knex } from '@mikro-orm/knex';
 import { allEntities } from './entities.js';
 import { Migration0001Initial } from './migrations/0001-initial.js';
+import { Migration0002DropObjectsResourceIndex } from './migrations/0002-drop-objects-resource-index.js';
 
 export interface Sql {
   /** Runs one statement with `?` placeholders and returns its rows. */
@@ -14,6 +18,8 @@ export interface Sql {
 export interface Database extends Sql {
   orm: MikroORM;
   url: string;
+  /** The hot-path pool: `$1` placeholders, one statement per call. */
+  pool: pg.Pool;
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -27,17 +33,24 @@ function sqlOver(runner: Knex | Knex.Transaction): Sql {
   };
 }
 
+/** Hot-path connections per process, and the few the cold pool keeps besides. */
+const DEFAULT_POOL_SIZE = 20;
+const COLD_POOL_SIZE = 4;
+
 export async function openDatabase(url: string, opts: { poolSize?: number } = {}): Promise<Database> {
   const orm = await MikroORM.init({
     clientUrl: url,
     entities: allEntities,
     extensions: [Migrator],
-    pool: { min: 1, max: opts.poolSize ?? 20 },
+    pool: { min: 1, max: COLD_POOL_SIZE },
     debug: false,
     logger: () => {},
     allowGlobalContext: true,
     migrations: {
-      migrationsList: [{ name: '0001-initial', class: Migration0001Initial }],
+      migrationsList: [
+        { name: '0001-initial', class: Migration0001Initial },
+        { name: '0002-drop-objects-resource-index', class: Migration0002DropObjectsResourceIndex },
+      ],
       transactional: true,
       allOrNothing: true,
       snapshot: false,
@@ -45,11 +58,18 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
   });
   await orm.getMigrator().up();
   const knex = orm.em.getKnex();
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? DEFAULT_POOL_SIZE });
+  // An idle connection that breaks (a server restart) is dropped by the pool, not thrown.
+  pool.on('error', () => {});
   return {
     orm,
     url,
+    pool,
     ...sqlOver(knex),
     transaction: (work) => knex.transaction((trx) => work(sqlOver(trx))),
-    close: () => orm.close(true),
+    close: async () => {
+      await pool.end().catch(() => {});
+      await orm.close(true);
+    },
   };
 }

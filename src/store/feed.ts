@@ -1,11 +1,13 @@
-// The change feed: one per process. It reads the change log strictly in revision order and
-// hands each change to its subscribers exactly once. NOTIFY and local commits only wake it;
-// a slow poll covers lost notifications. A revision that is missing while later ones are
-// visible is either still being written (its advisory lock is held: wait) or was rolled back
-// (the lock is free and the row never appears: skip it).
+// The change feed: one per process. It hands every change to its subscribers exactly once,
+// strictly in revision order. Changes this process committed come straight from memory (the
+// write path reports each one, or the revision it left unused); changes of other replicas,
+// and anything this process cannot account for, are read from the change log. NOTIFY only
+// wakes it, and a slow poll covers lost notifications. A revision that is missing while later
+// ones are visible is either still being written (its advisory lock is held: wait) or was
+// rolled back (the lock is free and the row never appears: skip it).
 import pg from 'pg';
 import type { Database } from './database.js';
-import { CHANGES_CHANNEL, type ChangeType } from './objects.js';
+import { CHANGES_CHANNEL, type ChangeType, type CommitListener, type CommittedChange } from './objects.js';
 
 export interface Change {
   revision: number;
@@ -25,12 +27,14 @@ interface Waiter {
 const BATCH = 1000;
 /** How long a free-locked missing revision is re-checked before it is taken as a hole. */
 const HOLE_GRACE_MS = 10;
+/** How long a gap is left to this process's writes in flight before the log is read. */
+const LOCAL_GAP_MS = 20;
 
 export interface ChangeFeedOptions {
   pollIntervalMs?: number;
 }
 
-export class ChangeFeed {
+export class ChangeFeed implements CommitListener {
   /** Every revision up to here has been delivered or is known never to exist. */
   last = 0;
   private listener?: pg.Client;
@@ -42,6 +46,13 @@ export class ChangeFeed {
   private retry?: NodeJS.Timeout;
   private waiters: Waiter[] = [];
   private holeSeen = new Map<number, number>();
+  /** Committed here and not delivered yet; null marks a revision a write left unused. */
+  private local = new Map<number, Change | null>();
+  /** Write statements of this process still running. */
+  private inFlight = 0;
+  /** Something only the log can tell may have happened (another replica, a failed write). */
+  private needLog = true;
+  private gapSince?: number;
   private readonly pollIntervalMs: number;
 
   constructor(
@@ -59,15 +70,31 @@ export class ChangeFeed {
   /** Starts listening, positioned after `from` (the revision the caller's state reflects). */
   async start(from: number): Promise<void> {
     this.last = from;
+    this.needLog = true;
     // LISTEN needs its own direct connection: a pooled one may be gone when NOTIFY fires.
-    this.listener = new pg.Client({ connectionString: this.db.url });
-    this.listener.on('notification', () => this.wake());
-    this.listener.on('error', () => this.reconnectListener());
+    this.listener = this.connectListener();
     await this.listener.connect();
     await this.listener.query(`LISTEN ${CHANGES_CHANNEL}`);
-    this.poll = setInterval(() => this.wake(), this.pollIntervalMs);
+    this.poll = setInterval(() => {
+      this.needLog = true;
+      this.wake();
+    }, this.pollIntervalMs);
     this.poll.unref();
     await this.pump();
+  }
+
+  private connectListener(): pg.Client {
+    const client = new pg.Client({ connectionString: this.db.url });
+    client.on('notification', (message) => this.notified(Number(message.payload)));
+    client.on('error', () => this.reconnectListener());
+    return client;
+  }
+
+  /** Another process (or this one's notifier) committed up to `revision`. */
+  private notified(revision: number): void {
+    if (Number.isFinite(revision) && (revision <= this.last || this.local.has(revision))) return;
+    this.needLog = true;
+    this.wake();
   }
 
   private reconnectListener(): void {
@@ -77,14 +104,14 @@ export class ChangeFeed {
     old?.end().catch(() => {});
     setTimeout(() => {
       if (this.stopped) return;
-      const client = new pg.Client({ connectionString: this.db.url });
-      client.on('notification', () => this.wake());
-      client.on('error', () => this.reconnectListener());
+      const client = this.connectListener();
       client
         .connect()
         .then(() => client.query(`LISTEN ${CHANGES_CHANNEL}`))
         .then(() => {
           this.listener = client;
+          // Notifications may have been missed while disconnected.
+          this.needLog = true;
           this.wake();
         })
         .catch(() => this.reconnectListener());
@@ -111,11 +138,30 @@ export class ChangeFeed {
 
   /** The newest revision handed out by the store, committed or not. */
   async latestAllocated(): Promise<number> {
-    const rows = await this.db.query<{ last_value: string; is_called: boolean }>(
+    const { rows } = await this.db.pool.query<{ last_value: string; is_called: boolean }>(
       'SELECT last_value, is_called FROM revision_seq',
     );
     const row = rows[0]!;
     return row.is_called ? Number(row.last_value) : 0;
+  }
+
+  // ---- CommitListener: what this process's write path reports ---------------------------
+
+  writing(): void {
+    this.inFlight += 1;
+  }
+
+  written(outcome: { change: CommittedChange } | { hole: number } | undefined): void {
+    this.inFlight -= 1;
+    if (outcome === undefined) {
+      // The statement failed: it may have taken a revision nobody will report.
+      this.needLog = true;
+    } else if ('change' in outcome) {
+      if (outcome.change.revision > this.last) this.local.set(outcome.change.revision, outcome.change);
+    } else if (outcome.hole > this.last) {
+      this.local.set(outcome.hole, null);
+    }
+    this.wake();
   }
 
   wake(): void {
@@ -126,7 +172,10 @@ export class ChangeFeed {
     }
     this.running = true;
     void this.pump()
-      .catch(() => this.scheduleRetry(50))
+      .catch(() => {
+        this.needLog = true;
+        this.scheduleRetry(50);
+      })
       .finally(() => {
         this.running = false;
         if (this.again) {
@@ -145,78 +194,161 @@ export class ChangeFeed {
     this.retry.unref();
   }
 
+  /** Delivers what this process committed, as far as it continues the order. */
+  private drainLocal(): void {
+    for (;;) {
+      const next = this.local.get(this.last + 1);
+      if (next === undefined) break;
+      this.local.delete(this.last + 1);
+      if (next === null) this.skip(this.last + 1);
+      else this.deliver(next);
+    }
+    if (this.local.size > 0) {
+      for (const revision of this.local.keys()) if (revision <= this.last) this.local.delete(revision);
+    }
+  }
+
+  /** The newest revision someone is waiting for or this process committed. */
+  private wanted(): number {
+    let wanted = 0;
+    for (const w of this.waiters) wanted = Math.max(wanted, w.revision);
+    for (const revision of this.local.keys()) wanted = Math.max(wanted, revision);
+    return wanted;
+  }
+
   private async pump(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      const rows = await this.db.query<{
-        id: string;
-        type: ChangeType;
-        resource: string;
-        namespace: string;
-        name: string;
-        key: string;
-        value: string;
-      }>(
-        'SELECT id, type, resource, namespace, name, key, value FROM changes WHERE id > ? ORDER BY id LIMIT ?',
-        [this.last, BATCH],
-      );
-      let blocked = false;
-      for (const row of rows) {
-        const revision = Number(row.id);
-        if (revision !== this.last + 1) {
-          const outcome = await this.resolveGap(revision - 1);
-          if (outcome === 'blocked') {
-            blocked = true;
-            break;
-          }
-          if (outcome === 'reread') break;
-        }
-        this.deliver({ ...row, revision });
+      this.drainLocal();
+      const wanted = this.wanted();
+      if (!this.needLog && wanted <= this.last) {
+        this.gapSince = undefined;
+        this.releaseWaiters();
+        return;
       }
-      if (blocked) {
+      if (!this.needLog && this.inFlight > 0) {
+        // A gap this process's own writes will most likely fill; they wake the feed.
+        const now = Date.now();
+        this.gapSince ??= now;
+        if (now - this.gapSince < LOCAL_GAP_MS) {
+          this.scheduleRetry(LOCAL_GAP_MS - (now - this.gapSince));
+          return;
+        }
+      }
+      this.gapSince = undefined;
+      this.needLog = false;
+      const outcome = await this.readLog();
+      if (outcome === 'again') {
+        this.needLog = true;
+        continue;
+      }
+      if (outcome === 'blocked') {
+        this.needLog = true;
         this.scheduleRetry(5);
         return;
       }
-      if (rows.length === BATCH) continue;
-      // Nothing visible beyond `last`: a waiter may still be waiting for revisions that
-      // were allocated and then rolled back, which no later row will ever reveal.
-      const wanted = this.waiters.reduce((max, w) => Math.max(max, w.revision), 0);
-      if (wanted > this.last) {
-        const outcome = await this.resolveGap(wanted);
-        if (outcome === 'blocked') this.scheduleRetry(5);
-        else if (outcome === 'reread') continue;
+      this.drainLocal();
+      // Nothing visible beyond `last`: a wanted revision may have been taken and rolled back,
+      // which no later row will ever reveal.
+      const still = this.wanted();
+      if (still > this.last) {
+        const gap = await this.resolveGap(still);
+        if (gap === 'reread') {
+          this.needLog = true;
+          continue;
+        }
+        if (gap === 'blocked') {
+          this.needLog = true;
+          this.scheduleRetry(5);
+          return;
+        }
       }
       this.releaseWaiters();
       return;
     }
   }
 
+  /** Reads the log after `last` and delivers it in order. */
+  private async readLog(): Promise<'done' | 'again' | 'blocked'> {
+    const { rows } = await this.db.pool.query<{
+      id: string;
+      type: ChangeType;
+      resource: string;
+      namespace: string;
+      name: string;
+      key: string;
+      value: string;
+    }>({
+      name: 'vf-read-changes',
+      text: 'SELECT id, type, resource, namespace, name, key, value FROM changes WHERE id > $1 ORDER BY id LIMIT $2',
+      values: [this.last, BATCH],
+    });
+    for (const row of rows) {
+      const revision = Number(row.id);
+      this.drainLocal();
+      if (revision <= this.last) continue;
+      if (revision !== this.last + 1) {
+        const outcome = await this.resolveGap(revision - 1);
+        if (outcome === 'blocked') return 'blocked';
+        if (outcome === 'reread') return 'again';
+      }
+      if (revision <= this.last) continue;
+      this.deliver({ ...row, revision });
+    }
+    return rows.length === BATCH ? 'again' : 'done';
+  }
+
   /**
    * Tries to move `last` over missing revisions up to `upTo`. 'reread' means a missing
-   * revision turned out to be committed after all and must be read in order.
+   * revision turned out to be committed after all (in the log, or here) and must be
+   * delivered in order; 'blocked' means one is still being written, or has not been seen
+   * missing for long enough to be sure. Missing revisions are checked a thousand at a time,
+   * so a stretch of rolled-back writes costs one grace period, not one each.
    */
   private async resolveGap(upTo: number): Promise<'done' | 'blocked' | 'reread'> {
     while (this.last < upTo) {
-      const missing = this.last + 1;
-      const [lock] = await this.db.query<{ free: boolean }>(
-        'SELECT pg_try_advisory_xact_lock(?::bigint) AS free',
-        [missing],
+      if (this.local.has(this.last + 1)) return 'reread';
+      const from = this.last + 1;
+      const to = Math.min(upTo, from + BATCH - 1);
+      // The lock is tried first: a writer holds its revision's lock until it commits, so a
+      // row missing under a free lock was rolled back (or its writer is a moment away from
+      // taking the lock, which the grace period covers).
+      const { rows } = await this.db.pool.query<{ r: string; free: boolean; present: boolean }>(
+        `SELECT r, pg_try_advisory_xact_lock(r) AS free, EXISTS (SELECT 1 FROM changes WHERE id = r) AS present
+           FROM generate_series($1::bigint, $2::bigint) AS r ORDER BY r`,
+        [from, to],
       );
-      if (!lock!.free) return 'blocked';
-      const present = await this.db.query('SELECT 1 FROM changes WHERE id = ?', [missing]);
-      if (present.length > 0) return 'reread';
-      const firstSeen = this.holeSeen.get(missing);
       const now = Date.now();
-      if (firstSeen === undefined) {
-        this.holeSeen.set(missing, now);
-        return 'blocked';
+      let advancing = true;
+      for (const row of rows) {
+        const revision = Number(row.r);
+        if (revision <= this.last) continue;
+        if (this.local.has(revision)) {
+          if (advancing) return 'reread';
+          break;
+        }
+        if (row.present || !row.free) {
+          if (advancing) return row.present ? 'reread' : 'blocked';
+          break;
+        }
+        let firstSeen = this.holeSeen.get(revision);
+        if (firstSeen === undefined) {
+          firstSeen = now;
+          this.holeSeen.set(revision, now);
+        }
+        if (advancing && now - firstSeen >= HOLE_GRACE_MS) this.skip(revision);
+        else advancing = false;
       }
-      if (now - firstSeen < HOLE_GRACE_MS) return 'blocked';
-      this.holeSeen.delete(missing);
-      this.last = missing;
+      if (!advancing) return 'blocked';
     }
     this.releaseWaiters();
     return 'done';
+  }
+
+  /** `revision` is known never to hold a change. */
+  private skip(revision: number): void {
+    this.last = revision;
+    this.holeSeen.delete(revision);
   }
 
   private deliver(change: Change): void {

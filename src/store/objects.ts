@@ -1,10 +1,14 @@
-// The one write path every mutation goes through. Each write is one transaction that takes a
-// new revision from the store-wide sequence, replaces the object's current row, appends the
-// change to the log, records the audit entry, and wakes the change feeds (NOTIFY carries only
-// the revision). The revision's advisory lock is held until the transaction ends, which lets a
-// change feed tell a revision still being written from one that was rolled back.
+// The one write path every mutation goes through. Each write is one SQL statement, so one
+// round trip and one implicit transaction: it takes a new revision from the store-wide
+// sequence and that revision's advisory lock, writes the object's current row (or removes
+// it), appends the change to the log and records the audit entry. The lock is held until the
+// statement commits, which lets a change feed tell a revision still being written from one
+// that was rolled back. Nothing here sends NOTIFY inside a write: PostgreSQL serializes the
+// commits of notifying transactions (PreCommit_Notify takes a database-wide lock), so other
+// replicas are woken by one coalesced NOTIFY after the commits instead (see Notifier).
+import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../machinery/object.js';
-import type { Database, Sql } from './database.js';
+import type { Database } from './database.js';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -32,6 +36,28 @@ export interface AuditRecord {
   code?: number;
 }
 
+/** A committed change as the log holds it. */
+export interface CommittedChange {
+  revision: number;
+  type: ChangeType;
+  resource: string;
+  namespace: string;
+  name: string;
+  key: string;
+  value: string;
+}
+
+/** What the write path tells the change feed of this process. */
+export interface CommitListener {
+  /** A write statement is about to run (its revision is not known yet). */
+  writing(): void;
+  /**
+   * It ended: with the change it committed, with the revision it took but left unused (a
+   * hole: a name already taken, a stale update), or with neither when it failed.
+   */
+  written(outcome: { change: CommittedChange } | { hole: number } | undefined): void;
+}
+
 export const CHANGES_CHANNEL = 'virtflow_changes';
 
 export function storageKey(key: ObjectKey): string {
@@ -44,157 +70,44 @@ export type UpdateDecision =
   | { action: 'delete'; object: KubeObject }
   | { action: 'none' };
 
-const AUDIT_COLUMNS =
-  '(username, verb, api_group, resource, subresource, namespace, name, code, user_agent)';
-const INSERT_AUDIT = `INSERT INTO audit_events ${AUDIT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-/** The same row, written only when the change it belongs to was written. */
-const AUDIT_WITH_CHANGE = `INSERT INTO audit_events ${AUDIT_COLUMNS}
-  SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::int, ?::text FROM log`;
+const AUDIT_COLUMNS = '(username, verb, api_group, resource, subresource, namespace, name, code, user_agent)';
 
 function auditParams(audit: AuditRecord, code: number): unknown[] {
-  return [
-    audit.username,
-    audit.verb,
-    audit.apiGroup,
-    audit.resource,
-    audit.subresource,
-    audit.namespace,
-    audit.name,
-    code,
-    audit.userAgent,
-  ];
+  return [audit.username, audit.verb, audit.apiGroup, audit.resource, audit.subresource, audit.namespace, audit.name, code, audit.userAgent];
 }
 
-async function takeRevision(tx: Sql): Promise<number> {
-  const rows = await tx.query<{ id: string }>(
-    `SELECT s.id, pg_advisory_xact_lock(s.id) FROM (SELECT nextval('revision_seq') AS id) s`,
-  );
-  return Number(rows[0]!.id);
+/** The audit insert, written only when the change it belongs to was (`FROM log`). */
+function auditWithChange(first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO audit_events ${AUDIT_COLUMNS}
+    SELECT ${p(0)}::text, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::int, ${p(8)}::text FROM log`;
 }
 
-function stamp(object: KubeObject, revision: number): string {
-  object.metadata.resourceVersion = String(revision);
-  return JSON.stringify(object);
+/**
+ * Taking a revision and its advisory lock in one CTE, evaluated once, so that the lock is
+ * held from the moment the revision exists, also while the statement waits for a row lock.
+ */
+const TAKE_REVISION = `rev AS (SELECT s.id, pg_advisory_xact_lock(s.id) AS locked FROM (SELECT nextval('revision_seq') AS id) s)`;
+
+// The value is serialized before its revision is known; this per-process marker stands in for
+// the revision and is replaced in SQL (and here, for the same text). Random, so no stored
+// data can contain it.
+const marker = `@rv-${randomBytes(12).toString('hex')}@`;
+
+/** The object's text with the marker for its revision; the object itself is left as it was. */
+function serialize(object: KubeObject): string {
+  const previous = object.metadata.resourceVersion;
+  object.metadata.resourceVersion = marker;
+  try {
+    return JSON.stringify(object);
+  } finally {
+    if (previous === undefined) delete object.metadata.resourceVersion;
+    else object.metadata.resourceVersion = previous;
+  }
 }
 
-export class ObjectStore {
-  /** Called after every commit with the new revision, so this process's feed reads at once. */
-  onCommitted: (revision: number) => void = () => {};
-
-  constructor(private readonly db: Database) {}
-
-  async get(key: ObjectKey): Promise<StoredRow | undefined> {
-    const rows = await this.db.query<{ value: string; revision: string }>(
-      'SELECT value, revision FROM objects WHERE key = ?',
-      [storageKey(key)],
-    );
-    const row = rows[0];
-    return row ? { object: JSON.parse(row.value) as KubeObject, revision: Number(row.revision) } : undefined;
-  }
-
-  /** Creates the object; answers undefined when the key is taken (nothing is written). */
-  async create(key: ObjectKey, object: KubeObject, audit?: AuditRecord): Promise<StoredRow | undefined> {
-    const k = storageKey(key);
-    const result = await this.db.transaction(async (tx) => {
-      const revision = await takeRevision(tx);
-      const value = stamp(object, revision);
-      const rows = await tx.query<{ inserted: number }>(
-        `WITH cur AS (
-           INSERT INTO objects (key, resource, namespace, name, revision, create_revision, value)
-           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING key),
-         log AS (
-           INSERT INTO changes (id, key, resource, namespace, name, type, value)
-           SELECT ?::bigint, key, ?::text, ?::text, ?::text, 'ADDED', ?::text FROM cur RETURNING id),
-         audit AS (${AUDIT_WITH_CHANGE})
-         SELECT (SELECT count(*) FROM log)::int AS inserted, pg_notify(?, ?::text)`,
-        [
-          k, key.resource, key.namespace, key.name, revision, revision, value,
-          revision, key.resource, key.namespace, key.name, value,
-          ...(audit ? auditParams(audit, 201) : auditParams(systemAudit, 201)),
-          CHANGES_CHANNEL, revision,
-        ],
-      );
-      if (rows[0]!.inserted === 0) {
-        throw new KeyExists();
-      }
-      return { object, revision };
-    }).catch((err) => {
-      if (err instanceof KeyExists) return undefined;
-      throw err;
-    });
-    if (result) this.onCommitted(result.revision);
-    return result;
-  }
-
-  /**
-   * Reads the object under a row lock and lets `decide` choose what to write. `decide` runs
-   * inside the transaction and may throw an ApiError to refuse; nothing is then written.
-   * Answers undefined when the object does not exist.
-   */
-  async update(
-    key: ObjectKey,
-    decide: (current: StoredRow) => UpdateDecision,
-    audit?: AuditRecord,
-  ): Promise<{ before: StoredRow; after?: StoredRow; deleted: boolean } | undefined> {
-    const k = storageKey(key);
-    const result = await this.db.transaction(async (tx) => {
-      const rows = await tx.query<{ value: string; revision: string }>(
-        'SELECT value, revision FROM objects WHERE key = ? FOR UPDATE',
-        [k],
-      );
-      const row = rows[0];
-      if (!row) return undefined;
-      const before = { object: JSON.parse(row.value) as KubeObject, revision: Number(row.revision) };
-      const decision = decide({ object: JSON.parse(row.value) as KubeObject, revision: before.revision });
-      if (decision.action === 'none') return { before, after: before, deleted: false };
-      const revision = await takeRevision(tx);
-      const value = stamp(decision.object, revision);
-      const deleted = decision.action === 'delete';
-      const code = 200;
-      await tx.query(
-        `WITH cur AS (${
-          deleted
-            ? 'DELETE FROM objects WHERE key = ? RETURNING key'
-            : 'UPDATE objects SET revision = ?, value = ? WHERE key = ? RETURNING key'
-        }),
-         log AS (
-           INSERT INTO changes (id, key, resource, namespace, name, type, value)
-           SELECT ?::bigint, key, ?::text, ?::text, ?::text, ?::text, ?::text FROM cur RETURNING id),
-         audit AS (${AUDIT_WITH_CHANGE})
-         SELECT pg_notify(?, ?::text)`,
-        [
-          ...(deleted ? [k] : [revision, value, k]),
-          revision, key.resource, key.namespace, key.name, deleted ? 'DELETED' : 'MODIFIED', value,
-          ...(audit ? auditParams(audit, code) : auditParams(systemAudit, code)),
-          CHANGES_CHANNEL, revision,
-        ],
-      );
-      return { before, after: { object: decision.object, revision }, deleted };
-    });
-    if (result?.after && result.after.revision !== result.before.revision) {
-      this.onCommitted(result.after.revision);
-    }
-    return result;
-  }
-
-  /** Records a request that changed nothing (refused, or a failure) in the audit log. */
-  async recordRefusal(audit: AuditRecord, code: number): Promise<void> {
-    await this.db.query(INSERT_AUDIT, auditParams(audit, code));
-  }
-
-  /** Every current object of one resource, optionally in one namespace, in key order. */
-  async listRows(resource: string, namespace?: string): Promise<StoredRow[]> {
-    const rows = namespace
-      ? await this.db.query<{ value: string; revision: string }>(
-          'SELECT value, revision FROM objects WHERE resource = ? AND namespace = ? ORDER BY key',
-          [resource, namespace],
-        )
-      : await this.db.query<{ value: string; revision: string }>(
-          'SELECT value, revision FROM objects WHERE resource = ? ORDER BY key',
-          [resource],
-        );
-    return rows.map((r) => ({ object: JSON.parse(r.value) as KubeObject, revision: Number(r.revision) }));
-  }
+function stamped(text: string, revision: number): string {
+  return text.split(marker).join(String(revision));
 }
 
 const systemAudit: AuditRecord = {
@@ -208,4 +121,173 @@ const systemAudit: AuditRecord = {
   userAgent: '',
 };
 
-class KeyExists extends Error {}
+export class ObjectStore {
+  /** The change feed of this process, told about every write (see CommitListener). */
+  listener: CommitListener = { writing: () => {}, written: () => {} };
+
+  constructor(private readonly db: Database) {}
+
+  async get(key: ObjectKey): Promise<StoredRow | undefined> {
+    const { rows } = await this.db.pool.query<{ value: string; revision: string }>({
+      name: 'vf-get-object',
+      text: 'SELECT value, revision FROM objects WHERE key = $1',
+      values: [storageKey(key)],
+    });
+    const row = rows[0];
+    return row ? { object: JSON.parse(row.value) as KubeObject, revision: Number(row.revision) } : undefined;
+  }
+
+  /** Runs one write statement, telling the feed before and after. */
+  private async write<T>(run: () => Promise<{ result: T; outcome: { change: CommittedChange } | { hole: number } }>): Promise<T> {
+    this.listener.writing();
+    let outcome: { change: CommittedChange } | { hole: number } | undefined;
+    try {
+      const done = await run();
+      outcome = done.outcome;
+      return done.result;
+    } finally {
+      this.listener.written(outcome);
+    }
+  }
+
+  /** Creates the object; answers undefined when the key is taken (nothing is written). */
+  async create(key: ObjectKey, object: KubeObject, audit?: AuditRecord): Promise<StoredRow | undefined> {
+    const k = storageKey(key);
+    const text = serialize(object);
+    return this.write<StoredRow | undefined>(async () => {
+      // Prepared once per connection: the statement is parsed and planned once, not per write.
+      const { rows } = await this.db.pool.query<{ revision: string; inserted: number }>({
+        name: 'vf-create-object',
+        text: `WITH ${TAKE_REVISION},
+         val AS (SELECT replace($5::text, $6::text, rev.id::text) AS v FROM rev),
+         cur AS (
+           INSERT INTO objects (key, resource, namespace, name, revision, create_revision, value)
+           SELECT $1, $2, $3, $4, rev.id, rev.id, val.v FROM rev, val
+           ON CONFLICT (key) DO NOTHING RETURNING key, revision, value),
+         log AS (
+           INSERT INTO changes (id, key, resource, namespace, name, type, value)
+           SELECT cur.revision, cur.key, $2, $3, $4, 'ADDED', cur.value FROM cur RETURNING id),
+         audit AS (${auditWithChange(7)})
+         SELECT (SELECT id FROM rev) AS revision, (SELECT count(*) FROM log)::int AS inserted`,
+        values: [k, key.resource, key.namespace, key.name, text, marker, ...auditParams(audit ?? systemAudit, 201)],
+      });
+      const revision = Number(rows[0]!.revision);
+      if (rows[0]!.inserted === 0) return { result: undefined, outcome: { hole: revision } };
+      object.metadata.resourceVersion = String(revision);
+      const value = stamped(text, revision);
+      return {
+        result: { object, revision },
+        outcome: { change: { revision, type: 'ADDED', resource: key.resource, namespace: key.namespace, name: key.name, key: k, value } },
+      };
+    });
+  }
+
+  /**
+   * Writes (or deletes) the object if its stored revision is still `seen`: answers the new
+   * row, or 'stale' when the object changed or went in between (nothing is written then).
+   */
+  async replace(
+    key: ObjectKey,
+    seen: number,
+    decision: { action: 'write' | 'delete'; object: KubeObject },
+    audit?: AuditRecord,
+  ): Promise<StoredRow | 'stale'> {
+    const k = storageKey(key);
+    const deleted = decision.action === 'delete';
+    const text = serialize(decision.object);
+    return this.write<StoredRow | 'stale'>(async () => {
+      const cur = deleted
+        ? `DELETE FROM objects USING val WHERE key = $1 AND revision = $7 RETURNING objects.key, val.id AS revision, val.v AS value`
+        : `UPDATE objects SET revision = val.id, value = val.v FROM val WHERE key = $1 AND revision = $7 RETURNING objects.key, objects.revision, objects.value`;
+      const { rows } = await this.db.pool.query<{ revision: string; written: number }>({
+        name: deleted ? 'vf-delete-object' : 'vf-update-object',
+        text: `WITH ${TAKE_REVISION},
+         val AS (SELECT rev.id, replace($5::text, $6::text, rev.id::text) AS v FROM rev),
+         cur AS (${cur}),
+         log AS (
+           INSERT INTO changes (id, key, resource, namespace, name, type, value)
+           SELECT cur.revision, cur.key, $2, $3, $4, $8, cur.value FROM cur RETURNING id),
+         audit AS (${auditWithChange(9)})
+         SELECT (SELECT id FROM rev) AS revision, (SELECT count(*) FROM log)::int AS written`,
+        values: [
+          k, key.resource, key.namespace, key.name, text, marker, seen, deleted ? 'DELETED' : 'MODIFIED',
+          ...auditParams(audit ?? systemAudit, 200),
+        ],
+      });
+      const revision = Number(rows[0]!.revision);
+      if (rows[0]!.written === 0) return { result: 'stale' as const, outcome: { hole: revision } };
+      decision.object.metadata.resourceVersion = String(revision);
+      const value = stamped(text, revision);
+      return {
+        result: { object: decision.object, revision },
+        outcome: {
+          change: { revision, type: deleted ? 'DELETED' : 'MODIFIED', resource: key.resource, namespace: key.namespace, name: key.name, key: k, value },
+        },
+      };
+    });
+  }
+
+  /**
+   * Reads the object and lets `decide` choose what to write, retrying when it changed in
+   * between. `decide` may throw an ApiError to refuse; nothing is then written. Answers
+   * undefined when the object does not exist.
+   */
+  async update(
+    key: ObjectKey,
+    decide: (current: StoredRow) => UpdateDecision,
+    audit?: AuditRecord,
+  ): Promise<{ before: StoredRow; after?: StoredRow; deleted: boolean } | undefined> {
+    for (;;) {
+      const before = await this.get(key);
+      if (!before) return undefined;
+      const decision = decide({ object: structuredClone(before.object), revision: before.revision });
+      if (decision.action === 'none') return { before, after: before, deleted: false };
+      const after = await this.replace(key, before.revision, decision, audit);
+      if (after !== 'stale') return { before, after, deleted: decision.action === 'delete' };
+    }
+  }
+
+  /** Records a request that changed nothing (refused, or a failure) in the audit log. */
+  async recordRefusal(audit: AuditRecord, code: number): Promise<void> {
+    await this.db.pool.query(
+      `INSERT INTO audit_events ${AUDIT_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      auditParams(audit, code),
+    );
+  }
+}
+
+/**
+ * Wakes the change feeds of other processes after local commits: one NOTIFY at a time, in its
+ * own autocommit statement, carrying only the newest revision. Commits that happen while one
+ * is in flight are covered by one more afterwards; a lost one by the feeds' slow poll.
+ */
+export class Notifier {
+  private inFlight = false;
+  private pending = 0;
+  private stopped = false;
+
+  constructor(private readonly db: Database) {}
+
+  notify(revision: number): void {
+    this.pending = Math.max(this.pending, revision);
+    if (this.inFlight || this.stopped) return;
+    this.send();
+  }
+
+  private send(): void {
+    const revision = this.pending;
+    this.pending = 0;
+    this.inFlight = true;
+    this.db.pool
+      .query('SELECT pg_notify($1, $2::text)', [CHANGES_CHANNEL, String(revision)])
+      .catch(() => {})
+      .finally(() => {
+        this.inFlight = false;
+        if (this.pending > 0 && !this.stopped) this.send();
+      });
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}

@@ -3,20 +3,26 @@
 import { ObjectCache } from './cache.js';
 import type { Database } from './database.js';
 import { ChangeFeed } from './feed.js';
-import { ObjectStore } from './objects.js';
+import { Notifier, ObjectStore } from './objects.js';
 
 export interface StoreOptions {
-  /** Revisions kept in the change log (and in memory) for watches that start in the past. */
+  /** Revisions kept in the change log for watches that start in the past (default 10,000). */
   retainRevisions?: number;
+  /** Events kept in memory for watches and exact lists in the past (default retainRevisions). */
+  historySize?: number;
+  /** How often the change log is compacted (default one minute). */
   compactIntervalMs?: number;
   pollIntervalMs?: number;
 }
+
+const COMPACT_BATCH = 5000;
 
 export class Store {
   readonly objects: ObjectStore;
   readonly feed: ChangeFeed;
   readonly cache: ObjectCache;
   private compactTimer?: NodeJS.Timeout;
+  private readonly notifier: Notifier;
   private readonly retain: number;
 
   private constructor(
@@ -26,8 +32,16 @@ export class Store {
     this.retain = opts.retainRevisions ?? 10_000;
     this.objects = new ObjectStore(db);
     this.feed = new ChangeFeed(db, { pollIntervalMs: opts.pollIntervalMs });
-    this.cache = new ObjectCache({ historySize: this.retain });
-    this.objects.onCommitted = () => this.feed.wake();
+    this.cache = new ObjectCache({ historySize: opts.historySize ?? this.retain });
+    this.notifier = new Notifier(db);
+    // This process's commits reach its own feed from memory; other replicas get a NOTIFY.
+    this.objects.listener = {
+      writing: () => this.feed.writing(),
+      written: (outcome) => {
+        this.feed.written(outcome);
+        if (outcome && 'change' in outcome) this.notifier.notify(outcome.change.revision);
+      },
+    };
   }
 
   static async open(db: Database, opts: StoreOptions = {}): Promise<Store> {
@@ -41,14 +55,20 @@ export class Store {
       revision: string;
       value: string;
     }>('SELECT key, resource, namespace, name, revision, value FROM objects');
+    // No row of the snapshot is newer than a revision allocated after it was read.
+    const horizon = await store.feed.latestAllocated();
     store.cache.load(
       rows.map((r) => ({ ...r, revision: Number(r.revision) })),
       compacted,
+      horizon,
     );
     store.cache.attach(store.feed);
     // Replaying the retained log rebuilds the watch history; the snapshot already holds
-    // the newest state, so replayed changes older than it leave the state alone.
+    // the newest state, so replayed changes older than it leave the state alone. Nothing is
+    // served before the replay has passed the snapshot.
     await store.feed.start(compacted);
+    await store.feed.waitFor(horizon);
+    store.cache.replayDone();
     store.compactTimer = setInterval(() => {
       store.compact().catch(() => {});
     }, opts.compactIntervalMs ?? 60_000);
@@ -70,26 +90,34 @@ export class Store {
     return Number(rows[0]?.value ?? 0);
   }
 
-  /** Drops change-log rows older than the retained window, in small batches. */
+  /**
+   * Drops change-log rows older than the retained window, in small batches, each in its own
+   * transaction, and records the compact revision. Several replicas may run it: one finding
+   * the work done is a normal outcome. Watches and exact lists at or below the compact
+   * revision then get 410 Gone here too, even where this process's memory still reaches back.
+   */
   async compact(): Promise<number> {
     const target = this.feed.last - this.retain;
     const done = await this.compactedRevision();
+    this.cache.forgetThrough(done);
     if (target <= done) return done;
-    for (let from = done; from < target; from += 5000) {
-      const upTo = Math.min(from + 5000, target);
+    for (let from = done; from < target; from += COMPACT_BATCH) {
+      const upTo = Math.min(from + COMPACT_BATCH, target);
       await this.db.transaction(async (tx) => {
-        await tx.query('DELETE FROM changes WHERE id <= ?', [upTo]);
+        await tx.query('DELETE FROM changes WHERE id > ? AND id <= ?', [from, upTo]);
         await tx.query(
           "UPDATE store_settings SET value = GREATEST(value::bigint, ?::bigint)::text WHERE name = 'compact_revision'",
           [upTo],
         );
       });
+      this.cache.forgetThrough(upTo);
     }
     return target;
   }
 
   async close(): Promise<void> {
     clearInterval(this.compactTimer);
+    this.notifier.stop();
     await this.feed.stop();
   }
 }

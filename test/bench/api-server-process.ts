@@ -148,10 +148,14 @@ async function main(): Promise<void> {
 
   // How long the change feed takes from a commit to delivering it to the cache.
   const committedAt = new Map<number, number>();
-  const onCommitted = vf.store.objects.onCommitted;
-  vf.store.objects.onCommitted = (revision: number) => {
-    if (on) committedAt.set(revision, performance.now());
-    onCommitted(revision);
+  // (The write path reports each commit to the feed through objects.listener.)
+  const listener = vf.store.objects.listener;
+  vf.store.objects.listener = {
+    writing: () => listener.writing(),
+    written: (outcome) => {
+      if (on && outcome && 'change' in outcome) committedAt.set(outcome.change.revision, performance.now());
+      listener.written(outcome);
+    },
   };
   vf.store.cache.onEvent((event) => {
     const t = committedAt.get(event.revision);

@@ -82,6 +82,34 @@ describe('garbage collection', () => {
     expect(dep.body.metadata.ownerReferences).toBeUndefined();
   });
 
+  it('collects a dependent created with a reference to an owner that does not exist, but not one whose owner kind is not served', async () => {
+    const dangling = await vf.call('POST', cmPath(), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'dangling', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'never-was', uid: '00000000-0000-0000-0000-00000000dead' }] },
+    });
+    expect(dangling.status).toBe(201);
+    const unknown = await vf.call('POST', cmPath(), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'unknown-kind', ownerReferences: [{ apiVersion: 'later.example.com/v1', kind: 'Thing', name: 'x', uid: '00000000-0000-0000-0000-00000000beef' }] },
+    });
+    expect(unknown.status).toBe(201);
+    await waitUntil(async () => !(await exists('dangling')), 'dependent of a missing owner collected');
+    // The collector has looked at the other one as well by now (one run handles both).
+    expect(await exists('unknown-kind')).toBe(true);
+  });
+
+  it('collects the dependents of many owners deleted at once', async () => {
+    const owners: string[] = [];
+    for (let i = 0; i < 30; i++) owners.push(await makeOwnerWithDependent(`many-owner-${i}`, `many-dep-${i}`).then(() => `many-owner-${i}`));
+    await Promise.all(owners.map((name) => vf.call('DELETE', cmPath(name))));
+    await waitUntil(async () => {
+      const list = await vf.call('GET', cmPath());
+      return !list.body.items.some((i: { metadata: { name: string } }) => i.metadata.name.startsWith('many-'));
+    }, 'every dependent collected');
+  });
+
   it('collects dependents whose owner went while no server was running', async () => {
     const uid = await makeOwnerWithDependent('down-owner', 'down-dep');
     const dbUrl = vf.db.url;
