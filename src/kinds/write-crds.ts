@@ -22,7 +22,9 @@ export function crdYaml(crd: CustomResourceDefinition): string {
 
 /**
  * File name -> content, for every kind, plus a kustomization listing them so that
- * `kubectl apply -k crds/` works and manifests/ can include the CRDs as `../crds`.
+ * `kubectl apply -k crds/` works and manifests/ can include the CRDs as `../crds`. It is
+ * named `Kustomization` (a name kustomize accepts) because `kubectl apply -f crds/` reads
+ * every .yaml file in the folder and would choke on a kustomization.yaml.
  */
 export function renderCrds(): Map<string, string> {
   const files = new Map(allCrds().map((crd) => [crdFileName(crd), crdYaml(crd)]));
@@ -31,16 +33,18 @@ export function renderCrds(): Map<string, string> {
     kind: 'Kustomization',
     resources: [...files.keys()].sort(),
   };
-  files.set('kustomization.yaml', header + stringify(kustomization));
+  files.set(KUSTOMIZATION_FILE, header + stringify(kustomization));
   return files;
 }
+
+export const KUSTOMIZATION_FILE = 'Kustomization';
 
 export function writeCrds(directory = crdsDirectory): { written: string[]; removed: string[] } {
   mkdirSync(directory, { recursive: true });
   const files = renderCrds();
   const removed: string[] = [];
   for (const existing of readdirSync(directory)) {
-    if (existing.endsWith('.virtflow.io.yaml') && !files.has(existing)) {
+    if ((existing.endsWith('.virtflow.io.yaml') || existing === 'kustomization.yaml') && !files.has(existing)) {
       rmSync(join(directory, existing));
       removed.push(existing);
     }
