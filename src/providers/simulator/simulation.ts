@@ -28,8 +28,13 @@ import type { Random } from './random.js';
 import type { StatusReporter } from './status-reporter.js';
 
 export type LatencyKey = 'create' | 'update' | 'power' | 'delete';
-/** One latency for every operation, or one per operation (missing ones are 0). */
-export type Latency = number | Partial<Record<LatencyKey, number>>;
+/**
+ * One latency for every operation, or one per operation (missing ones are 0). `boot` is an
+ * extra stage of a create that powers the machine on: after `create` the machine is built
+ * (observe shows it, Off, and a progress report says so), after `boot` more it is On and the
+ * create Succeeded. A single number leaves `boot` at 0.
+ */
+export type Latency = number | Partial<Record<LatencyKey | 'boot', number>>;
 /**
  * How an injected failure shows: `operation` accepts the request and reports the operation
  * Failed with a message; `http` answers 503 and changes nothing; `both` picks one of the two
@@ -152,6 +157,12 @@ interface OperationRecord {
   failure?: string;
   /** The work itself, run when the latency has passed; answers the message to report. */
   effect: () => { message: string; report: Record<string, unknown> };
+  /**
+   * A stage before the effect: run when the latency has passed, reported as progress (the
+   * operation still Running), then the effect follows `afterMs` later. Skipped on failure
+   * and when it answers undefined.
+   */
+  stage?: { afterMs: number; run: () => { message: string; report: Record<string, unknown> } | undefined };
 }
 
 const refuse = (status: number, code: string, message: string, extra: Partial<ErrorBody> = {}): Answer => ({
@@ -211,12 +222,30 @@ export class Simulation {
     const failure = this.drawFailure(uid, 'create');
     if (failure.http) return failure.http;
     this.callbacks.set(uid, req.callback);
+    const boot = req.powerOn === false ? 0 : this.bootLatency();
+    /** The machine this operation built at its first stage, to be booted by its effect. */
+    let built: Machine | undefined;
     const op = this.begin('Create', uid, key, (known?.attempt ?? 0) + 1, failure.message, 'create', () => {
+      if (built && this.machines.get(uid) === built) {
+        built.powerState = 'On';
+        built.boots++;
+        return { message: `created on ${req.placement.baremetal}`, report: this.machineReport(built) };
+      }
       const existing = this.machines.get(uid);
       if (existing) return { message: 'the machine already exists', report: this.machineReport(existing) };
       const machine = this.build(req);
       return { message: `created on ${req.placement.baremetal}`, report: this.machineReport(machine) };
     });
+    if (boot > 0) {
+      op.stage = {
+        afterMs: boot,
+        run: () => {
+          if (this.machines.has(uid)) return undefined;
+          built = this.build({ ...req, powerOn: false });
+          return { message: `built on ${req.placement.baremetal}; booting`, report: this.machineReport(built) };
+        },
+      };
+    }
     return this.accepted(op);
   }
 
@@ -402,6 +431,19 @@ export class Simulation {
 
   private finish(op: OperationRecord): void {
     if (this.stopped) return;
+    const stage = op.stage;
+    op.stage = undefined;
+    const progress = stage && !op.failure ? stage.run() : undefined;
+    if (stage && progress) {
+      op.message = progress.message;
+      this.report(op, progress.report);
+      const timer = this.opts.clock.setTimer(() => {
+        this.timers.delete(timer);
+        this.finish(op);
+      }, stage.afterMs);
+      this.timers.add(timer);
+      return;
+    }
     this.inFlight.delete(op.uid);
     op.finishedAt = this.opts.clock.now();
     if (op.failure) {
@@ -476,6 +518,11 @@ export class Simulation {
       };
     }
     return { message: `simulated failure (rate ${rate}): the hypervisor refused to ${what} the machine` };
+  }
+
+  private bootLatency(): number {
+    const latency = this.opts.latencyMs ?? 0;
+    return typeof latency === 'number' ? 0 : (latency.boot ?? 0);
   }
 
   private latencyOf(key: LatencyKey): number {

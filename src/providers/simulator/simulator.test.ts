@@ -93,6 +93,45 @@ describe('protocol round trips', () => {
     expect(stats.body.machines).toBe(1);
   });
 
+  it('with a boot latency, a create builds the machine (observed Off, the create still Running), then boots it', async () => {
+    const clock = new FakeClock();
+    const sim = await simulator({ clock, latencyMs: { create: 100, boot: 300 } });
+    const req = createRequest();
+    const first = await call(sim, 'POST', '/v1/virtualmachines', req);
+    expect(first.status).toBe(202);
+    const observe = async () => (await call(sim, 'GET', `/v1/virtualmachines/${req.uid}`)).body;
+    expect(await observe()).toMatchObject({ exists: false, lastOperation: { state: 'Running' } });
+    clock.advance(100);
+    const built = await observe();
+    expect(conforms.observation(built)).toBe(true);
+    expect(built).toMatchObject({ exists: true, powerState: 'Off', lastOperation: { id: first.body.operationId, state: 'Running', message: 'built on bm-tw-001; booting' } });
+    // Another request waits for the create, booting included.
+    const stop = await call(sim, 'POST', `/v1/virtualmachines/${req.uid}/power`, { action: 'stop', requestId: 'stop:1' });
+    expect(stop.body).toMatchObject({ code: 'OperationInProgress', operationId: first.body.operationId });
+    clock.advance(299);
+    expect((await observe()).powerState).toBe('Off');
+    clock.advance(1);
+    expect(await observe()).toMatchObject({ exists: true, powerState: 'On', lastOperation: { state: 'Succeeded', message: 'created on bm-tw-001' } });
+    expect(sim.simulation.machines.get(req.uid)!.boots).toBe(1);
+    expect(sim.stats.uid(req.uid).machinesCreated).toBe(1);
+  });
+
+  it('a create with powerOn false has no boot stage, and a single latency number never adds one', async () => {
+    const clock = new FakeClock();
+    const halted = await simulator({ clock, latencyMs: { create: 100, boot: 300 } });
+    const req = { ...createRequest(), powerOn: false };
+    await call(halted, 'POST', '/v1/virtualmachines', req);
+    clock.advance(100);
+    expect((await call(halted, 'GET', `/v1/virtualmachines/${req.uid}`)).body).toMatchObject({ exists: true, powerState: 'Off', lastOperation: { state: 'Succeeded' } });
+    expect(halted.simulation.machines.get(req.uid)!.boots).toBe(0);
+
+    const plain = await simulator({ clock, latencyMs: 100 });
+    const other = createRequest();
+    await call(plain, 'POST', '/v1/virtualmachines', other);
+    clock.advance(100);
+    expect((await call(plain, 'GET', `/v1/virtualmachines/${other.uid}`)).body).toMatchObject({ exists: true, powerState: 'On', lastOperation: { state: 'Succeeded' } });
+  });
+
   it('the same uid created many times, concurrently and after completion, is one machine', async () => {
     const clock = new FakeClock();
     const sim = await simulator({ clock, latencyMs: 10 });
