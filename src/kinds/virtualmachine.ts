@@ -120,6 +120,9 @@ export const VirtualMachineStatus = statusOf(
       ),
     ),
     externalId: optionalText('Identifier of the VM in the external controller.'),
+    externalController: optionalText(
+      'The ExternalController that holds the VM\'s machine, recorded before the first create: the VM stays with it, so a changed routing never builds a second machine.',
+    ),
     restartedAt: Type.Optional(timestamp('The spec.restartAt value the last restart honoured.')),
     lastOperation: Type.Optional(
       Type.Object(

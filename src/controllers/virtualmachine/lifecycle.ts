@@ -29,6 +29,7 @@
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import { getCondition, type Condition, type ConditionUpdate } from '../../machinery/conditions.js';
 import {
+  providerReasons,
   isProviderError,
   ProviderRejected,
   type Observation,
@@ -37,7 +38,7 @@ import {
   type VirtualMachineProvider,
 } from '../../providers/external-client.js';
 import { errorCodes } from '../../providers/protocol.js';
-import { routeVirtualMachine } from '../../providers/routing.js';
+import { routeVirtualMachine, type Route } from '../../providers/routing.js';
 import type { ExternalController } from '../../kinds/externalcontroller.js';
 import { isConflict } from '../../runtime/client.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
@@ -213,7 +214,20 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     return { requeueAfterMs: backoff(key) };
   };
 
-  const routeOf = (vm: VirtualMachine) => routeVirtualMachine(ctx.listers.externalControllers.list(), vm);
+  /** A VM stays with the ExternalController recorded before its first create. */
+  const routeOf = (vm: VirtualMachine): Route => {
+    const holder = vm.status?.externalController;
+    if (!holder) return routeVirtualMachine(ctx.listers.externalControllers.list(), vm);
+    const controller = ctx.listers.externalControllers.get(holder);
+    if (controller && !controller.metadata.deletionTimestamp) return { found: true, controller };
+    return {
+      found: false,
+      reason: providerReasons.noExternalController,
+      service: 'VirtualMachine',
+      region: vm.status?.placement?.region ?? '',
+      message: `the ExternalController "${holder}" that holds this VM's machine no longer exists; re-create it (another controller cannot see the machine)`,
+    };
+  };
 
   // -------------------------------------------------------------------------------------
 
@@ -289,6 +303,10 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
         );
       } else if (vm.status?.phase !== 'Provisioning' && vm.status?.phase !== 'Failed') {
         vm = await report(vm, { ...fields, phase: 'Provisioning' }, base);
+      }
+      if (vm.status?.externalController !== xc) {
+        // Recorded before the request, so a crash after it cannot lead to a second machine elsewhere.
+        vm = await report(vm, { ...fields, phase: 'Provisioning', externalController: xc }, base);
       }
       try {
         await provider.create(vm, vm.status!.placement as never, {
