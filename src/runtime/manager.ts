@@ -198,6 +198,7 @@ export class Manager implements InformerProvider {
     const timeoutMs = this.opts.cacheSyncTimeoutMs ?? 120_000;
     const giveUp = new AbortController();
     const both = AbortSignal.any([signal, giveUp.signal]);
+    setMaxListeners(0, both);
     const timer = this.clock.setTimer(() => giveUp.abort(), timeoutMs);
     try {
       await Promise.all([...this.informers.values()].map((i) => i.waitForSync(both)));
@@ -214,6 +215,7 @@ export class Manager implements InformerProvider {
   private async runLeaderElected(signal: AbortSignal): Promise<void> {
     const elected = this.runnables.filter(needsLease);
     const runAll = async (term: AbortSignal) => {
+      setMaxListeners(0, term);
       await Promise.all(elected.map((r) => this.runGuarded(r, term)));
     };
     const election = this.opts.leaderElection;
