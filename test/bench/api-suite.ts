@@ -20,7 +20,7 @@
 // second, 100), BENCH_WATCH_SECONDS (5), BENCH_PROFILE_CREATES (3000), BENCH_OUT.
 // Every loading phase stops after 60 s at the latest and reports what it did by then.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
 import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { postgresCpuSeconds } from './postgres-cpu.js';
 
 export const name = 'api';
 export const description = 'API server over HTTPS on one embedded PostgreSQL: creates, raw INSERTs, lists, watches';
@@ -153,38 +154,6 @@ class ServerProcess {
   }
 }
 
-// ---------------------------------------------------------------------------------------
-// CPU of PostgreSQL's processes (the postmaster whose command line names our data directory,
-// and its children), read from /proc; zero where /proc is not there.
-
-async function postgresCpuSeconds(dataDir: string): Promise<number> {
-  let pids: string[];
-  try {
-    pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
-  } catch {
-    return 0;
-  }
-  const stats = new Map<number, { ppid: number; cpu: number }>();
-  let postmaster = -1;
-  for (const pid of pids) {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // After the command: state(0) ppid(1) ... utime(11) stime(12), in clock ticks.
-      stats.set(Number(pid), { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / 100 });
-      if (postmaster < 0) {
-        const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-        if (cmd.includes(dataDir) && cmd.includes('postgres')) postmaster = Number(pid);
-      }
-    } catch {
-      // The process went away meanwhile.
-    }
-  }
-  if (postmaster < 0) return 0;
-  let total = 0;
-  for (const [pid, s] of stats) if (pid === postmaster || s.ppid === postmaster) total += s.cpu;
-  return total;
-}
 
 class CpuMeter {
   private t0 = 0;

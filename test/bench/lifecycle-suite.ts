@@ -23,7 +23,7 @@
 // its ownerReference garbage collector, to see what the lifecycle costs without it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,7 @@ import { Agent, Pool, request } from 'undici';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
 import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { postgresCpuSeconds } from './postgres-cpu.js';
 
 export const name = 'lifecycle';
 export const description = 'VMs through create -> Running -> delete on virtflow up (simulator at zero latency)';
@@ -155,34 +156,6 @@ class UpProcess {
   }
 }
 
-/** CPU seconds of the PostgreSQL processes serving `dataDir` (postmaster and children), from /proc. */
-async function postgresCpuSeconds(dataDir: string): Promise<number> {
-  let pids: string[];
-  try {
-    pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
-  } catch {
-    return 0;
-  }
-  const stats = new Map<number, { ppid: number; cpu: number }>();
-  let postmaster = -1;
-  for (const pid of pids) {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(pid), { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / 100 });
-      if (postmaster < 0) {
-        const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-        if (cmd.includes(dataDir) && cmd.includes('postgres')) postmaster = Number(pid);
-      }
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  if (postmaster < 0) return 0;
-  let total = 0;
-  for (const [pid, s] of stats) if (pid === postmaster || s.ppid === postmaster) total += s.cpu;
-  return total;
-}
 
 // ---------------------------------------------------------------------------------------
 // HTTP
