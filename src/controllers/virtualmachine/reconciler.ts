@@ -87,7 +87,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
     return missing;
   };
 
-  const place = async (key: string, vm: VirtualMachine): Promise<Result> => {
+  const place = async (key: string, vm: VirtualMachine, signal: AbortSignal): Promise<Result> => {
     const uncertain = placer.uncertain(key);
     if (uncertain !== undefined) {
       // The last placement write may have landed: ask the server, not the cache.
@@ -113,6 +113,8 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
       spreadAcross: vm.spec.placement?.spreadAcross,
       spreadKey: vm.spec.placement?.spreadKey,
     };
+    // A process that has lost the lease must not decide: another leader may already be.
+    if (signal.aborted) return {};
     const result = placer.place(key, request);
     if (!result.ok) {
       try {
@@ -174,7 +176,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
   const external = vmLifecycle(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs });
 
   return {
-    async reconcile(_rc, objectKey: ObjectKey): Promise<Result> {
+    async reconcile(rc, objectKey: ObjectKey): Promise<Result> {
       const key = keyString(objectKey);
       const vm = ctx.listers.vms.get(key);
       if (!vm) {
@@ -199,7 +201,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
           ], { type: 'Warning', reason: reasons.waitingForReferences, message });
           return {};
         }
-        return place(key, vm);
+        return place(key, vm, rc.signal);
       }
       const finalizers = vm.metadata.finalizers ?? [];
       if (!finalizers.includes(VM_FINALIZER)) {
