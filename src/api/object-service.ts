@@ -4,7 +4,7 @@
 import type { FieldValidation } from '../crd/validator.js';
 import { errors, ApiError, type StatusCause } from '../machinery/errors.js';
 import { generateNameSuffix } from '../machinery/names.js';
-import type { KubeObject } from '../machinery/object.js';
+import { canonicalJson, type KubeObject } from '../machinery/object.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 import type { CachedObject } from '../store/cache.js';
 import type { AuditRecord, ObjectKey, StoredRow, UpdateDecision } from '../store/objects.js';
@@ -542,20 +542,9 @@ function checkPreconditions(info: ResourceInfo, name: string, obj: KubeObject, p
 }
 
 function sameObject(a: KubeObject, b: KubeObject): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+  return canonicalJson(a) === canonicalJson(b);
 }
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value as object)
-        .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
 
 interface ContinueToken {
   revision: number;

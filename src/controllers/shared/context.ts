@@ -1,6 +1,6 @@
 // What every VirtFlow reconciler is given: the caches to read, a client to write, a place to
 // record Events, and the clock.
-import type { KubeObject } from '../../machinery/object.js';
+import { canonicalJson, type KubeObject } from '../../machinery/object.js';
 import { setCondition, type Condition, type ConditionUpdate } from '../../machinery/conditions.js';
 import type { ObjectClient } from '../../runtime/client.js';
 import type { ResourceType } from '../../runtime/resource.js';
@@ -44,16 +44,9 @@ export function nextStatus(
   return status;
 }
 
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
-      : v,
-  );
-}
 
 export function statusDiffers(obj: WithStatus, status: Record<string, unknown>): boolean {
-  return canonical(obj.status ?? {}) !== canonical(status);
+  return canonicalJson(obj.status ?? {}) !== canonicalJson(status);
 }
 
 /**

@@ -43,7 +43,7 @@ import type { ExternalController } from '../../kinds/externalcontroller.js';
 import { isConflict } from '../../runtime/client.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Result } from '../../runtime/reconciler.js';
-import { nextStatus, type ControllerContext, type EventType } from '../shared/context.js';
+import { nextStatus, statusDiffers, type ControllerContext, type EventType } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 
 export const VM_FINALIZER = 'virtflow.io/vm-protection';
@@ -129,14 +129,6 @@ function restate(vm: VirtualMachine, type: string): Cond | undefined {
   return c ? { type: c.type, status: c.status, reason: c.reason, message: c.message } : undefined;
 }
 
-/** JSON with object keys sorted, to tell whether a status changed. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
-      : v,
-  );
-}
 
 function conditionOf(vm: VirtualMachine, type: string): Condition | undefined {
   return getCondition(vm.status?.conditions as Condition[] | undefined, type);
@@ -173,7 +165,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
    */
   const report = async (vm: VirtualMachine, fields: Fields, conditions: Cond[], event?: EventSpec): Promise<VirtualMachine> => {
     const status = nextStatus(vm as never, fields, conditions, ctx.now());
-    if (canonical(vm.status ?? {}) === canonical(status)) return vm;
+    if (!statusDiffers(vm as never, status)) return vm;
     const written = await ctx.client.replaceStatus(Kinds.VirtualMachine, { ...vm, status } as VirtualMachine);
     if (vm.metadata.resourceVersion !== undefined) replaced.set(vmKey(vm), vm.metadata.resourceVersion);
     if (event) {
