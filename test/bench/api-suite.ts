@@ -30,6 +30,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/em
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
 import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
+import { BenchChild } from './bench-child.js';
 
 export const name = 'api';
 export const description = 'API server over HTTPS on one embedded PostgreSQL: creates, raw INSERTs, lists, watches';
@@ -94,65 +95,6 @@ interface ServerInfo {
   caCert: string;
 }
 
-class ServerProcess {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private constructor(
-    readonly child: ChildProcess,
-    readonly info: ServerInfo,
-  ) {
-    child.on('message', (msg: { id?: number; body?: unknown; error?: string }) => {
-      if (msg.id === undefined) return;
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.error) p.reject(new Error(msg.error));
-      else p.resolve(msg.body);
-    });
-    child.on('exit', (code) => {
-      for (const p of this.pending.values()) p.reject(new Error(`server process exited (${code})`));
-      this.pending.clear();
-    });
-  }
-
-  static async start(databaseUrl: string, home: string): Promise<ServerProcess> {
-    const child = fork(path.join(here, 'api-server-process.ts'), [JSON.stringify({ databaseUrl, home })], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const info = await new Promise<ServerInfo>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the server did not start in 120 s')), 120_000);
-      child.on('message', (msg: { ready?: ServerInfo }) => {
-        if (msg.ready) {
-          clearTimeout(timer);
-          resolve(msg.ready);
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the server process exited with ${code} before it was ready`));
-      });
-    });
-    return new ServerProcess(child, info);
-  }
-
-  call<T = unknown>(cmd: string, extra: Record<string, unknown> = {}): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ id, cmd, ...extra });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    await Promise.race([this.call('stop').catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
 
 
 class CpuMeter {
@@ -161,7 +103,7 @@ class CpuMeter {
   private server0 = { user: 0, system: 0 };
   private pg0 = 0;
   constructor(
-    private readonly server: ServerProcess,
+    private readonly server: BenchChild<ServerInfo>,
     private readonly dataDir: string,
   ) {}
   async start(): Promise<void> {
@@ -504,7 +446,7 @@ async function watchPhase(info: ServerInfo, createPool: Dispatcher, namespace: s
 // Profiles
 
 /** Runs `load` with the server's CPU profiler and instrumentation on; answers a report section. */
-async function profiled(server: ServerProcess, title: string, file: string, load: () => Promise<string>): Promise<string> {
+async function profiled(server: BenchChild<ServerInfo>, title: string, file: string, load: () => Promise<string>): Promise<string> {
   await server.call('instrument', { on: true });
   await server.call('profile-start');
   let outcome: string;
@@ -536,7 +478,7 @@ export async function run(): Promise<Figures> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'virtflow-bench-'));
   const dataDir = path.join(dir, 'pg');
   let embedded: EmbeddedDatabase | undefined;
-  let server: ServerProcess | undefined;
+  let server: BenchChild<ServerInfo> | undefined;
   let pool: Pool | undefined;
   try {
     progress(name, `starting PostgreSQL in ${dir}`);
@@ -551,7 +493,7 @@ export async function run(): Promise<Figures> {
     rawDbUrl.pathname = '/postgres';
 
     progress(name, 'starting the API server process');
-    server = await ServerProcess.start(serverDbUrl.toString(), path.join(dir, 'home'));
+    server = await BenchChild.start<ServerInfo>(path.join(here, 'api-server-process.ts'), { databaseUrl: serverDbUrl.toString(), home: path.join(dir, 'home') }, { label: 'the server' });
     const { token } = server.info;
     pool = new Pool(server.info.url, { connect: { ca: server.info.caCert }, connections: CLIENTS, pipelining: 1 });
     for (const ns of ['bench', 'bench-warmup', 'bench-watch', 'bench-profile']) {

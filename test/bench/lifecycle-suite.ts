@@ -21,8 +21,6 @@
 // figures of what it did by then; only a run that could not start fails the suite.
 // BENCH_LIFECYCLE_NO_GC=1 (diagnostics, not the figure of record) runs the API server without
 // its ownerReference garbage collector, to see what the lifecycle costs without it.
-import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +31,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/em
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
 import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
+import { BenchChild } from './bench-child.js';
 
 export const name = 'lifecycle';
 export const description = 'VMs through create -> Running -> delete on virtflow up (simulator at zero latency)';
@@ -92,69 +91,6 @@ interface SimStats {
   reports: { sent: number; retried: number; dropped: number };
 }
 
-class UpProcess {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private constructor(
-    readonly child: ChildProcess,
-    readonly info: UpInfo,
-  ) {
-    child.on('message', (msg: { id?: number; body?: unknown; error?: string }) => {
-      if (msg.id === undefined) return;
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (msg.error) p.reject(new Error(msg.error));
-      else p.resolve(msg.body);
-    });
-    child.on('exit', (code) => {
-      for (const p of this.pending.values()) p.reject(new Error(`the virtflow up process exited (${code})`));
-      this.pending.clear();
-    });
-  }
-
-  static async start(databaseUrl: string, home: string, logFile: string): Promise<UpProcess> {
-    const noGarbageCollector = process.env.BENCH_LIFECYCLE_NO_GC === '1';
-    const child = fork(path.join(here, 'lifecycle-up-process.ts'), [JSON.stringify({ databaseUrl, home, noGarbageCollector })], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    const log = createWriteStream(logFile);
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-    const info = await new Promise<UpInfo>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('virtflow up did not start in 120 s')), 120_000);
-      child.on('message', (msg: { ready?: UpInfo }) => {
-        if (msg.ready) {
-          clearTimeout(timer);
-          resolve(msg.ready);
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the virtflow up process exited with ${code} before it was ready; see ${logFile}`));
-      });
-    });
-    return new UpProcess(child, info);
-  }
-
-  call<T = unknown>(cmd: string, extra: Record<string, unknown> = {}): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ id, cmd, ...extra });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    await Promise.race([this.call('stop').catch(() => {}), new Promise((r) => setTimeout(r, 15_000))]);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
 
 
 // ---------------------------------------------------------------------------------------
@@ -333,7 +269,7 @@ export async function run(): Promise<Figures> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'virtflow-bench-lifecycle-'));
   const dataDir = path.join(dir, 'pg');
   let embedded: EmbeddedDatabase | undefined;
-  let up: UpProcess | undefined;
+  let up: BenchChild<UpInfo> | undefined;
   let pool: Pool | undefined;
   let watch: VmWatch | undefined;
   try {
@@ -348,7 +284,11 @@ export async function run(): Promise<Figures> {
 
     progress(name, 'starting virtflow up (API server, controllers, simulator) in its own process');
     const logFile = path.join(OUT, 'lifecycle-up.log');
-    up = await UpProcess.start(dbUrl.toString(), path.join(dir, 'home'), logFile);
+    up = await BenchChild.start<UpInfo>(
+      path.join(here, 'lifecycle-up-process.ts'),
+      { databaseUrl: dbUrl.toString(), home: path.join(dir, 'home'), noGarbageCollector: process.env.BENCH_LIFECYCLE_NO_GC === '1' },
+      { label: 'virtflow up', logFile, stopGraceMs: 15_000 },
+    );
     const { token } = up.info;
     pool = new Pool(up.info.url, { connect: { ca: up.info.caCert }, connections: CLIENTS, pipelining: 1 });
     progress(name, `inventory for ${VMS} VMs: ${Math.ceil((VMS + 1) / PER_HOST)} hosts of ${PER_HOST} cores`);

@@ -18,7 +18,6 @@
 // creating objects, saying how far it got),
 // BENCH_PROFILE=1 (CPU profile of the controllers' process during the run, summarized into
 // $BENCH_OUT/placement-profile.txt), BENCH_OUT (/tmp/virtflow-bench).
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
@@ -38,6 +37,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/em
 import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
 import { benchScheduler } from './scheduler-bench.js';
 import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { BenchChild } from './bench-child.js';
 
 export const name = 'placement';
 export const description = 'VM placement: 10,000 VMs through the API onto 1,000 hosts of 50 tenants; the scheduler alone; Binpack vs the lower bound';
@@ -101,53 +101,6 @@ interface ServerInfo {
   url: string;
   token: string;
   caCert: string;
-}
-
-async function startServer(databaseUrl: string, home: string): Promise<{ child: ChildProcess; info: ServerInfo }> {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const child = fork(path.join(here, 'api-server-process.ts'), [JSON.stringify({ databaseUrl, home })], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const info = await new Promise<ServerInfo>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the API server did not start in 120 s')), 120_000);
-    child.on('message', (msg: { ready?: ServerInfo }) => {
-      if (msg.ready) {
-        clearTimeout(timer);
-        resolve(msg.ready);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the API server process exited with ${code} before it was ready`));
-    });
-  });
-  return { child, info };
-}
-
-let nextCall = 100;
-/** One IPC request to api-server-process.ts (e.g. 'cpu'), answered by id. */
-function callServer<T>(child: ChildProcess, cmd: string): Promise<T> {
-  const id = nextCall++;
-  return new Promise<T>((resolve, reject) => {
-    const onMessage = (msg: { id?: number; body?: T; error?: string }) => {
-      if (msg.id !== id) return;
-      child.off('message', onMessage);
-      if (msg.error) reject(new Error(msg.error));
-      else resolve(msg.body as T);
-    };
-    child.on('message', onMessage);
-    child.send({ id, cmd });
-  });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.send({ id: 1, cmd: 'stop' });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -292,7 +245,7 @@ async function throughTheApi(): Promise<Figures> {
   await mkdir(OUT, { recursive: true });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'virtflow-bench-placement-'));
   let embedded: EmbeddedDatabase | undefined;
-  let server: ChildProcess | undefined;
+  let server: BenchChild<ServerInfo> | undefined;
   let pool: Pool | undefined;
   const abort = new AbortController();
   let managerDone: Promise<void> | undefined;
@@ -308,10 +261,13 @@ async function throughTheApi(): Promise<Figures> {
     dbUrl.pathname = '/virtflow_placement';
     const home = path.join(dir, 'home');
     progress(name, 'starting the API server process');
-    const started = await startServer(dbUrl.toString(), home);
-    server = started.child;
-    pool = new Pool(started.info.url, { connect: { ca: started.info.caCert }, connections: CLIENTS, pipelining: 1 });
-    const api = new Api(pool, started.info.token);
+    server = await BenchChild.start<ServerInfo>(
+      path.join(path.dirname(fileURLToPath(import.meta.url)), 'api-server-process.ts'),
+      { databaseUrl: dbUrl.toString(), home },
+      { label: 'the API server', stopGraceMs: 15_000 },
+    );
+    pool = new Pool(server.info.url, { connect: { ca: server.info.caCert }, connections: CLIENTS, pipelining: 1 });
+    const api = new Api(pool, server.info.token);
 
     const w = workload();
     const inventoryStart = performance.now();
@@ -362,7 +318,7 @@ async function throughTheApi(): Promise<Figures> {
     }
     const requestsBefore = await serverRequests(api);
     const cpuBefore = process.cpuUsage();
-    const serverCpuBefore = await callServer<NodeJS.CpuUsage>(server, 'cpu');
+    const serverCpuBefore = await server.call<NodeJS.CpuUsage>('cpu');
     progress(name, `creating ${VMS} VMs through the API (${CLIENTS} clients)`);
     const t0 = performance.now();
     const ticker = setInterval(() => progress(name, `${createdAt.size} created, ${placedAt.size} placed, ${unschedulable()} unschedulable`), 10_000);
@@ -383,7 +339,7 @@ async function throughTheApi(): Promise<Figures> {
     const placeSeconds = (last - t0) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const controllerCpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / (last - t0)) * 100);
-    const serverCpu = await callServer<NodeJS.CpuUsage>(server, 'cpu');
+    const serverCpu = await server.call<NodeJS.CpuUsage>('cpu');
     const serverCpuPercent = Math.round(((serverCpu.user - serverCpuBefore.user + serverCpu.system - serverCpuBefore.system) / 1000 / (last - t0)) * 100);
     await writeProfile(session);
     session = undefined;
@@ -443,7 +399,7 @@ async function throughTheApi(): Promise<Figures> {
     abort.abort();
     await managerDone?.catch(() => {});
     await pool?.close().catch(() => {});
-    if (server) await stopServer(server).catch(() => {});
+    if (server) await server.stop().catch(() => {});
     await embedded?.stop().catch(() => {});
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
