@@ -164,6 +164,11 @@ export class ChangeFeed implements CommitListener {
     this.wake();
   }
 
+  rolledBack(): void {
+    this.needLog = true;
+    this.wake();
+  }
+
   wake(): void {
     if (this.stopped) return;
     if (this.running) {

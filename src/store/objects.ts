@@ -1,14 +1,16 @@
-// The one write path every mutation goes through. Each write is one SQL statement, so one
-// round trip and one implicit transaction: it takes a new revision from the store-wide
-// sequence and that revision's advisory lock, writes the object's current row (or removes
-// it), appends the change to the log and records the audit entry. The lock is held until the
-// statement commits, which lets a change feed tell a revision still being written from one
-// that was rolled back. Nothing here sends NOTIFY inside a write: PostgreSQL serializes the
+// The one write path every mutation goes through. Each write is part of one SQL statement,
+// so one round trip and one implicit transaction, shared with the writes committed in the same
+// group (see group-commit.ts): it takes a new revision from the store-wide sequence and that
+// revision's advisory lock, writes the object's current row (or removes it), appends the
+// change to the log and records the audit entry. The lock is held until the statement
+// commits, which lets a change feed tell a revision still being written from one that was
+// rolled back. Nothing here sends NOTIFY inside a write: PostgreSQL serializes the
 // commits of notifying transactions (PreCommit_Notify takes a database-wide lock), so other
 // replicas are woken by one coalesced NOTIFY after the commits instead (see Notifier).
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../machinery/object.js';
 import type { Database } from './database.js';
+import { GroupCommitter, type BatchedWrite, type GroupCommitOptions, type WriteOperation } from './group-commit.js';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -22,6 +24,8 @@ export interface ObjectKey {
 export interface StoredRow {
   object: KubeObject;
   revision: number;
+  /** `object` as stored, JSON text (known after a write). */
+  text?: string;
 }
 
 export interface AuditRecord {
@@ -56,6 +60,8 @@ export interface CommitListener {
    * hole: a name already taken, a stale update), or with neither when it failed.
    */
   written(outcome: { change: CommittedChange } | { hole: number } | undefined): void;
+  /** A statement failed as a whole: revisions it took will never be reported. */
+  rolledBack?(): void;
 }
 
 export const CHANGES_CHANNEL = 'virtflow_changes';
@@ -75,19 +81,6 @@ const AUDIT_COLUMNS = '(username, verb, api_group, resource, subresource, namesp
 function auditParams(audit: AuditRecord, code: number): unknown[] {
   return [audit.username, audit.verb, audit.apiGroup, audit.resource, audit.subresource, audit.namespace, audit.name, code, audit.userAgent];
 }
-
-/** The audit insert, written only when the change it belongs to was (`FROM log`). */
-function auditWithChange(first: number): string {
-  const p = (i: number) => `$${first + i}`;
-  return `INSERT INTO audit_events ${AUDIT_COLUMNS}
-    SELECT ${p(0)}::text, ${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::text, ${p(5)}::text, ${p(6)}::text, ${p(7)}::int, ${p(8)}::text FROM log`;
-}
-
-/**
- * Taking a revision and its advisory lock in one CTE, evaluated once, so that the lock is
- * held from the moment the revision exists, also while the statement waits for a row lock.
- */
-const TAKE_REVISION = `rev AS (SELECT s.id, pg_advisory_xact_lock(s.id) AS locked FROM (SELECT nextval('revision_seq') AS id) s)`;
 
 // The value is serialized before its revision is known; this per-process marker stands in for
 // the revision and is replaced in SQL (and here, for the same text). Random, so no stored
@@ -124,8 +117,20 @@ const systemAudit: AuditRecord = {
 export class ObjectStore {
   /** The change feed of this process, told about every write (see CommitListener). */
   listener: CommitListener = { writing: () => {}, written: () => {} };
+  private readonly committer: GroupCommitter;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    opts: GroupCommitOptions = {},
+  ) {
+    this.committer = new GroupCommitter(db.pool, marker, {
+      ...opts,
+      onRolledBack: () => {
+        this.listener.rolledBack?.();
+        opts.onRolledBack?.();
+      },
+    });
+  }
 
   async get(key: ObjectKey): Promise<StoredRow | undefined> {
     const { rows } = await this.db.pool.query<{ value: string; revision: string }>({
@@ -137,14 +142,43 @@ export class ObjectStore {
     return row ? { object: JSON.parse(row.value) as KubeObject, revision: Number(row.revision) } : undefined;
   }
 
-  /** Runs one write statement, telling the feed before and after. */
-  private async write<T>(run: () => Promise<{ result: T; outcome: { change: CommittedChange } | { hole: number } }>): Promise<T> {
+  /**
+   * Commits one write (in a group with others in flight, see GroupCommitter), telling the
+   * feed before and after. Answers the stored row, or undefined when the write was left out:
+   * the key was taken (create) or the object changed or went in between (update, delete).
+   */
+  private async write(
+    operation: WriteOperation,
+    key: ObjectKey,
+    object: KubeObject,
+    audit: AuditRecord | undefined,
+    seen?: number,
+  ): Promise<StoredRow | undefined> {
+    const k = storageKey(key);
+    const text = serialize(object);
+    const batched: BatchedWrite = {
+      operation,
+      key: k,
+      resource: key.resource,
+      namespace: key.namespace,
+      name: key.name,
+      text,
+      seen,
+      audit: { ...(audit ?? systemAudit), code: operation === 'create' ? 201 : 200 },
+    };
     this.listener.writing();
     let outcome: { change: CommittedChange } | { hole: number } | undefined;
     try {
-      const done = await run();
-      outcome = done.outcome;
-      return done.result;
+      const { revision, written } = await this.committer.submit(batched);
+      if (!written) {
+        outcome = { hole: revision };
+        return undefined;
+      }
+      object.metadata.resourceVersion = String(revision);
+      const type = operation === 'create' ? 'ADDED' : operation === 'update' ? 'MODIFIED' : 'DELETED';
+      const value = stamped(text, revision);
+      outcome = { change: { revision, type, resource: key.resource, namespace: key.namespace, name: key.name, key: k, value } };
+      return { object, revision, text: value };
     } finally {
       this.listener.written(outcome);
     }
@@ -152,34 +186,7 @@ export class ObjectStore {
 
   /** Creates the object; answers undefined when the key is taken (nothing is written). */
   async create(key: ObjectKey, object: KubeObject, audit?: AuditRecord): Promise<StoredRow | undefined> {
-    const k = storageKey(key);
-    const text = serialize(object);
-    return this.write<StoredRow | undefined>(async () => {
-      // Prepared once per connection: the statement is parsed and planned once, not per write.
-      const { rows } = await this.db.pool.query<{ revision: string; inserted: number }>({
-        name: 'vf-create-object',
-        text: `WITH ${TAKE_REVISION},
-         val AS (SELECT replace($5::text, $6::text, rev.id::text) AS v FROM rev),
-         cur AS (
-           INSERT INTO objects (key, resource, namespace, name, revision, create_revision, value)
-           SELECT $1, $2, $3, $4, rev.id, rev.id, val.v FROM rev, val
-           ON CONFLICT (key) DO NOTHING RETURNING key, revision, value),
-         log AS (
-           INSERT INTO changes (id, key, resource, namespace, name, type, value)
-           SELECT cur.revision, cur.key, $2, $3, $4, 'ADDED', cur.value FROM cur RETURNING id),
-         audit AS (${auditWithChange(7)})
-         SELECT (SELECT id FROM rev) AS revision, (SELECT count(*) FROM log)::int AS inserted`,
-        values: [k, key.resource, key.namespace, key.name, text, marker, ...auditParams(audit ?? systemAudit, 201)],
-      });
-      const revision = Number(rows[0]!.revision);
-      if (rows[0]!.inserted === 0) return { result: undefined, outcome: { hole: revision } };
-      object.metadata.resourceVersion = String(revision);
-      const value = stamped(text, revision);
-      return {
-        result: { object, revision },
-        outcome: { change: { revision, type: 'ADDED', resource: key.resource, namespace: key.namespace, name: key.name, key: k, value } },
-      };
-    });
+    return this.write('create', key, object, audit);
   }
 
   /**
@@ -192,39 +199,8 @@ export class ObjectStore {
     decision: { action: 'write' | 'delete'; object: KubeObject },
     audit?: AuditRecord,
   ): Promise<StoredRow | 'stale'> {
-    const k = storageKey(key);
-    const deleted = decision.action === 'delete';
-    const text = serialize(decision.object);
-    return this.write<StoredRow | 'stale'>(async () => {
-      const cur = deleted
-        ? `DELETE FROM objects USING val WHERE key = $1 AND revision = $7 RETURNING objects.key, val.id AS revision, val.v AS value`
-        : `UPDATE objects SET revision = val.id, value = val.v FROM val WHERE key = $1 AND revision = $7 RETURNING objects.key, objects.revision, objects.value`;
-      const { rows } = await this.db.pool.query<{ revision: string; written: number }>({
-        name: deleted ? 'vf-delete-object' : 'vf-update-object',
-        text: `WITH ${TAKE_REVISION},
-         val AS (SELECT rev.id, replace($5::text, $6::text, rev.id::text) AS v FROM rev),
-         cur AS (${cur}),
-         log AS (
-           INSERT INTO changes (id, key, resource, namespace, name, type, value)
-           SELECT cur.revision, cur.key, $2, $3, $4, $8, cur.value FROM cur RETURNING id),
-         audit AS (${auditWithChange(9)})
-         SELECT (SELECT id FROM rev) AS revision, (SELECT count(*) FROM log)::int AS written`,
-        values: [
-          k, key.resource, key.namespace, key.name, text, marker, seen, deleted ? 'DELETED' : 'MODIFIED',
-          ...auditParams(audit ?? systemAudit, 200),
-        ],
-      });
-      const revision = Number(rows[0]!.revision);
-      if (rows[0]!.written === 0) return { result: 'stale' as const, outcome: { hole: revision } };
-      decision.object.metadata.resourceVersion = String(revision);
-      const value = stamped(text, revision);
-      return {
-        result: { object: decision.object, revision },
-        outcome: {
-          change: { revision, type: deleted ? 'DELETED' : 'MODIFIED', resource: key.resource, namespace: key.namespace, name: key.name, key: k, value },
-        },
-      };
-    });
+    const row = await this.write(decision.action === 'delete' ? 'delete' : 'update', key, decision.object, audit, seen);
+    return row ?? 'stale';
   }
 
   /**

@@ -37,6 +37,7 @@ export class Store {
     // This process's commits reach its own feed from memory; other replicas get a NOTIFY.
     this.objects.listener = {
       writing: () => this.feed.writing(),
+      rolledBack: () => this.feed.rolledBack(),
       written: (outcome) => {
         this.feed.written(outcome);
         if (outcome && 'change' in outcome) this.notifier.notify(outcome.change.revision);
