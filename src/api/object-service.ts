@@ -44,6 +44,8 @@ export interface WriteOptions {
 export interface WriteResult {
   object: KubeObject;
   warnings: string[];
+  /** `object` as JSON text, when the stored text is exactly what is shown. */
+  text?: string;
 }
 
 export interface DeleteOptions {
@@ -291,7 +293,7 @@ export class ObjectService {
         obj,
         this.audit(info, 'create', obj.metadata.namespace, name, opts),
       );
-      if (stored) return { object: this.present(stored.object, info), warnings };
+      if (stored) return this.written(stored, info, warnings);
       if (!generate || attempt >= MAX_GENERATE_NAME_ATTEMPTS) {
         throw errors.alreadyExists(describe(info), name);
       }
@@ -329,7 +331,7 @@ export class ObjectService {
     const isPatch = 'patch' in body;
     const now = this.now();
     let warnings: string[] = [];
-    let admitted: KubeObject | undefined;
+    let admitted: StoredRow | undefined;
     // Admission may be asynchronous, so it runs on a first read and the write re-checks
     // that nothing changed in between (the revision it saw); if something did, it starts over
     // from the newer object, as GuaranteedUpdate does.
@@ -353,11 +355,17 @@ export class ObjectService {
         this.audit(info, opts.subresource === 'status' ? 'update' : isPatch ? 'patch' : 'update', namespace, name, opts),
       );
       if (result === 'stale') continue;
-      admitted = result.object;
+      admitted = result;
       break;
     }
     if (!admitted) throw errors.conflict(describe(info), name, 'the object is changing too fast; please try again');
-    return { object: this.present(admitted, info), warnings };
+    return this.written(admitted, info, warnings);
+  }
+
+  /** The answer to a write: the stored object as this version shows it. */
+  private written(stored: StoredRow, info: ResourceInfo, warnings: string[]): WriteResult {
+    const shown = this.present(stored.object, info);
+    return { object: shown, warnings, ...(shown === stored.object && stored.text !== undefined ? { text: stored.text } : {}) };
   }
 
   private prepareUpdate(

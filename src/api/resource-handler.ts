@@ -140,8 +140,11 @@ function listKindOf(info: ResourceInfo): string {
   return info.listKind;
 }
 
-function sendOne(res: ServerResponse, code: number, obj: KubeObject, info: ResourceInfo, rep: Representation, query: URLSearchParams): void {
-  if (rep.as === 'table') {
+/** One object in the representation asked for; `text` is the object as JSON, when known. */
+function sendOne(res: ServerResponse, code: number, obj: KubeObject, info: ResourceInfo, rep: Representation, query: URLSearchParams, text?: string): void {
+  if (rep.as === 'object' && rep.format === 'json' && text !== undefined) {
+    sendRaw(res, code, text, 'application/json');
+  } else if (rep.as === 'table') {
     const table = buildTable(info, [obj], { includeObject: includeObjectOf(query), listMeta: { resourceVersion: obj.metadata.resourceVersion } });
     sendJson(res, code, table, rep.contentType);
   } else if (rep.as === 'metadata') {
@@ -255,14 +258,14 @@ export async function handleResource(
       const body = decodeDocument(await readBody(req), mediaType(req));
       const result = await service.create(info, namespace, body, writeOptions(req, query, user));
       addWarnings(res, result.warnings);
-      sendOne(res, 201, result.object, info, rep, query);
+      sendOne(res, 201, result.object, info, rep, query, result.text);
       return;
     }
     case 'update': {
       const body = decodeDocument(await readBody(req), mediaType(req));
       const result = await service.update(info, namespace, r.name!, body, writeOptions(req, query, user, r.subresource));
       addWarnings(res, result.warnings);
-      sendOne(res, 200, result.object, info, rep, query);
+      sendOne(res, 200, result.object, info, rep, query, result.text);
       return;
     }
     case 'patch': {
@@ -298,7 +301,7 @@ export async function handleResource(
       }
       const result = await service.patch(info, namespace, r.name!, (current) => transform(current) as KubeObject, opts);
       addWarnings(res, result.warnings);
-      sendOne(res, 200, result.object, info, rep, query);
+      sendOne(res, 200, result.object, info, rep, query, result.text);
       return;
     }
     case 'delete': {

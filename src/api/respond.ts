@@ -7,13 +7,15 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, conte
   sendRaw(res, code, JSON.stringify(body), contentType);
 }
 
-/** Sends text already serialized, encoded once. */
+/**
+ * Sends text already serialized. Handed over as a string, Node writes it together with the
+ * headers in one chunk (a Buffer would go as a second one).
+ */
 export function sendRaw(res: ServerResponse, code: number, text: string, contentType: string): void {
-  const bytes = Buffer.from(text, 'utf8');
   res.statusCode = code;
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', bytes.length);
-  res.end(bytes);
+  res.setHeader('Content-Length', Buffer.byteLength(text, 'utf8'));
+  res.end(text, 'utf8');
 }
 
 export function sendObject(res: ServerResponse, code: number, body: unknown, format: 'json' | 'yaml'): void {

@@ -7,7 +7,6 @@ import type { JSONSchemaProps } from '../machinery/resource.js';
 import { compareObjects } from './compare.js';
 import { FieldSet } from './fieldset.js';
 import { fieldManagerMaxLength, capUpdateManagers, decodeManagedFields, decodeOrEmpty, encodeManagedFields, isResetManagedFields, managerIdentifier, type Managers } from './managed-fields.js';
-import { withoutManagedFields } from './merge.js';
 
 export interface UpdateOptions {
   operation: 'Update';
@@ -35,8 +34,8 @@ export function recordUpdate(
 ): ManagedFieldsEntry[] {
   const managers = startingOwnership(oldObj, newObj, opts.subresource);
   const reset = opts.resetFields ?? new FieldSet();
-  const before = oldObj ? withoutManagedFields(oldObj) : undefined;
-  const diff = compareObjects(before, withoutManagedFields(newObj), opts.schema, reset);
+  const before = oldObj ? bodyOf(oldObj) : undefined;
+  const diff = compareObjects(before, bodyOf(newObj), opts.schema, reset);
   const changed = diff.modified.union(diff.added);
 
   for (const other of managers.values()) {
@@ -55,6 +54,16 @@ export function recordUpdate(
     });
   }
   return encodeManagedFields(capUpdateManagers(managers));
+}
+
+/**
+ * The object as compared: managedFields left out. A shallow view, not a copy, because the
+ * comparison only reads it; this runs on every write.
+ */
+function bodyOf(obj: KubeObject): KubeObject {
+  if (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) return { ...obj, metadata: {} };
+  const { managedFields: _managedFields, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 function startingOwnership(oldObj: KubeObject | undefined, newObj: KubeObject, subresource: string | undefined): Managers {
