@@ -90,7 +90,7 @@ export class ChangeFeed implements CommitListener {
     return client;
   }
 
-  /** Another process (or this one's notifier) committed up to `revision`. */
+  /** A write statement (of another process, or this one) committed up to `revision`. */
   private notified(revision: number): void {
     if (Number.isFinite(revision) && (revision <= this.last || this.local.has(revision))) return;
     this.needLog = true;

@@ -1,10 +1,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/support/database.js';
+import { waitUntil } from '../../test/support/wait.js';
 import { openDatabase, type Database } from './database.js';
 import { GroupCommitter, type BatchedWrite, type WriteOperation } from './group-commit.js';
 
 const MARKER = '@rv@';
+const CHANNEL = 'group_commit_test';
 
 function write(operation: WriteOperation, name: string, extra: Partial<BatchedWrite> = {}): BatchedWrite {
   const key = `/configmaps/gc/${name}`;
@@ -47,7 +49,7 @@ describe('GroupCommitter', () => {
 
   it('commits concurrent writes in fewer statements, each with its own revision, change and audit row', async () => {
     const { pool, statements } = countingPool(db.pool);
-    const committer = new GroupCommitter(pool, MARKER, { maxInFlight: 1 });
+    const committer = new GroupCommitter(pool, MARKER, CHANNEL, { maxInFlight: 1 });
     const outcomes = await Promise.all(Array.from({ length: 60 }, (_, i) => committer.submit(write('create', `many-${i}`))));
     expect(outcomes.every((o) => o.written)).toBe(true);
     const revisions = outcomes.map((o) => o.revision);
@@ -71,7 +73,7 @@ describe('GroupCommitter', () => {
   });
 
   it('decides each write of a batch on its own: a taken name is left out, the others commit', async () => {
-    const committer = new GroupCommitter(db.pool, MARKER, { maxInFlight: 1 });
+    const committer = new GroupCommitter(db.pool, MARKER, CHANNEL, { maxInFlight: 1 });
     await committer.submit(write('create', 'taken'));
     const outcomes = await Promise.all(['free-1', 'taken', 'free-2'].map((n) => committer.submit(write('create', n))));
     expect(outcomes.map((o) => o.written)).toEqual([true, false, true]);
@@ -81,7 +83,7 @@ describe('GroupCommitter', () => {
   });
 
   it('keeps writes to one key in order: the second update sees the first one’s revision', async () => {
-    const committer = new GroupCommitter(db.pool, MARKER, { maxInFlight: 4 });
+    const committer = new GroupCommitter(db.pool, MARKER, CHANNEL, { maxInFlight: 4 });
     const created = await committer.submit(write('create', 'ordered'));
     const [first, second] = await Promise.all([
       committer.submit(write('update', 'ordered', { seen: created.revision })),
@@ -97,9 +99,34 @@ describe('GroupCommitter', () => {
     expect(types.map((r) => r.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
   });
 
+  it('tells listeners of each committed statement its newest revision, and of nothing else', async () => {
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    try {
+      const payloads: string[] = [];
+      listener.on('notification', (m) => payloads.push(m.payload ?? ''));
+      await listener.query(`LISTEN ${CHANNEL}`);
+      const committer = new GroupCommitter(db.pool, MARKER, CHANNEL, { maxInFlight: 1 });
+      const busy = committer.submit(write('create', 'note-0'));
+      const outcomes = await Promise.all([1, 2, 3].map((i) => committer.submit(write('create', `note-${i}`))));
+      const first = await busy;
+      // A statement that wrote nothing (the name is taken) sends nothing.
+      expect((await committer.submit(write('create', 'note-1'))).written).toBe(false);
+      await committer.submit(write('create', 'note-last')).then((last) => outcomes.push(last));
+      await waitUntil(() => payloads.length >= 3, 'three notifications');
+      const newest = Math.max(...outcomes.map((o) => o.revision));
+      expect(payloads[0]).toBe(String(first.revision));
+      expect(payloads[1]).toBe(String(Math.max(...outcomes.slice(0, 3).map((o) => o.revision))));
+      expect(payloads[2]).toBe(String(newest));
+      expect(payloads).toHaveLength(3);
+    } finally {
+      await listener.end();
+    }
+  });
+
   it('fails only the write that cannot be stored when its batch fails', async () => {
     let rolledBack = 0;
-    const committer = new GroupCommitter(db.pool, MARKER, { maxInFlight: 1, onRolledBack: () => rolledBack++ });
+    const committer = new GroupCommitter(db.pool, MARKER, CHANNEL, { maxInFlight: 1, onRolledBack: () => rolledBack++ });
     // Keep the committer busy so that the next three queue up and go as one batch.
     const busy = committer.submit(write('create', 'busy'));
     // PostgreSQL text cannot hold NUL, so this one write makes its statement fail.

@@ -48,7 +48,11 @@ export interface BatchOutcome {
 }
 
 export interface GroupCommitOptions {
-  /** Statements in flight at once (default 4): more overlap, smaller batches. */
+  /**
+   * Statements in flight at once (default 1). One means the fewest, largest batches, and
+   * NOTIFY in the statement then costs nothing: PostgreSQL serializes the commits of
+   * notifying transactions, and this process has only one commit in flight anyway.
+   */
   maxInFlight?: number;
   /** Writes in one statement at most (default 128). */
   maxBatch?: number;
@@ -100,12 +104,13 @@ function batchStatement(operation: WriteOperation): string {
     log AS (INSERT INTO changes (id, key, resource, namespace, name, type, value)
               SELECT val.id, val.key, val.resource, val.namespace, val.name, '${CHANGE_TYPE[operation]}', val.v
                 FROM val JOIN cur USING (key)
-              RETURNING key),
+              RETURNING id, key),
     audit AS (INSERT INTO audit_events (username, verb, api_group, resource, subresource, namespace, name, code, user_agent)
               SELECT a_user, a_verb, a_group, a_resource, a_subresource, a_namespace, a_name, a_code, a_agent
-                FROM val JOIN log USING (key))
-    SELECT val.ord, val.id AS revision, (log.key IS NOT NULL) AS written
-      FROM val LEFT JOIN log USING (key)`;
+                FROM val JOIN log USING (key)),
+    wake AS (SELECT pg_notify($17::text, max(log.id)::text) AS sent FROM log HAVING max(log.id) IS NOT NULL)
+    SELECT val.ord, val.id AS revision, (log.key IS NOT NULL) AS written, wake.sent
+      FROM val LEFT JOIN log USING (key) LEFT JOIN wake ON true`;
 }
 
 const STATEMENTS: Record<WriteOperation, string> = {
@@ -114,7 +119,7 @@ const STATEMENTS: Record<WriteOperation, string> = {
   delete: batchStatement('delete'),
 };
 
-function parameters(writes: BatchedWrite[], marker: string): unknown[] {
+function parameters(writes: BatchedWrite[], marker: string, channel: string): unknown[] {
   const column = <T>(pick: (w: BatchedWrite) => T) => writes.map(pick);
   return [
     column((w) => w.key),
@@ -133,6 +138,7 @@ function parameters(writes: BatchedWrite[], marker: string): unknown[] {
     column((w) => w.audit.userAgent),
     column((w) => w.audit.code),
     marker,
+    channel,
   ];
 }
 
@@ -149,9 +155,11 @@ export class GroupCommitter {
     private readonly pool: pg.Pool,
     /** The per-process stand-in for the revision inside `text` (see objects.ts). */
     private readonly marker: string,
+    /** The channel told of each commit, with its newest revision, for other replicas. */
+    private readonly channel: string,
     private readonly opts: GroupCommitOptions = {},
   ) {
-    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
     this.maxBatch = Math.max(1, opts.maxBatch ?? 128);
     this.maxBatchText = opts.maxBatchText ?? 4 * 1024 * 1024;
   }
@@ -220,7 +228,7 @@ export class GroupCommitter {
       ({ rows } = await this.pool.query<{ ord: string; revision: string; written: boolean }>({
         name: `vf-batch-${writes[0]!.operation}`,
         text: STATEMENTS[writes[0]!.operation],
-        values: parameters(writes, this.marker),
+        values: parameters(writes, this.marker, this.channel),
       }));
     } catch (err) {
       this.opts.onRolledBack?.();

@@ -4,9 +4,8 @@
 // revision's advisory lock, writes the object's current row (or removes it), appends the
 // change to the log and records the audit entry. The lock is held until the statement
 // commits, which lets a change feed tell a revision still being written from one that was
-// rolled back. Nothing here sends NOTIFY inside a write: PostgreSQL serializes the
-// commits of notifying transactions (PreCommit_Notify takes a database-wide lock), so other
-// replicas are woken by one coalesced NOTIFY after the commits instead (see Notifier).
+// rolled back. The statement also sends one NOTIFY with its newest revision, which wakes the
+// change feeds of other replicas.
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../machinery/object.js';
 import type { Database } from './database.js';
@@ -123,7 +122,7 @@ export class ObjectStore {
     private readonly db: Database,
     opts: GroupCommitOptions = {},
   ) {
-    this.committer = new GroupCommitter(db.pool, marker, {
+    this.committer = new GroupCommitter(db.pool, marker, CHANGES_CHANNEL, {
       ...opts,
       onRolledBack: () => {
         this.listener.rolledBack?.();
@@ -229,41 +228,5 @@ export class ObjectStore {
       `INSERT INTO audit_events ${AUDIT_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       auditParams(audit, code),
     );
-  }
-}
-
-/**
- * Wakes the change feeds of other processes after local commits: one NOTIFY at a time, in its
- * own autocommit statement, carrying only the newest revision. Commits that happen while one
- * is in flight are covered by one more afterwards; a lost one by the feeds' slow poll.
- */
-export class Notifier {
-  private inFlight = false;
-  private pending = 0;
-  private stopped = false;
-
-  constructor(private readonly db: Database) {}
-
-  notify(revision: number): void {
-    this.pending = Math.max(this.pending, revision);
-    if (this.inFlight || this.stopped) return;
-    this.send();
-  }
-
-  private send(): void {
-    const revision = this.pending;
-    this.pending = 0;
-    this.inFlight = true;
-    this.db.pool
-      .query('SELECT pg_notify($1, $2::text)', [CHANGES_CHANNEL, String(revision)])
-      .catch(() => {})
-      .finally(() => {
-        this.inFlight = false;
-        if (this.pending > 0 && !this.stopped) this.send();
-      });
-  }
-
-  stop(): void {
-    this.stopped = true;
   }
 }

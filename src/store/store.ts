@@ -3,7 +3,7 @@
 import { ObjectCache } from './cache.js';
 import type { Database } from './database.js';
 import { ChangeFeed } from './feed.js';
-import { Notifier, ObjectStore } from './objects.js';
+import { ObjectStore } from './objects.js';
 
 export interface StoreOptions {
   /** Revisions kept in the change log for watches that start in the past (default 10,000). */
@@ -22,7 +22,6 @@ export class Store {
   readonly feed: ChangeFeed;
   readonly cache: ObjectCache;
   private compactTimer?: NodeJS.Timeout;
-  private readonly notifier: Notifier;
   private readonly retain: number;
 
   private constructor(
@@ -33,15 +32,12 @@ export class Store {
     this.objects = new ObjectStore(db);
     this.feed = new ChangeFeed(db, { pollIntervalMs: opts.pollIntervalMs });
     this.cache = new ObjectCache({ historySize: opts.historySize ?? this.retain });
-    this.notifier = new Notifier(db);
-    // This process's commits reach its own feed from memory; other replicas get a NOTIFY.
+    // This process's commits reach its own feed from memory; other replicas get the NOTIFY
+    // each write statement sends.
     this.objects.listener = {
       writing: () => this.feed.writing(),
       rolledBack: () => this.feed.rolledBack(),
-      written: (outcome) => {
-        this.feed.written(outcome);
-        if (outcome && 'change' in outcome) this.notifier.notify(outcome.change.revision);
-      },
+      written: (outcome) => this.feed.written(outcome),
     };
   }
 
@@ -118,7 +114,6 @@ export class Store {
 
   async close(): Promise<void> {
     clearInterval(this.compactTimer);
-    this.notifier.stop();
     await this.feed.stop();
   }
 }
