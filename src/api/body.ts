@@ -37,7 +37,9 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
     req.on('error', fail);
-    req.on('close', () => fail(errors.badRequest('the client closed the connection before the request body was complete')));
+    req.on('close', () => {
+      if (!settled) fail(errors.badRequest('the client closed the connection before the request body was complete'));
+    });
   });
 }
 

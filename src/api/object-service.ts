@@ -108,8 +108,9 @@ export class ObjectService {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
+  /** RFC 3339 to the second, as metav1.Time serializes. */
   private now(): string {
-    return this.clock().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return `${this.clock().toISOString().slice(0, 19)}Z`;
   }
 
   key(info: ResourceInfo, namespace: string | undefined, name: string): ObjectKey {
