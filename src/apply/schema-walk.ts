@@ -73,6 +73,18 @@ const UNTYPED_REST = Symbol('untyped-rest');
 
 /** The schema of a whole object: the kind's own schema with ObjectMeta typed as built in. */
 export function rootSchema(schema: JSONSchemaProps | undefined): SchemaRef {
+  if (schema === undefined) return (untypedRoot ??= buildRootSchema(undefined));
+  let root = roots.get(schema);
+  if (!root) roots.set(schema, (root = buildRootSchema(schema)));
+  return root;
+}
+
+// Built once per schema: every write's ownership tracking starts here. Schemas are never
+// changed in place (a changed CRD brings new schema objects), so the cache cannot go stale.
+const roots = new WeakMap<JSONSchemaProps, SchemaRef>();
+let untypedRoot: SchemaRef | undefined;
+
+function buildRootSchema(schema: JSONSchemaProps | undefined): SchemaRef {
   const base = schema ?? { type: 'object' };
   const root: JSONSchemaProps = {
     ...base,

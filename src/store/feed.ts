@@ -54,6 +54,8 @@ export class ChangeFeed implements CommitListener {
   private needLog = true;
   private gapSince?: number;
   private readonly pollIntervalMs: number;
+  /** The sender name of this process's own commit notifications, which it ignores. */
+  ownWriter?: string;
 
   constructor(
     private readonly db: Database,
@@ -85,7 +87,12 @@ export class ChangeFeed implements CommitListener {
 
   private connectListener(): pg.Client {
     const client = new pg.Client({ connectionString: this.db.url });
-    client.on('notification', (message) => this.notified(Number(message.payload)));
+    client.on('notification', (message) => {
+      // "<revision>:<sender>"; this process's own commits reach it from memory already.
+      const [revision, sender] = (message.payload ?? '').split(':');
+      if (sender !== undefined && sender === this.ownWriter) return;
+      this.notified(Number(revision));
+    });
     client.on('error', () => this.reconnectListener());
     return client;
   }

@@ -7,6 +7,7 @@ import { GroupCommitter, type BatchedWrite, type WriteOperation } from './group-
 
 const MARKER = '@rv@';
 const CHANNEL = 'group_commit_test';
+const NOTICE = { channel: CHANNEL, sender: 'tester' };
 
 function write(operation: WriteOperation, name: string, extra: Partial<BatchedWrite> = {}): BatchedWrite {
   const key = `/configmaps/gc/${name}`;
@@ -49,7 +50,7 @@ describe('GroupCommitter', () => {
 
   it('commits concurrent writes in fewer statements, each with its own revision, change and audit row', async () => {
     const { pool, statements } = countingPool(db.pool);
-    const committer = new GroupCommitter(pool, MARKER, CHANNEL, { maxInFlight: 1 });
+    const committer = new GroupCommitter(pool, MARKER, NOTICE, { maxInFlight: 1 });
     const outcomes = await Promise.all(Array.from({ length: 60 }, (_, i) => committer.submit(write('create', `many-${i}`))));
     expect(outcomes.every((o) => o.written)).toBe(true);
     const revisions = outcomes.map((o) => o.revision);
@@ -73,7 +74,7 @@ describe('GroupCommitter', () => {
   });
 
   it('decides each write of a batch on its own: a taken name is left out, the others commit', async () => {
-    const committer = new GroupCommitter(db.pool, MARKER, CHANNEL, { maxInFlight: 1 });
+    const committer = new GroupCommitter(db.pool, MARKER, NOTICE, { maxInFlight: 1 });
     await committer.submit(write('create', 'taken'));
     const outcomes = await Promise.all(['free-1', 'taken', 'free-2'].map((n) => committer.submit(write('create', n))));
     expect(outcomes.map((o) => o.written)).toEqual([true, false, true]);
@@ -83,7 +84,7 @@ describe('GroupCommitter', () => {
   });
 
   it('keeps writes to one key in order: the second update sees the first one’s revision', async () => {
-    const committer = new GroupCommitter(db.pool, MARKER, CHANNEL, { maxInFlight: 4 });
+    const committer = new GroupCommitter(db.pool, MARKER, NOTICE, { maxInFlight: 4 });
     const created = await committer.submit(write('create', 'ordered'));
     const [first, second] = await Promise.all([
       committer.submit(write('update', 'ordered', { seen: created.revision })),
@@ -106,7 +107,7 @@ describe('GroupCommitter', () => {
       const payloads: string[] = [];
       listener.on('notification', (m) => payloads.push(m.payload ?? ''));
       await listener.query(`LISTEN ${CHANNEL}`);
-      const committer = new GroupCommitter(db.pool, MARKER, CHANNEL, { maxInFlight: 1 });
+      const committer = new GroupCommitter(db.pool, MARKER, NOTICE, { maxInFlight: 1 });
       const busy = committer.submit(write('create', 'note-0'));
       const outcomes = await Promise.all([1, 2, 3].map((i) => committer.submit(write('create', `note-${i}`))));
       const first = await busy;
@@ -115,9 +116,9 @@ describe('GroupCommitter', () => {
       await committer.submit(write('create', 'note-last')).then((last) => outcomes.push(last));
       await waitUntil(() => payloads.length >= 3, 'three notifications');
       const newest = Math.max(...outcomes.map((o) => o.revision));
-      expect(payloads[0]).toBe(String(first.revision));
-      expect(payloads[1]).toBe(String(Math.max(...outcomes.slice(0, 3).map((o) => o.revision))));
-      expect(payloads[2]).toBe(String(newest));
+      expect(payloads[0]).toBe(`${first.revision}:tester`);
+      expect(payloads[1]).toBe(`${Math.max(...outcomes.slice(0, 3).map((o) => o.revision))}:tester`);
+      expect(payloads[2]).toBe(`${newest}:tester`);
       expect(payloads).toHaveLength(3);
     } finally {
       await listener.end();
@@ -126,7 +127,7 @@ describe('GroupCommitter', () => {
 
   it('fails only the write that cannot be stored when its batch fails', async () => {
     let rolledBack = 0;
-    const committer = new GroupCommitter(db.pool, MARKER, CHANNEL, { maxInFlight: 1, onRolledBack: () => rolledBack++ });
+    const committer = new GroupCommitter(db.pool, MARKER, NOTICE, { maxInFlight: 1, onRolledBack: () => rolledBack++ });
     // Keep the committer busy so that the next three queue up and go as one batch.
     const busy = committer.submit(write('create', 'busy'));
     // PostgreSQL text cannot hold NUL, so this one write makes its statement fail.

@@ -41,6 +41,15 @@ export interface AuditColumns {
   code: number;
 }
 
+/**
+ * Each statement that committed a change sends NOTIFY on `channel` with the payload
+ * "<newest revision>:<sender>", so that a process can tell its own commits from others'.
+ */
+export interface CommitNotice {
+  channel: string;
+  sender: string;
+}
+
 /** The revision a write took, and whether it was written (false: it was left unused). */
 export interface BatchOutcome {
   revision: number;
@@ -108,7 +117,7 @@ function batchStatement(operation: WriteOperation): string {
     audit AS (INSERT INTO audit_events (username, verb, api_group, resource, subresource, namespace, name, code, user_agent)
               SELECT a_user, a_verb, a_group, a_resource, a_subresource, a_namespace, a_name, a_code, a_agent
                 FROM val JOIN log USING (key)),
-    wake AS (SELECT pg_notify($17::text, max(log.id)::text) AS sent FROM log HAVING max(log.id) IS NOT NULL)
+    wake AS (SELECT pg_notify($17::text, max(log.id)::text || ':' || $18::text) AS sent FROM log HAVING max(log.id) IS NOT NULL)
     SELECT val.ord, val.id AS revision, (log.key IS NOT NULL) AS written, wake.sent
       FROM val LEFT JOIN log USING (key) LEFT JOIN wake ON true`;
 }
@@ -119,7 +128,7 @@ const STATEMENTS: Record<WriteOperation, string> = {
   delete: batchStatement('delete'),
 };
 
-function parameters(writes: BatchedWrite[], marker: string, channel: string): unknown[] {
+function parameters(writes: BatchedWrite[], marker: string, notify: CommitNotice): unknown[] {
   const column = <T>(pick: (w: BatchedWrite) => T) => writes.map(pick);
   return [
     column((w) => w.key),
@@ -138,7 +147,8 @@ function parameters(writes: BatchedWrite[], marker: string, channel: string): un
     column((w) => w.audit.userAgent),
     column((w) => w.audit.code),
     marker,
-    channel,
+    notify.channel,
+    notify.sender,
   ];
 }
 
@@ -155,8 +165,8 @@ export class GroupCommitter {
     private readonly pool: pg.Pool,
     /** The per-process stand-in for the revision inside `text` (see objects.ts). */
     private readonly marker: string,
-    /** The channel told of each commit, with its newest revision, for other replicas. */
-    private readonly channel: string,
+    /** Where each commit is announced to other replicas. */
+    private readonly notice: CommitNotice,
     private readonly opts: GroupCommitOptions = {},
   ) {
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
@@ -228,7 +238,7 @@ export class GroupCommitter {
       ({ rows } = await this.pool.query<{ ord: string; revision: string; written: boolean }>({
         name: `vf-batch-${writes[0]!.operation}`,
         text: STATEMENTS[writes[0]!.operation],
-        values: parameters(writes, this.marker, this.channel),
+        values: parameters(writes, this.marker, this.notice),
       }));
     } catch (err) {
       this.opts.onRolledBack?.();

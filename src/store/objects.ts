@@ -116,13 +116,15 @@ const systemAudit: AuditRecord = {
 export class ObjectStore {
   /** The change feed of this process, told about every write (see CommitListener). */
   listener: CommitListener = { writing: () => {}, written: () => {} };
+  /** Names this process in the NOTIFY its commits send (see CommitNotice). */
+  readonly writerId = randomBytes(8).toString('hex');
   private readonly committer: GroupCommitter;
 
   constructor(
     private readonly db: Database,
     opts: GroupCommitOptions = {},
   ) {
-    this.committer = new GroupCommitter(db.pool, marker, CHANGES_CHANNEL, {
+    this.committer = new GroupCommitter(db.pool, marker, { channel: CHANGES_CHANNEL, sender: this.writerId }, {
       ...opts,
       onRolledBack: () => {
         this.listener.rolledBack?.();
