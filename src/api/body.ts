@@ -50,16 +50,20 @@ export function mediaType(req: IncomingMessage): string {
 /** Deeper documents are refused before any recursive walk over them can exhaust the stack. */
 export const MAX_DOCUMENT_DEPTH = 1000;
 
-/** Whether a decoded document nests deeper than `max`, measured without recursion. */
-export function exceedsDepth(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth > max) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
+/**
+ * Whether a decoded document nests deeper than `max`. The walk recurses, but never more than
+ * `max` levels, so a hostile document cannot exhaust the stack; it allocates nothing, since
+ * every write runs it.
+ */
+export function exceedsDepth(value: unknown, max: number, depth = 1): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (depth > max) return true;
+  if (Array.isArray(value)) {
+    for (const child of value) if (exceedsDepth(child, max, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (exceedsDepth((value as Record<string, unknown>)[key], max, depth + 1)) return true;
   }
   return false;
 }

@@ -24,9 +24,36 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  /** The counter and histogram series of each label set seen, found by one string key. */
+  private readonly series = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
+
+  /**
+   * Counts one request and, unless it was a watch (`seconds` undefined), its latency.
+   * prom-client hashes a label object on every call; this runs for every request, so each
+   * label set's series are looked up once and kept.
+   */
+  recordRequest(labels: RequestLabels, code: number, seconds?: number): void {
+    const key = `${labels.verb}\u0000${labels.group}\u0000${labels.resource}\u0000${labels.subresource}\u0000${code}`;
+    let series = this.series.get(key);
+    if (!series) {
+      const all = { ...labels, code: String(code) };
+      series = { count: this.requests.labels(all), duration: this.latency.labels(all) };
+      this.series.set(key, series);
+    }
+    series.count.inc();
+    if (seconds !== undefined) series.duration.observe(seconds);
+  }
+}
+
+export interface RequestLabels {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource: string;
 }
 
 /**

@@ -184,7 +184,7 @@ export class ApiServer {
     checkPathSegment('Namespace', r.namespace);
     const info = this.registry.lookup(r.group, r.version, r.resource);
     const attrs = describeRequest(method, r, url.searchParams, info);
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     let code = 0;
     const labels = { verb: metricVerb(attrs.verb, req.headers['content-type']), group: r.group, resource: r.resource, subresource: r.subresource ?? '' };
     try {
@@ -211,11 +211,9 @@ export class ApiServer {
         if (attrs.verb === 'watch') this.metrics.watchers.dec({ group: r.group, resource: r.resource });
       }
       code = res.statusCode;
-      this.metrics.requests.inc({ ...labels, code: String(code) });
     } catch (err) {
       const apiError = toApiError(err);
       code = apiError.code;
-      this.metrics.requests.inc({ ...labels, code: String(code) });
       // The refusal is on record before the client hears of it.
       if (isMutation(attrs.verb)) {
         await this.service.store.objects
@@ -237,9 +235,8 @@ export class ApiServer {
       }
       sendError(res, apiError);
     } finally {
-      if (attrs.verb !== 'watch') {
-        this.metrics.latency.observe({ ...labels, code: String(code) }, Number(process.hrtime.bigint() - started) / 1e9);
-      }
+      const seconds = attrs.verb === 'watch' ? undefined : (performance.now() - started) / 1000;
+      this.metrics.recordRequest(labels, code, seconds);
     }
   }
 
