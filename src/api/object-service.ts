@@ -108,9 +108,18 @@ export class ObjectService {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  /** RFC 3339 to the second, as metav1.Time serializes. */
+  private lastSecond = NaN;
+  private lastStamp = '';
+
+  /** RFC 3339 to the second, as metav1.Time serializes; formatted once per second. */
   private now(): string {
-    return `${this.clock().toISOString().slice(0, 19)}Z`;
+    const ms = this.clock().getTime();
+    const second = Math.floor(ms / 1000);
+    if (second !== this.lastSecond) {
+      this.lastSecond = second;
+      this.lastStamp = `${new Date(second * 1000).toISOString().slice(0, 19)}Z`;
+    }
+    return this.lastStamp;
   }
 
   key(info: ResourceInfo, namespace: string | undefined, name: string): ObjectKey {

@@ -168,7 +168,7 @@ export class ApiServer {
   }
 
   private async handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://localhost');
+    const url = splitRequestUrl(req.url ?? '/');
     const segments = url.pathname.split('/').filter(Boolean).map(decodeSegment);
     const prefix = segments.shift() as 'api' | 'apis';
     const method = req.method ?? 'GET';
@@ -277,6 +277,17 @@ export class ApiServer {
 
 interface RequestWithUser extends IncomingMessage {
   user?: UserInfo;
+}
+
+/**
+ * The path and query of a request target in origin form ("/api/v1/pods?watch=1"), which is
+ * what clients send. Split by hand: a WHATWG URL parse was a visible share of every request.
+ */
+function splitRequestUrl(target: string): { pathname: string; searchParams: URLSearchParams } {
+  const q = target.indexOf('?');
+  return q < 0
+    ? { pathname: target, searchParams: new URLSearchParams() }
+    : { pathname: target.slice(0, q), searchParams: new URLSearchParams(target.slice(q + 1)) };
 }
 
 /** /api and /apis and everything below them (the path, before any query). */

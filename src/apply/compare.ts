@@ -26,11 +26,24 @@ export function compareObjects(
 ): Comparison {
   const result: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   compareValues(before ?? {}, after ?? {}, rootSchema(schema), [], result);
-  const ignore = exclude ?? new FieldSet();
-  const keep = (set: FieldSet) => set.difference(strippedFields).recursiveDifference(ignore);
+  const keep = (set: FieldSet) => {
+    const tracked = set.difference(strippedFields);
+    return exclude === undefined || exclude.isEmpty() ? tracked : tracked.recursiveDifference(exclude);
+  };
   return { added: keep(result.added), modified: keep(result.modified), removed: keep(result.removed) };
 }
 
+/** The keys of either side, each once, without building a set when one side is empty. */
+function keysOfBoth(l: Record<string, unknown>, r: Record<string, unknown>): string[] {
+  const right = Object.keys(r);
+  const left = Object.keys(l);
+  if (left.length === 0) return right;
+  if (right.length === 0) return left;
+  for (const key of left) if (!Object.hasOwn(r, key)) right.push(key);
+  return right;
+}
+
+/** `path` is the place compared, a stack pushed and popped on the way down (never kept). */
 function compareValues(lhs: unknown, rhs: unknown, schema: SchemaRef, path: PathElement[], out: Comparison): void {
   const shape = leafIfMixed(schema, lhs, rhs);
   if (shape.kind === 'leaf') {
@@ -44,14 +57,18 @@ function compareValues(lhs: unknown, rhs: unknown, schema: SchemaRef, path: Path
     const right = itemsByElement(shape, rhs);
     const all = new Set<PathElement>([...left.keys(), ...right.keys()]);
     for (const pe of all) {
-      compareValues(left.get(pe)?.item, right.get(pe)?.item, shape.items, [...path, pe], out);
+      path.push(pe);
+      compareValues(left.get(pe)?.item, right.get(pe)?.item, shape.items, path, out);
+      path.pop();
     }
   } else {
     const l = (lhs ?? {}) as Record<string, unknown>;
     const r = (rhs ?? {}) as Record<string, unknown>;
-    for (const key of new Set([...Object.keys(l), ...Object.keys(r)])) {
+    for (const key of keysOfBoth(l, r)) {
       if (l[key] === undefined && r[key] === undefined) continue;
-      compareValues(l[key], r[key], fieldSchema(schema, key).schema, [...path, pathElement.field(key)], out);
+      path.push(pathElement.field(key));
+      compareValues(l[key], r[key], fieldSchema(schema, key).schema, path, out);
+      path.pop();
     }
   }
   // An inner node present on one side only is itself added or removed.

@@ -103,8 +103,9 @@ export class FieldSet {
   insert(path: Path): this {
     if (path.length === 0) return this;
     let node: FieldSet = this;
-    for (const pe of path.slice(0, -1)) node = node.descend(pe);
-    node.members.add(path[path.length - 1]!);
+    const last = path.length - 1;
+    for (let i = 0; i < last; i++) node = node.descend(path[i]!);
+    node.members.add(path[last]!);
     return this;
   }
 
