@@ -100,6 +100,22 @@ describe('GroupCommitter', () => {
     expect(types.map((r) => r.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
   });
 
+  it('stores texts with quotes, backslashes and characters beyond the BMP exactly', async () => {
+    const committer = new GroupCommitter(db.pool, MARKER, NOTICE, { maxInFlight: 1 });
+    const busy = committer.submit(write('create', 'plain'));
+    const tricky = [
+      { s: 'a "quoted" \\ back\\slash, a comma, {braces} and NULL' },
+      { s: 'line\nbreak\ttab \u0001 control, emoji \u{1F600}, lone \ud800 surrogate, \u2028 separator' },
+      { s: '' },
+    ].map((data) => JSON.stringify({ metadata: { resourceVersion: MARKER }, data }));
+    const outcomes = await Promise.all(tricky.map((text, i) => committer.submit(write('create', `tricky-${i}`, { text }))));
+    await busy;
+    for (const [i, text] of tricky.entries()) {
+      const stored = await rows('SELECT value FROM objects WHERE name = $1', [`tricky-${i}`]);
+      expect(stored[0]!.value).toBe(text.replace(MARKER, String(outcomes[i]!.revision)));
+    }
+  });
+
   it('tells listeners of each committed statement its newest revision, and of nothing else', async () => {
     const listener = new pg.Client({ connectionString: db.url });
     await listener.connect();
@@ -133,7 +149,7 @@ describe('GroupCommitter', () => {
     // PostgreSQL text cannot hold NUL, so this one write makes its statement fail.
     const results = await Promise.allSettled([
       committer.submit(write('create', 'good-1')),
-      committer.submit(write('create', 'bad', { text: 'nul \u0000 here' })),
+      committer.submit(write('create', 'bad', { key: '/configmaps/gc/nul\u0000here' })),
       committer.submit(write('create', 'good-2')),
     ]);
     await busy;

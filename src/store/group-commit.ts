@@ -21,7 +21,10 @@ export interface BatchedWrite {
   resource: string;
   namespace: string;
   name: string;
-  /** The object's JSON text, with `marker` where its revision goes. */
+  /**
+   * The object's JSON text as JSON.stringify writes it (so without raw control characters),
+   * with `marker` where its revision goes.
+   */
   text: string;
   /** The revision the stored row must still have (update and delete). */
   seen?: number;
@@ -135,7 +138,7 @@ function parameters(writes: BatchedWrite[], marker: string, notify: CommitNotice
     column((w) => w.resource),
     column((w) => w.namespace),
     column((w) => w.name),
-    column((w) => w.text),
+    textArray(writes),
     column((w) => (w.seen === undefined ? null : String(w.seen))),
     column((w) => w.audit.username),
     column((w) => w.audit.verb),
@@ -150,6 +153,21 @@ function parameters(writes: BatchedWrite[], marker: string, notify: CommitNotice
     notify.channel,
     notify.sender,
   ];
+}
+
+/**
+ * The texts as one PostgreSQL array literal. Quoting a JSON text for an array element takes
+ * a backslash before each `"` and `\`, which is exactly what JSON.stringify does to a string
+ * without control characters; done natively, it is much cheaper than node-postgres's
+ * per-character escaping of a text[] parameter, which was the largest part of sending a batch.
+ */
+function textArray(writes: BatchedWrite[]): string {
+  let literal = '{';
+  for (let i = 0; i < writes.length; i++) {
+    if (i > 0) literal += ',';
+    literal += JSON.stringify(writes[i]!.text);
+  }
+  return `${literal}}`;
 }
 
 export class GroupCommitter {
@@ -169,7 +187,7 @@ export class GroupCommitter {
     private readonly notice: CommitNotice,
     private readonly opts: GroupCommitOptions = {},
   ) {
-    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
+    this.maxInFlight = Math.max(1, Number(process.env.GC_INFLIGHT) || (opts.maxInFlight ?? 1));
     this.maxBatch = Math.max(1, opts.maxBatch ?? 128);
     this.maxBatchText = opts.maxBatchText ?? 4 * 1024 * 1024;
   }
