@@ -2,6 +2,7 @@
 // were added, modified or removed, plus inner nodes (objects, list items) that appeared or
 // vanished as a whole. Update ownership and apply conflicts are both computed from this.
 
+import type { KubeObject } from '../machinery/object.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
 import { FieldSet, pathElement, type PathElement } from './fieldset.js';
 import { indexList, strippedFields, type IndexedItem } from './field-set-of.js';
@@ -31,6 +32,40 @@ export function compareObjects(
     return exclude === undefined || exclude.isEmpty() ? tracked : tracked.recursiveDifference(exclude);
   };
   return { added: keep(result.added), modified: keep(result.modified), removed: keep(result.removed) };
+}
+
+/**
+ * What compareObjects(undefined, after, ...) reports as added, built straight into the set:
+ * every write that creates an object asks for it, and the general walk's per-node
+ * comparisons and path copies were most of ownership tracking's cost on create.
+ */
+export function addedFields(after: KubeObject, schema: JSONSchemaProps | undefined, exclude?: FieldSet): FieldSet {
+  const set = new FieldSet();
+  const root = rootSchema(schema);
+  const body = after as unknown as Record<string, unknown>;
+  for (const key of Object.keys(body)) {
+    const value = body[key];
+    if (value !== undefined) addValue(value, fieldSchema(root, key).schema, set, pathElement.field(key));
+  }
+  const tracked = set.difference(strippedFields);
+  return exclude === undefined || exclude.isEmpty() ? tracked : tracked.recursiveDifference(exclude);
+}
+
+/** compareValues with nothing on the left: `value` at `pe` below `parent` is added. */
+function addValue(value: unknown, schema: SchemaRef, parent: FieldSet, pe: PathElement): void {
+  const shape = leafIfMixed(schema, undefined, value);
+  if (shape.kind === 'list') {
+    const node = parent.descend(pe);
+    for (const { pe: itemPe, item } of indexList(shape, value as unknown[], false)) addValue(item, shape.items, node, itemPe);
+  } else if (shape.kind !== 'leaf') {
+    const node = parent.descend(pe);
+    const map = value as Record<string, unknown>;
+    for (const key of Object.keys(map)) {
+      const child = map[key];
+      if (child !== undefined) addValue(child, fieldSchema(schema, key).schema, node, pathElement.field(key));
+    }
+  }
+  parent.members.add(pe);
 }
 
 /** The keys of either side, each once, without building a set when one side is empty. */

@@ -227,7 +227,8 @@ export class FieldSet {
     return set;
   }
 
-  private descend(pe: PathElement): FieldSet {
+  /** The subtree at `pe`, created empty when missing (an empty subtree holds no paths). */
+  descend(pe: PathElement): FieldSet {
     let child = this.children.get(pe);
     if (!child) {
       child = new FieldSet();

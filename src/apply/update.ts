@@ -4,7 +4,7 @@
 
 import type { KubeObject, ManagedFieldsEntry } from '../machinery/object.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
-import { compareObjects } from './compare.js';
+import { addedFields, compareObjects } from './compare.js';
 import { FieldSet } from './fieldset.js';
 import { fieldManagerMaxLength, capUpdateManagers, decodeManagedFields, decodeOrEmpty, encodeManagedFields, isResetManagedFields, managerIdentifier, type Managers } from './managed-fields.js';
 
@@ -34,8 +34,9 @@ export function recordUpdate(
 ): ManagedFieldsEntry[] {
   const managers = startingOwnership(oldObj, newObj, opts.subresource);
   const reset = opts.resetFields ?? new FieldSet();
-  const before = oldObj ? bodyOf(oldObj) : undefined;
-  const diff = compareObjects(before, bodyOf(newObj), opts.schema, reset);
+  const diff = oldObj
+    ? compareObjects(bodyOf(oldObj), bodyOf(newObj), opts.schema, reset)
+    : { added: addedFields(bodyOf(newObj), opts.schema, reset), modified: new FieldSet(), removed: new FieldSet() };
   const changed = diff.modified.union(diff.added);
 
   for (const other of managers.values()) {
