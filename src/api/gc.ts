@@ -60,7 +60,7 @@ export function startGarbageCollector(service: ObjectService, opts: { sweepInter
   /** Owner uids to look at on the next run. */
   const dirty = new Set<string>();
 
-  const index = (event: Pick<CacheEvent, 'type' | 'resource' | 'key' | 'namespace' | 'object'>) => {
+  const index = (event: Pick<CacheEvent, 'type' | 'resource' | 'key' | 'namespace' | 'object' | 'text'>) => {
     const before = ownersOf.get(event.key) ?? [];
     for (const uid of before) {
       const deps = dependents.get(uid);
@@ -68,7 +68,9 @@ export function startGarbageCollector(service: ObjectService, opts: { sweepInter
       if (deps?.size === 0) dependents.delete(uid);
     }
     const after: string[] = [];
-    const refs = event.type === 'DELETED' ? [] : (event.object.metadata.ownerReferences ?? []);
+    // The text is looked at first so that objects without references (most) are not parsed
+    // for the collector: JSON writes a field's name unescaped, so its absence is certain.
+    const refs = event.type === 'DELETED' || !event.text.includes('"ownerReferences"') ? [] : (event.object.metadata.ownerReferences ?? []);
     for (const ref of refs) {
       if (typeof ref?.uid !== 'string') continue;
       after.push(ref.uid);
@@ -86,6 +88,9 @@ export function startGarbageCollector(service: ObjectService, opts: { sweepInter
     for (const uid of after) if (!before.includes(uid)) dirty.add(uid);
     for (const uid of before) if (!after.includes(uid)) dirty.add(uid);
 
+    // Only an object being deleted can start or stop finalizing (deletionTimestamp is never
+    // unset), and only a deleted one can release dependents.
+    if (event.type !== 'DELETED' && !event.text.includes('"deletionTimestamp"')) return;
     const uid = event.object.metadata.uid;
     if (!uid) return;
     const finalizers = event.object.metadata.finalizers ?? [];
@@ -235,7 +240,7 @@ export function startGarbageCollector(service: ObjectService, opts: { sweepInter
   // Index what the cache holds now; later events keep the index current.
   for (const resource of cache.resources()) {
     for (const entry of cache.list(resource)) {
-      index({ type: 'ADDED', resource, key: entry.key, namespace: entry.namespace, object: entry.object });
+      index({ type: 'ADDED', resource, key: entry.key, namespace: entry.namespace, object: entry.object, text: entry.text });
     }
   }
   const unsubscribe = cache.onEvent((event) => {

@@ -56,7 +56,7 @@ export function startLifecycle(service: ObjectService): () => void {
   };
 
   const unsubscribe = service.store.cache.onEvent((event) => {
-    if (event.type !== 'DELETED') consider(event.resource, event.object);
+    if (event.type !== 'DELETED' && (event.resource === NAMESPACE_RESOURCE || event.resource === CRD_RESOURCE)) consider(event.resource, event.object);
     // Something inside a terminating namespace went away: it may now be empty.
     if (event.type === 'DELETED' && event.namespace) {
       const ns = service.store.cache.get(NAMESPACE_RESOURCE, `${NAMESPACE_RESOURCE}//${event.namespace}`);

@@ -64,4 +64,19 @@ describe('ObjectCache', () => {
     expect(names(cache.listAt(R, 'ns', 4))).toEqual(['a=2', 'b=2']);
     expect(cache.listAt(R, 'ns', 2)).toBeUndefined();
   });
+
+  it('parses a stored object once, on first read, and hands every reader the same one', () => {
+    const cache = new ObjectCache();
+    cache.load([], 0);
+    const events: CacheEvent[] = [];
+    cache.onEvent((e) => events.push(e));
+    cache.apply(change(1, 'ADDED', 'a', '1'));
+    cache.apply(change(2, 'MODIFIED', 'a', '2'));
+    const entry = cache.get(R, `${R}/ns/a`)!;
+    expect(entry.text).toBe(events[1]!.text);
+    expect(entry.object).toBe(events[1]!.object);
+    expect(events[1]!.previous).toBe(events[0]!.object);
+    expect((events[1]!.previous!.data as { v: string }).v).toBe('1');
+    expect(entry.object.metadata.resourceVersion).toBe('2');
+  });
 });

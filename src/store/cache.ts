@@ -8,31 +8,86 @@ import type { Change, ChangeFeed } from './feed.js';
 import type { ChangeType } from './objects.js';
 
 export interface CachedObject {
-  key: string;
-  namespace: string;
-  name: string;
-  revision: number;
-  object: KubeObject;
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly revision: number;
+  readonly object: KubeObject;
   /** The object as stored, JSON text: what a reader sends without serializing it again. */
-  text?: string;
+  readonly text: string;
 }
 
 export interface CacheEvent {
-  revision: number;
-  type: ChangeType;
-  resource: string;
-  namespace: string;
-  key: string;
-  object: KubeObject;
+  readonly revision: number;
+  readonly type: ChangeType;
+  readonly resource: string;
+  readonly namespace: string;
+  readonly key: string;
+  readonly object: KubeObject;
   /** `object` as stored, JSON text. */
-  text: string;
+  readonly text: string;
   /** The object before this change; undefined for ADDED. */
-  previous?: KubeObject;
+  readonly previous?: KubeObject;
   /**
    * The state before this change is not known: it was replayed after a restart and the
    * change before it was already compacted away.
    */
+  readonly previousUnknown?: boolean;
+}
+
+/**
+ * A stored object's text, parsed the first time something reads the object. Most changes
+ * are never read as objects by this process (no watcher selects them, no list asks), and
+ * parsing every one was a visible share of each write; once parsed, all readers share it.
+ */
+class StoredText {
+  private parsed?: KubeObject;
+  constructor(readonly text: string) {}
+  get object(): KubeObject {
+    return (this.parsed ??= JSON.parse(this.text) as KubeObject);
+  }
+}
+
+class CacheEntry implements CachedObject {
+  constructor(
+    readonly key: string,
+    readonly namespace: string,
+    readonly name: string,
+    readonly revision: number,
+    readonly stored: StoredText,
+  ) {}
+  get object(): KubeObject {
+    return this.stored.object;
+  }
+  get text(): string {
+    return this.stored.text;
+  }
+}
+
+class ChangeEvent implements CacheEvent {
   previousUnknown?: boolean;
+  constructor(
+    readonly revision: number,
+    readonly type: ChangeType,
+    readonly resource: string,
+    readonly namespace: string,
+    readonly key: string,
+    private readonly stored: StoredText,
+    private readonly before: StoredText | undefined,
+  ) {}
+  get object(): KubeObject {
+    return this.stored.object;
+  }
+  get text(): string {
+    return this.stored.text;
+  }
+  get previous(): KubeObject | undefined {
+    return this.before?.object;
+  }
+  /** The state before, as stored text (undefined for ADDED). */
+  get previousStored(): StoredText | undefined {
+    return this.before;
+  }
 }
 
 export type CacheListener = (event: CacheEvent) => void;
@@ -52,12 +107,12 @@ interface ResourceState {
 interface Replay {
   horizon: number;
   /** Per key, the state after the last replayed change (null: deleted). */
-  seen: Map<string, KubeObject | null>;
+  seen: Map<string, StoredText | null>;
 }
 
 export class ObjectCache {
   private readonly byResource = new Map<string, ResourceState>();
-  private history: CacheEvent[] = [];
+  private history: ChangeEvent[] = [];
   private historyStart = 0;
   /** Watches can start from any revision >= this one; older starts get 410 Gone. */
   oldestWatchable = 0;
@@ -82,14 +137,7 @@ export class ObjectCache {
     horizon = 0,
   ): void {
     for (const row of rows) {
-      this.set(this.resourceState(row.resource), {
-        key: row.key,
-        namespace: row.namespace,
-        name: row.name,
-        revision: row.revision,
-        object: JSON.parse(row.value) as KubeObject,
-        text: row.value,
-      });
+      this.set(this.resourceState(row.resource), new CacheEntry(row.key, row.namespace, row.name, row.revision, new StoredText(row.value)));
     }
     this.oldestWatchable = compacted;
     this.revision = compacted;
@@ -125,9 +173,9 @@ export class ObjectCache {
 
   apply(change: Change): void {
     const state = this.resourceState(change.resource);
-    const current = state.entries.get(change.key);
-    const object = JSON.parse(change.value) as KubeObject;
-    let previous: KubeObject | undefined;
+    const current = state.entries.get(change.key) as CacheEntry | undefined;
+    const stored = new StoredText(change.value);
+    let previous: StoredText | undefined;
     let previousUnknown = false;
     if (this.replay && change.revision <= this.replay.horizon) {
       // The snapshot may already hold a newer state than this change: the state before it
@@ -135,37 +183,20 @@ export class ObjectCache {
       const seen = this.replay.seen;
       if (change.type === 'ADDED') previous = undefined;
       else if (seen.has(change.key)) previous = seen.get(change.key) ?? undefined;
-      else if (current && current.revision < change.revision) previous = current.object;
+      else if (current && current.revision < change.revision) previous = current.stored;
       else previousUnknown = true;
-      seen.set(change.key, change.type === 'DELETED' ? null : object);
+      seen.set(change.key, change.type === 'DELETED' ? null : stored);
     } else {
-      previous = current?.object;
+      previous = current?.stored;
     }
     const stale = current !== undefined && current.revision >= change.revision;
     if (!stale) {
       if (change.type === 'DELETED') this.remove(state, change.key);
-      else
-        this.set(state, {
-          key: change.key,
-          namespace: change.namespace,
-          name: change.name,
-          revision: change.revision,
-          object,
-          text: change.value,
-        });
+      else this.set(state, new CacheEntry(change.key, change.namespace, change.name, change.revision, stored));
     }
     this.revision = Math.max(this.revision, change.revision);
     if (this.replay && change.revision >= this.replay.horizon) this.replay = undefined;
-    const event: CacheEvent = {
-      revision: change.revision,
-      type: change.type,
-      resource: change.resource,
-      namespace: change.namespace,
-      key: change.key,
-      object,
-      text: change.value,
-      previous,
-    };
+    const event = new ChangeEvent(change.revision, change.type, change.resource, change.namespace, change.key, stored, previous);
     if (previousUnknown) event.previousUnknown = true;
     this.remember(event);
     for (const fn of this.listeners) fn(event);
@@ -176,7 +207,7 @@ export class ObjectCache {
     this.replay = undefined;
   }
 
-  private remember(event: CacheEvent): void {
+  private remember(event: ChangeEvent): void {
     this.history.push(event);
     if (this.history.length - this.historyStart > this.historySize) {
       const dropped = this.history[this.historyStart]!;
@@ -247,13 +278,11 @@ export class ObjectCache {
       else if (event.previousUnknown) return undefined;
       else if (event.previous === undefined) map.delete(event.key);
       else {
-        map.set(event.key, {
-          key: event.key,
-          namespace: event.namespace,
-          name: event.previous.metadata.name ?? '',
-          revision: Number(event.previous.metadata.resourceVersion ?? 0),
-          object: event.previous,
-        });
+        const before = event.previous;
+        map.set(
+          event.key,
+          new CacheEntry(event.key, event.namespace, before.metadata.name ?? '', Number(before.metadata.resourceVersion ?? 0), event.previousStored!),
+        );
       }
     }
     if (!map) return current;
