@@ -187,7 +187,7 @@ export class GroupCommitter {
     private readonly notice: CommitNotice,
     private readonly opts: GroupCommitOptions = {},
   ) {
-    this.maxInFlight = Math.max(1, Number(process.env.GC_INFLIGHT) || (opts.maxInFlight ?? 1));
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
     this.maxBatch = Math.max(1, opts.maxBatch ?? 128);
     this.maxBatchText = opts.maxBatchText ?? 4 * 1024 * 1024;
   }
