@@ -1,7 +1,7 @@
 // The API server under benchmark, in its own process (so the load generator's HTTPS and JSON
 // work does not share its event loop), started by api-suite.ts with fork(). It serves the
 // database given in argv[2] ({databaseUrl, home}) and answers requests over IPC:
-//   {id, cmd: 'instrument', on}         time server-side requests, writes and SQL statements
+//   {id, cmd: 'instrument', on}         time server-side requests, writes, statements and batch sizes
 //   {id, cmd: 'stats'}                  the timings gathered since 'instrument' was turned on
 //   {id, cmd: 'cpu'}                    process.cpuUsage()
 //   {id, cmd: 'profile-start'}          starts the V8 CPU profiler (node:inspector)
@@ -14,7 +14,6 @@ import type { Server } from 'node:https';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { startStandalone } from '../../src/cli/standalone.js';
-import type { Sql } from '../../src/store/database.js';
 
 interface Args {
   databaseUrl: string;
@@ -22,14 +21,6 @@ interface Args {
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
-
-/** SQL text → a short label: its first words, whitespace collapsed. */
-function label(sql: string): string {
-  const flat = sql.replace(/\s+/g, ' ').trim();
-  if (flat.startsWith('WITH cur AS ( INSERT INTO objects')) return 'create CTE (objects+changes+audit+notify)';
-  if (flat.startsWith('WITH cur AS')) return 'update/delete CTE';
-  return flat.length > 70 ? `${flat.slice(0, 70)}…` : flat;
-}
 
 class Timings {
   private readonly samples = new Map<string, number[]>();
@@ -91,58 +82,22 @@ async function main(): Promise<void> {
     }
   };
 
-  // The store's writes: one transaction each, and every statement in and out of one.
-  const db = vf.db;
-  const query = db.query.bind(db);
-  db.query = (async (text: string, params?: readonly unknown[]) => {
-    if (!on) return query(text, params);
+  // The hot path's statements (node-postgres pool, named prepared statements): each write
+  // batch's time from being handed to the pool to its result, and how many writes it carried.
+  const pool = vf.db.pool;
+  const poolQuery = pool.query.bind(pool) as (config: unknown, values?: unknown) => Promise<unknown>;
+  (pool as { query: unknown }).query = async (config: unknown, values?: unknown) => {
+    const name = typeof config === 'object' && config !== null ? (config as { name?: string }).name : undefined;
+    if (!on || !name) return poolQuery(config, values);
     const started = performance.now();
     try {
-      return await query(text, params);
+      return await poolQuery(config, values);
     } finally {
-      timings.add(`sql ${label(text)}`, performance.now() - started);
-    }
-  }) as typeof db.query;
-  const transaction = db.transaction.bind(db);
-  db.transaction = (<T>(work: (tx: Sql) => Promise<T>) => {
-    if (!on) return transaction(work);
-    const started = performance.now();
-    let firstStatement = 0;
-    let lastStatement = 0;
-    return transaction(async (tx) => {
-      const wrapped: Sql = {
-        async query<R>(text: string, params?: readonly unknown[]) {
-          const t0 = performance.now();
-          if (!firstStatement) {
-            firstStatement = t0;
-            timings.add('tx: pool acquire + BEGIN', t0 - started);
-          }
-          try {
-            return await tx.query<R>(text, params);
-          } finally {
-            lastStatement = performance.now();
-            timings.add(`tx sql ${label(text)}`, lastStatement - t0);
-          }
-        },
-      };
-      return work(wrapped);
-    }).finally(() => {
-      const end = performance.now();
-      timings.add('tx: whole transaction', end - started);
-      if (lastStatement) timings.add('tx: COMMIT (+release)', end - lastStatement);
-    });
-  }) as typeof db.transaction;
-
-  // Waiting for a pooled connection (knex's pool, sized by openDatabase's poolSize).
-  const knexClient = (db.orm.em.getKnex() as unknown as { client: { acquireConnection: () => Promise<unknown> } }).client;
-  const acquire = knexClient.acquireConnection.bind(knexClient);
-  knexClient.acquireConnection = async () => {
-    if (!on) return acquire();
-    const started = performance.now();
-    try {
-      return await acquire();
-    } finally {
-      timings.add('pool acquireConnection', performance.now() - started);
+      timings.add(`sql ${name}`, performance.now() - started);
+      if (name.startsWith('vf-batch-')) {
+        const keys = ((config as { values?: unknown[] }).values?.[0] ?? []) as unknown[];
+        timings.add(`${name}: writes per statement (a count, not ms)`, keys.length);
+      }
     }
   };
 
@@ -152,6 +107,7 @@ async function main(): Promise<void> {
   const listener = vf.store.objects.listener;
   vf.store.objects.listener = {
     writing: () => listener.writing(),
+    rolledBack: () => listener.rolledBack?.(),
     written: (outcome) => {
       if (on && outcome && 'change' in outcome) committedAt.set(outcome.change.revision, performance.now());
       listener.written(outcome);

@@ -198,8 +198,8 @@ async function createLoad(pool: Dispatcher, token: string, namespace: string, pr
  *  - insert+notify: the same INSERT with pg_notify in the same statement;
  *  - tx4:           BEGIN; SELECT nextval + advisory lock; INSERT; COMMIT (a create's round
  *                   trips, without NOTIFY);
- *  - tx4+notify:    the same with pg_notify in the INSERT statement: the shape of
- *                   ObjectStore.create today (minus the change-log and audit rows).
+ *  - tx4+notify:    the same with pg_notify in the INSERT statement, the round trips
+ *                   and the NOTIFY a create paid before writes were committed in groups.
  */
 type RawShape = 'insert' | 'insert+notify' | 'tx4' | 'tx4+notify';
 
