@@ -77,6 +77,11 @@ export function decodeDocument(raw: Buffer, type: string): unknown {
   return value;
 }
 
+/** Whether the text is empty or only whitespace, looked at without copying it (trim would). */
+function isBlank(text: string): boolean {
+  return !/\S/.test(text);
+}
+
 function decodeText(raw: Buffer, type: string): unknown {
   if (isKubernetesProtobuf(type)) {
     try {
@@ -87,7 +92,7 @@ function decodeText(raw: Buffer, type: string): unknown {
     }
   }
   const text = raw.toString('utf8');
-  if (text.trim() === '') throw errors.badRequest('the request body is empty: an object was expected');
+  if (isBlank(text)) throw errors.badRequest('the request body is empty: an object was expected');
   if (type.includes('yaml')) {
     try {
       return YAML.parse(text, { maxAliasCount: 100 });

@@ -92,10 +92,11 @@ function stringMap(
     causes.push(cause.typeInvalid(`metadata.${key}`, value, 'must be an object of strings'));
     return {};
   }
-  const out: Record<string, string> = {};
+  // Without a prototype, a "__proto__" key is an ordinary key, so plain assignment is safe.
+  const out = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(value)) {
     if (typeof v === 'string') {
-      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      out[k] = v;
     } else {
       causes.push(cause.typeInvalid(`metadata.${key}[${k}]`, v, 'must be a string'));
     }
