@@ -27,11 +27,13 @@ export function compareObjects(
 ): Comparison {
   const result: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   compareValues(before ?? {}, after ?? {}, rootSchema(schema), [], result);
-  const keep = (set: FieldSet) => {
-    const tracked = set.difference(strippedFields);
-    return exclude === undefined || exclude.isEmpty() ? tracked : tracked.recursiveDifference(exclude);
-  };
-  return { added: keep(result.added), modified: keep(result.modified), removed: keep(result.removed) };
+  return { added: tracked(result.added, exclude), modified: tracked(result.modified, exclude), removed: tracked(result.removed, exclude) };
+}
+
+/** The paths the apiserver tracks, outside `exclude` (reset fields). */
+function tracked(set: FieldSet, exclude: FieldSet | undefined): FieldSet {
+  const kept = set.difference(strippedFields);
+  return exclude === undefined || exclude.isEmpty() ? kept : kept.recursiveDifference(exclude);
 }
 
 /**
@@ -47,8 +49,7 @@ export function addedFields(after: KubeObject, schema: JSONSchemaProps | undefin
     const value = body[key];
     if (value !== undefined) addValue(value, fieldSchema(root, key).schema, set, pathElement.field(key));
   }
-  const tracked = set.difference(strippedFields);
-  return exclude === undefined || exclude.isEmpty() ? tracked : tracked.recursiveDifference(exclude);
+  return tracked(set, exclude);
 }
 
 /** compareValues with nothing on the left: `value` at `pe` below `parent` is added. */

@@ -32,6 +32,8 @@ const LOCAL_GAP_MS = 20;
 
 export interface ChangeFeedOptions {
   pollIntervalMs?: number;
+  /** The sender name of this process's own commit notifications, which it ignores. */
+  ownWriter?: string;
 }
 
 export class ChangeFeed implements CommitListener {
@@ -54,14 +56,14 @@ export class ChangeFeed implements CommitListener {
   private needLog = true;
   private gapSince?: number;
   private readonly pollIntervalMs: number;
-  /** The sender name of this process's own commit notifications, which it ignores. */
-  ownWriter?: string;
+  private readonly ownWriter?: string;
 
   constructor(
     private readonly db: Database,
     opts: ChangeFeedOptions = {},
   ) {
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
+    this.ownWriter = opts.ownWriter;
   }
 
   subscribe(fn: (change: Change) => void): () => void {

@@ -11,6 +11,7 @@
 // batch that fails as a whole (a deadlock with another replica's batch, say) is retried one
 // write at a time, so one write's failure is never another's.
 import type pg from 'pg';
+import type { AuditRecord, ChangeType } from './objects.js';
 
 export type WriteOperation = 'create' | 'update' | 'delete';
 
@@ -28,20 +29,8 @@ export interface BatchedWrite {
   text: string;
   /** The revision the stored row must still have (update and delete). */
   seen?: number;
-  /** The audit entry written with the change, as the audit_events columns. */
-  audit: AuditColumns;
-}
-
-export interface AuditColumns {
-  username: string;
-  verb: string;
-  apiGroup: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-  userAgent: string;
-  code: number;
+  /** The audit entry written with the change, and the HTTP code it records. */
+  audit: AuditRecord & { code: number };
 }
 
 /**
@@ -82,7 +71,8 @@ interface Pending {
   alone?: boolean;
 }
 
-const CHANGE_TYPE: Record<WriteOperation, string> = { create: 'ADDED', update: 'MODIFIED', delete: 'DELETED' };
+/** The change each operation records in the log. */
+export const CHANGE_TYPE: Record<WriteOperation, ChangeType> = { create: 'ADDED', update: 'MODIFIED', delete: 'DELETED' };
 
 /** How each operation changes the current row, given `val` (the batch with revisions and values). */
 const CURRENT_ROW: Record<WriteOperation, string> = {
@@ -121,7 +111,7 @@ function batchStatement(operation: WriteOperation): string {
               SELECT a_user, a_verb, a_group, a_resource, a_subresource, a_namespace, a_name, a_code, a_agent
                 FROM val JOIN log USING (key)),
     wake AS (SELECT pg_notify($17::text, max(log.id)::text || ':' || $18::text) AS sent FROM log HAVING max(log.id) IS NOT NULL)
-    SELECT val.ord, val.id AS revision, (log.key IS NOT NULL) AS written, wake.sent
+    SELECT val.ord, val.id AS revision, (log.key IS NOT NULL) AS written
       FROM val LEFT JOIN log USING (key) LEFT JOIN wake ON true`;
 }
 

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../machinery/object.js';
 import type { Database } from './database.js';
-import { GroupCommitter, type BatchedWrite, type GroupCommitOptions, type WriteOperation } from './group-commit.js';
+import { CHANGE_TYPE, GroupCommitter, type BatchedWrite, type GroupCommitOptions, type WriteOperation } from './group-commit.js';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -176,7 +176,7 @@ export class ObjectStore {
         return undefined;
       }
       object.metadata.resourceVersion = String(revision);
-      const type = operation === 'create' ? 'ADDED' : operation === 'update' ? 'MODIFIED' : 'DELETED';
+      const type = CHANGE_TYPE[operation];
       const value = stamped(text, revision);
       outcome = { change: { revision, type, resource: key.resource, namespace: key.namespace, name: key.name, key: k, value } };
       return { object, revision, text: value };

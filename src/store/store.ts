@@ -30,8 +30,7 @@ export class Store {
   ) {
     this.retain = opts.retainRevisions ?? 10_000;
     this.objects = new ObjectStore(db);
-    this.feed = new ChangeFeed(db, { pollIntervalMs: opts.pollIntervalMs });
-    this.feed.ownWriter = this.objects.writerId;
+    this.feed = new ChangeFeed(db, { pollIntervalMs: opts.pollIntervalMs, ownWriter: this.objects.writerId });
     this.cache = new ObjectCache({ historySize: opts.historySize ?? this.retain });
     // This process's commits reach its own feed from memory; other replicas get the NOTIFY
     // each write statement sends.
