@@ -68,9 +68,7 @@ export function startGarbageCollector(service: ObjectService, opts: { sweepInter
       if (deps?.size === 0) dependents.delete(uid);
     }
     const after: string[] = [];
-    // The text is looked at first so that objects without references (most) are not parsed
-    // for the collector: JSON writes a field's name unescaped, so its absence is certain.
-    const refs = event.type === 'DELETED' || !event.text.includes('"ownerReferences"') ? [] : (event.object.metadata.ownerReferences ?? []);
+    const refs = event.type === 'DELETED' || !mentions(event.text, 'ownerReferences') ? [] : (event.object.metadata.ownerReferences ?? []);
     for (const ref of refs) {
       if (typeof ref?.uid !== 'string') continue;
       after.push(ref.uid);
@@ -90,7 +88,7 @@ export function startGarbageCollector(service: ObjectService, opts: { sweepInter
 
     // Only an object being deleted can start or stop finalizing (deletionTimestamp is never
     // unset), and only a deleted one can release dependents.
-    if (event.type !== 'DELETED' && !event.text.includes('"deletionTimestamp"')) return;
+    if (event.type !== 'DELETED' && !mentions(event.text, 'deletionTimestamp')) return;
     const uid = event.object.metadata.uid;
     if (!uid) return;
     const finalizers = event.object.metadata.finalizers ?? [];
@@ -255,4 +253,13 @@ export function startGarbageCollector(service: ObjectService, opts: { sweepInter
     unsubscribe();
     clearInterval(timer);
   };
+}
+
+/**
+ * Whether an object's stored text may set `field`. The collector asks this before reading
+ * the object, so that objects without the field (most) are not parsed for it: JSON writes a
+ * field's name unescaped, so its absence from the text is certain.
+ */
+function mentions(text: string, field: string): boolean {
+  return text.includes(`"${field}"`);
 }

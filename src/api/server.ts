@@ -270,7 +270,7 @@ export class ApiServer {
 
   private fail(req: IncomingMessage, res: ServerResponse, err: unknown, verb: string): void {
     const apiError = sendError(res, err);
-    this.metrics.requests.inc({ verb: verb.toUpperCase(), group: '', resource: '', subresource: '', code: String(apiError.code) });
+    this.metrics.recordRequest({ verb: verb.toUpperCase(), group: '', resource: '', subresource: '' }, apiError.code);
     void req;
   }
 }

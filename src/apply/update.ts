@@ -2,7 +2,7 @@
 // whoever changes a field takes it, without conflicts, after merge.Updater.Update and the
 // managedFieldsUpdater layer.
 
-import type { KubeObject, ManagedFieldsEntry } from '../machinery/object.js';
+import { isPlainObject, type KubeObject, type ManagedFieldsEntry } from '../machinery/object.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
 import { addedFields, compareObjects } from './compare.js';
 import { FieldSet } from './fieldset.js';
@@ -62,7 +62,7 @@ export function recordUpdate(
  * comparison only reads it; this runs on every write.
  */
 function bodyOf(obj: KubeObject): KubeObject {
-  if (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) return { ...obj, metadata: {} };
+  if (!isPlainObject(obj.metadata)) return { ...obj, metadata: {} };
   const { managedFields: _managedFields, ...metadata } = obj.metadata;
   return { ...obj, metadata };
 }

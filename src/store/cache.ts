@@ -73,7 +73,8 @@ class ChangeEvent implements CacheEvent {
     readonly namespace: string,
     readonly key: string,
     private readonly stored: StoredText,
-    private readonly before: StoredText | undefined,
+    /** The state before (undefined for ADDED). */
+    readonly before: StoredText | undefined,
   ) {}
   get object(): KubeObject {
     return this.stored.object;
@@ -83,10 +84,6 @@ class ChangeEvent implements CacheEvent {
   }
   get previous(): KubeObject | undefined {
     return this.before?.object;
-  }
-  /** The state before, as stored text (undefined for ADDED). */
-  get previousStored(): StoredText | undefined {
-    return this.before;
   }
 }
 
@@ -98,7 +95,7 @@ export interface CacheOptions {
 }
 
 interface ResourceState {
-  entries: Map<string, CachedObject>;
+  entries: Map<string, CacheEntry>;
   /** Keys in order, rebuilt lazily after a key was added or removed. */
   sorted?: string[];
 }
@@ -162,7 +159,7 @@ export class ObjectCache {
     return state;
   }
 
-  private set(state: ResourceState, entry: CachedObject): void {
+  private set(state: ResourceState, entry: CacheEntry): void {
     if (!state.entries.has(entry.key)) state.sorted = undefined;
     state.entries.set(entry.key, entry);
   }
@@ -173,7 +170,7 @@ export class ObjectCache {
 
   apply(change: Change): void {
     const state = this.resourceState(change.resource);
-    const current = state.entries.get(change.key) as CacheEntry | undefined;
+    const current = state.entries.get(change.key);
     const stored = new StoredText(change.value);
     let previous: StoredText | undefined;
     let previousUnknown = false;
@@ -281,7 +278,7 @@ export class ObjectCache {
         const before = event.previous;
         map.set(
           event.key,
-          new CacheEntry(event.key, event.namespace, before.metadata.name ?? '', Number(before.metadata.resourceVersion ?? 0), event.previousStored!),
+          new CacheEntry(event.key, event.namespace, before.metadata.name ?? '', Number(before.metadata.resourceVersion ?? 0), event.before!),
         );
       }
     }
