@@ -41,11 +41,14 @@ export interface WriteOptions {
   applied?: boolean;
 }
 
-export interface WriteResult {
+/** An object as a version shows it, and its JSON text when the stored text is exactly that. */
+export interface Shown {
   object: KubeObject;
-  warnings: string[];
-  /** `object` as JSON text, when the stored text is exactly what is shown. */
   text?: string;
+}
+
+export interface WriteResult extends Shown {
+  warnings: string[];
 }
 
 export interface DeleteOptions {
@@ -146,9 +149,14 @@ export class ObjectService {
   }
 
   async get(info: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
+    return (await this.read(info, namespace, name)).object;
+  }
+
+  /** The object as this version shows it, with its JSON text when that is exactly what is shown. */
+  async read(info: ResourceInfo, namespace: string | undefined, name: string): Promise<Shown> {
     const row = await this.store.objects.get(this.key(info, namespace, name));
     if (!row) throw errors.notFound(describe(info), name);
-    return this.present(row.object, info);
+    return this.shown(row, info);
   }
 
   async list(info: ResourceInfo, selection: Selection, opts: ListOptions = {}): Promise<ListResult> {
@@ -303,7 +311,7 @@ export class ObjectService {
         obj,
         this.audit(info, 'create', obj.metadata.namespace, name, opts),
       );
-      if (stored) return this.written(stored, info, warnings);
+      if (stored) return { ...this.shown(stored, info), warnings };
       if (!generate || attempt >= MAX_GENERATE_NAME_ATTEMPTS) {
         throw errors.alreadyExists(describe(info), name);
       }
@@ -369,13 +377,13 @@ export class ObjectService {
       break;
     }
     if (!admitted) throw errors.conflict(describe(info), name, 'the object is changing too fast; please try again');
-    return this.written(admitted, info, warnings);
+    return { ...this.shown(admitted, info), warnings };
   }
 
-  /** The answer to a write: the stored object as this version shows it. */
-  private written(stored: StoredRow, info: ResourceInfo, warnings: string[]): WriteResult {
-    const shown = this.present(stored.object, info);
-    return { object: shown, warnings, ...(shown === stored.object && stored.text !== undefined ? { text: stored.text } : {}) };
+  /** A stored object as this version shows it; its stored text only when that is unchanged. */
+  private shown(stored: StoredRow, info: ResourceInfo): Shown {
+    const object = this.present(stored.object, info);
+    return { object, text: object === stored.object ? stored.text : undefined };
   }
 
   private prepareUpdate(

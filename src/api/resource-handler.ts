@@ -187,8 +187,8 @@ export async function handleResource(
 
   switch (verb) {
     case 'get': {
-      const obj = await service.get(info, namespace, r.name!);
-      sendOne(res, 200, obj, info, rep, query);
+      const shown = await service.read(info, namespace, r.name!);
+      sendOne(res, 200, shown.object, info, rep, query, shown.text);
       return;
     }
     case 'list': {

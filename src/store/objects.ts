@@ -23,7 +23,7 @@ export interface ObjectKey {
 export interface StoredRow {
   object: KubeObject;
   revision: number;
-  /** `object` as stored, JSON text (known after a write). */
+  /** `object` as stored, JSON text (known after a read or a write). */
   text?: string;
 }
 
@@ -140,7 +140,7 @@ export class ObjectStore {
       values: [storageKey(key)],
     });
     const row = rows[0];
-    return row ? { object: JSON.parse(row.value) as KubeObject, revision: Number(row.revision) } : undefined;
+    return row ? { object: JSON.parse(row.value) as KubeObject, revision: Number(row.revision), text: row.value } : undefined;
   }
 
   /**
