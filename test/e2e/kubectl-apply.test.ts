@@ -3,7 +3,7 @@
 // `kubectl apply --prune`, owner-reference garbage collection, and the shipped examples.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, startVirtflow, yamlDocuments, type VirtflowProcess } from '../support/kubectl.js';
+import { repoRoot, yamlDocuments, type VirtflowProcess } from '../support/kubectl.js';
 import {
   expectFailure,
   expectOk,
@@ -11,23 +11,19 @@ import {
   lines,
   manifestsUnder,
   parseDocuments,
-  widgetCrdFile,
+  startVirtflowWithWidgets,
+  widget,
 } from './support.js';
 
 let vf: VirtflowProcess;
 
 beforeAll(async () => {
-  vf = await startVirtflow();
-  expectOk(await vf.kubectl(['apply', '-f', widgetCrdFile]));
-  expectOk(await vf.kubectl(['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=30s']));
+  vf = await startVirtflowWithWidgets();
 });
 
 afterAll(async () => {
   await vf?.stop();
 });
-
-const widget = (name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}) =>
-  yamlDocuments([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name, ...metadata }, spec }]);
 
 async function getJson(args: string[]): Promise<any> {
   return JSON.parse(expectOk(await vf.kubectl(['get', ...args, '-o', 'json', '--show-managed-fields'])).stdout);

@@ -4,23 +4,18 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startVirtflow, yamlDocuments, type VirtflowProcess } from '../support/kubectl.js';
-import { expectFailure, expectOk, lines, squash, virtflowCrds, widgetCrdFile } from './support.js';
+import { eventually, yamlDocuments, type VirtflowProcess } from '../support/kubectl.js';
+import { expectFailure, expectOk, lines, squash, startVirtflowWithWidgets, virtflowCrds, widget } from './support.js';
 
 let vf: VirtflowProcess;
 
 beforeAll(async () => {
-  vf = await startVirtflow();
-  expectOk(await vf.kubectl(['apply', '-f', widgetCrdFile]));
-  expectOk(await vf.kubectl(['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=30s']));
+  vf = await startVirtflowWithWidgets();
 });
 
 afterAll(async () => {
   await vf?.stop();
 });
-
-const widget = (name: string, spec: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  yamlDocuments([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name, ...extra }, spec }]);
 
 /** The object as JSON, through kubectl. */
 async function getJson(args: string[]): Promise<any> {

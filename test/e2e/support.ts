@@ -4,9 +4,22 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import YAML from 'yaml';
-import { repoRoot, type KubectlResult } from '../support/kubectl.js';
+import { repoRoot, startVirtflow, yamlDocuments, type KubectlResult, type VirtflowProcess } from '../support/kubectl.js';
 
 export const widgetCrdFile = path.join(repoRoot, 'test/e2e/fixtures/widgets.example.com.yaml');
+
+/** `virtflow up` with the test kind's CRD applied through kubectl and Established. */
+export async function startVirtflowWithWidgets(): Promise<VirtflowProcess> {
+  const vf = await startVirtflow();
+  expectOk(await vf.kubectl(['apply', '-f', widgetCrdFile]));
+  expectOk(await vf.kubectl(['wait', '--for=condition=Established', 'crd/widgets.example.com', '--timeout=30s']));
+  return vf;
+}
+
+/** A Widget (the test kind) as YAML for kubectl's standard input. */
+export function widget(name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): string {
+  return yamlDocuments([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name, ...metadata }, spec }]);
+}
 
 /** Asserts kubectl exited 0, showing what it printed when it did not. */
 export function expectOk(result: KubectlResult): KubectlResult {
