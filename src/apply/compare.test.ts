@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../machinery/object.js';
-import { addedFields, compareObjects } from './compare.js';
+import { addedFields, addedFieldsV1, compareObjects } from './compare.js';
 import { FieldSet } from './fieldset.js';
 import { cluster, clusterSchema } from './testdata.js';
 
@@ -28,6 +28,22 @@ const objects: [string, KubeObject][] = [
   ['empty containers and nulls', cluster({ nodePools: [], tags: [], selector: {}, placement: null, region: null, extra: {} })],
   ['a duplicate set item and a map-list item without its key', cluster({ tags: ['x', 'x'], nodePools: [{ size: 1 }] })],
   ['fields the schema does not declare', cluster({ unknown: { deep: [{ a: 1 }] } }, { other: 'top' } as Partial<KubeObject>)],
+  [
+    'server-set metadata and stale managedFields',
+    cluster(
+      { replicas: 1 },
+      {
+        metadata: { uid: 'u', resourceVersion: '7', generation: 2, creationTimestamp: 'T', managedFields: [{ manager: 'm' }], labels: {} },
+      } as Partial<KubeObject>,
+    ),
+  ],
+];
+
+const excludes: (FieldSet | undefined)[] = [
+  undefined,
+  new FieldSet(),
+  FieldSet.of([[f('status')]]),
+  FieldSet.of([[f('spec'), f('replicas')], [f('spec'), f('nodePools'), 'k:{"name":"a"}'], [f('metadata'), f('labels')]]),
 ];
 
 describe('addedFields', () => {
@@ -43,13 +59,18 @@ describe('addedFields', () => {
 
   for (const [what, obj] of objects) {
     for (const schema of [clusterSchema, undefined]) {
-      for (const exclude of [undefined, FieldSet.of([[f('status')]])]) {
-        it(`equals the general comparison's added set: ${what}, ${schema ? 'typed' : 'untyped'}, ${exclude ? 'status reset' : 'no reset'}`, () => {
+      for (const exclude of excludes) {
+        it(`equals the general comparison's added set: ${what}, ${schema ? 'typed' : 'untyped'}, ${exclude?.isEmpty() === false ? `reset ${JSON.stringify(exclude.toFieldsV1())}` : 'no reset'}`, () => {
           const general = compareObjects(undefined, obj, schema, exclude);
           const fast = addedFields(obj, schema, exclude);
           expect(fast.toFieldsV1()).toEqual(general.added.toFieldsV1());
           expect(fast.equals(general.added)).toBe(true);
           expect(general.modified.isEmpty() && general.removed.isEmpty()).toBe(true);
+        });
+
+        it(`writes that set's FieldsV1 directly, in the same order: ${what}, ${schema ? 'typed' : 'untyped'}, ${exclude?.isEmpty() === false ? `reset ${JSON.stringify(exclude.toFieldsV1())}` : 'no reset'}`, () => {
+          const expected = JSON.stringify(addedFields(obj, schema, exclude).toFieldsV1());
+          expect(JSON.stringify(addedFieldsV1(obj, schema, exclude))).toBe(expected);
         });
       }
     }

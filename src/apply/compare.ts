@@ -4,7 +4,7 @@
 
 import type { KubeObject } from '../machinery/object.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
-import { FieldSet, pathElement, type PathElement } from './fieldset.js';
+import { FieldSet, comparePathElements, pathElement, type PathElement } from './fieldset.js';
 import { indexList, strippedFields, type IndexedItem } from './field-set-of.js';
 import { deepEqual } from './json.js';
 import { fieldSchema, isEmptyContainer, rootSchema, sameKind, shapeOf, type SchemaRef, type Shape } from './schema-walk.js';
@@ -50,6 +50,63 @@ export function addedFields(after: KubeObject, schema: JSONSchemaProps | undefin
     if (value !== undefined) addValue(value, fieldSchema(root, key).schema, set, pathElement.field(key));
   }
   return tracked(set, exclude);
+}
+
+/**
+ * addedFields(after, schema, exclude).toFieldsV1(), written straight out: the FieldsV1 that
+ * a create records for its manager. The paths the apiserver never tracks and those at or
+ * below `exclude` are skipped on the way down instead of being built and then subtracted,
+ * and no FieldSet is made at all; a create spent most of its ownership cost there.
+ */
+export function addedFieldsV1(after: KubeObject, schema: JSONSchemaProps | undefined, exclude?: FieldSet): FieldsV1 {
+  const excluded = exclude === undefined || exclude.isEmpty() ? undefined : exclude;
+  return mapV1(after as unknown as Record<string, unknown>, rootSchema(schema), strippedFields, excluded, false) ?? {};
+}
+
+type FieldsV1 = Record<string, unknown>;
+
+// The FieldsV1 below a map or list that addValue would walk, or undefined when nothing
+// below it is tracked. `stripped` and `excluded` are the parts of those filters at this
+// place: a member of `stripped` is not owned itself (what is below it may be), a member of
+// `excluded` is left out with everything below it. `owned` puts the "." that marks the
+// node itself as owned, first, as FieldsV1 has it.
+
+function mapV1(map: Record<string, unknown>, schema: SchemaRef, stripped: FieldSet | undefined, excluded: FieldSet | undefined, owned: boolean): FieldsV1 | undefined {
+  const out: FieldsV1 = owned ? { '.': {} } : {};
+  let any = false;
+  // Field elements order by name, so sorted keys give FieldsV1's order.
+  for (const key of Object.keys(map).sort()) {
+    const child = map[key];
+    if (child !== undefined) any = addV1(out, pathElement.field(key), child, fieldSchema(schema, key).schema, stripped, excluded) || any;
+  }
+  return any ? out : undefined;
+}
+
+function listV1(shape: Extract<Shape, { kind: 'list' }>, list: unknown[], stripped: FieldSet | undefined, excluded: FieldSet | undefined, owned: boolean): FieldsV1 | undefined {
+  const out: FieldsV1 = owned ? { '.': {} } : {};
+  let any = false;
+  const items = indexList(shape, list, false).sort((a, b) => comparePathElements(a.pe, b.pe));
+  for (const { pe, item } of items) any = addV1(out, pe, item, shape.items, stripped, excluded) || any;
+  return any ? out : undefined;
+}
+
+/** Writes `value`'s entry at `pe` into `out`; false when it is not tracked at all. */
+function addV1(out: FieldsV1, pe: PathElement, value: unknown, schema: SchemaRef, stripped: FieldSet | undefined, excluded: FieldSet | undefined): boolean {
+  if (excluded?.members.has(pe)) return false;
+  const owned = !stripped?.members.has(pe);
+  const shape = leafIfMixed(schema, undefined, value);
+  const strippedBelow = stripped?.children.get(pe);
+  const excludedBelow = excluded?.children.get(pe);
+  const below =
+    shape.kind === 'list'
+      ? listV1(shape, value as unknown[], strippedBelow, excludedBelow, owned)
+      : shape.kind === 'map'
+        ? mapV1(value as Record<string, unknown>, schema, strippedBelow, excludedBelow, owned)
+        : undefined;
+  if (below !== undefined) out[pe] = below;
+  else if (owned) out[pe] = {};
+  else return false;
+  return true;
 }
 
 /** compareValues with nothing on the left: `value` at `pe` below `parent` is added. */

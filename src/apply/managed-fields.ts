@@ -96,14 +96,17 @@ export function encodeManagedFields(managers: Managers): ManagedFieldsEntry[] {
       cmp(a.apiVersion, b.apiVersion) ||
       cmp(a.subresource ?? '', b.subresource ?? ''),
   );
-  return live.map((m) => {
-    const entry: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
-    if (m.time) entry.time = m.time;
-    entry.fieldsType = 'FieldsV1';
-    entry.fieldsV1 = m.set.toFieldsV1();
-    if (m.subresource) entry.subresource = m.subresource;
-    return entry;
-  });
+  return live.map((m) => managedFieldsEntry(m, m.set.toFieldsV1()));
+}
+
+/** One stored entry, its members in the order Kubernetes writes them. */
+export function managedFieldsEntry(m: Omit<ManagerSet, 'set'>, fieldsV1: Record<string, unknown>): ManagedFieldsEntry {
+  const entry: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
+  if (m.time) entry.time = m.time;
+  entry.fieldsType = 'FieldsV1';
+  entry.fieldsV1 = fieldsV1;
+  if (m.subresource) entry.subresource = m.subresource;
+  return entry;
 }
 
 function cmp(a: string, b: string): number {

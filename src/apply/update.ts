@@ -4,9 +4,9 @@
 
 import { isPlainObject, type KubeObject, type ManagedFieldsEntry } from '../machinery/object.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
-import { addedFields, compareObjects } from './compare.js';
+import { addedFields, addedFieldsV1, compareObjects } from './compare.js';
 import { FieldSet } from './fieldset.js';
-import { fieldManagerMaxLength, capUpdateManagers, decodeManagedFields, decodeOrEmpty, encodeManagedFields, isResetManagedFields, managerIdentifier, type Managers } from './managed-fields.js';
+import { fieldManagerMaxLength, capUpdateManagers, decodeManagedFields, decodeOrEmpty, encodeManagedFields, isResetManagedFields, managedFieldsEntry, managerIdentifier, type Managers } from './managed-fields.js';
 
 export interface UpdateOptions {
   operation: 'Update';
@@ -33,6 +33,9 @@ export function recordUpdate(
   opts: UpdateOptions,
 ): ManagedFieldsEntry[] {
   const managers = startingOwnership(oldObj, newObj, opts.subresource);
+  // A new object that brings no ownership of its own, as nearly every create does: the
+  // writer owns everything it set, and that is written out directly.
+  if (!oldObj && managers.size === 0) return createdOwnership(newObj, manager, opts);
   const reset = opts.resetFields ?? new FieldSet();
   const diff = oldObj
     ? compareObjects(bodyOf(oldObj), bodyOf(newObj), opts.schema, reset)
@@ -57,6 +60,12 @@ export function recordUpdate(
   return encodeManagedFields(capUpdateManagers(managers));
 }
 
+function createdOwnership(newObj: KubeObject, manager: string, opts: UpdateOptions): ManagedFieldsEntry[] {
+  const fieldsV1 = addedFieldsV1(newObj, opts.schema, opts.resetFields);
+  if (Object.keys(fieldsV1).length === 0) return [];
+  return [managedFieldsEntry({ manager, operation: 'Update', apiVersion: opts.apiVersion, subresource: opts.subresource, time: opts.now }, fieldsV1)];
+}
+
 /**
  * The object as compared: managedFields left out. A shallow view, not a copy, because the
  * comparison only reads it; this runs on every write.
@@ -68,16 +77,16 @@ function bodyOf(obj: KubeObject): KubeObject {
 }
 
 function startingOwnership(oldObj: KubeObject | undefined, newObj: KubeObject, subresource: string | undefined): Managers {
-  const stored = () => decodeOrEmpty(oldObj?.metadata?.managedFields);
-  if (subresource) return stored();
+  if (subresource) return decodeOrEmpty(oldObj?.metadata?.managedFields);
   const sent = newObj.metadata?.managedFields;
   if (isResetManagedFields(sent)) return new Map();
+  let decoded: Managers | undefined;
   try {
-    const decoded = decodeManagedFields(sent);
-    return decoded.size > 0 ? decoded : stored();
+    decoded = decodeManagedFields(sent);
   } catch {
-    return stored();
+    // Unreadable ones are ignored, as if none had been sent.
   }
+  return decoded !== undefined && decoded.size > 0 ? decoded : decodeOrEmpty(oldObj?.metadata?.managedFields);
 }
 
 /**
