@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { decodeDocument, exceedsDepth, MAX_DOCUMENT_DEPTH } from './body.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeDocument, exceedsDepth, MAX_DOCUMENT_DEPTH, readBody } from './body.js';
 
 /** An object nested `depth` levels deep, alternating maps and lists, built without recursion. */
 function nested(depth: number): unknown {
@@ -26,5 +28,71 @@ describe('exceedsDepth', () => {
     const deep = `${'['.repeat(MAX_DOCUMENT_DEPTH + 1)}${']'.repeat(MAX_DOCUMENT_DEPTH + 1)}`;
     expect(() => decodeDocument(Buffer.from(deep), 'application/json')).toThrow(/nested more than 1000 levels/);
     expect(decodeDocument(Buffer.from('{"a":[1]}'), 'application/json')).toEqual({ a: [1] });
+  });
+});
+
+describe('readBody', () => {
+  // Echoes what readBody made of the request, with the limit taken from the path.
+  let server: http.Server;
+  let port = 0;
+  let handlerReached: () => void = () => {};
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      handlerReached();
+      // Reached the way the API server reaches it: a microtask after the request event.
+      void Promise.resolve().then(() =>
+        readBody(req, Number(req.url!.slice(1))).then(
+          (body) => res.end(`ok ${body.length} ${body.toString('utf8')}`),
+          (err: Error) => res.end(`error ${err.message}`),
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** Sends the headers at once and the body in `parts`, each after the handler ran. */
+  function send(limit: number, parts: string[], chunked = false): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const total = parts.reduce((n, p) => n + Buffer.byteLength(p), 0);
+      const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: `/${limit}`, headers: chunked ? {} : { 'content-length': total } });
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      if (parts.length === 1) {
+        req.end(parts[0]);
+        return;
+      }
+      req.flushHeaders();
+      handlerReached = () => {
+        handlerReached = () => {};
+        // The body follows once the handler is already waiting for it.
+        setImmediate(() => {
+          for (const part of parts.slice(0, -1)) req.write(part);
+          req.end(parts.at(-1));
+        });
+      };
+    });
+  }
+
+  it('takes a body that came with its headers as it is', async () => {
+    expect(await send(1000, ['{"a":"é"}'])).toBe('ok 10 {"a":"é"}');
+    expect(await send(1000, [''])).toBe('ok 0 ');
+  });
+
+  it('waits for a body that follows its headers, in however many pieces', async () => {
+    expect(await send(1000, ['{"a":', '[1,', '2]}'])).toBe('ok 11 {"a":[1,2]}');
+    expect(await send(1000, ['{"b":', '3}'], true)).toBe('ok 7 {"b":3}');
+  });
+
+  it('refuses a body over the limit however it arrives', async () => {
+    expect(await send(5, ['0123456789'])).toMatch(/^error request entity too large: limit is 5 bytes/);
+    expect(await send(5, ['0123', '456789'], true)).toMatch(/^error request entity too large: limit is 5 bytes/);
+    expect(await send(5, ['0123456789'], true)).toMatch(/^error request entity too large: limit is 5 bytes/);
   });
 });

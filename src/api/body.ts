@@ -7,12 +7,22 @@ import { decodeKubernetesProtobuf, isKubernetesProtobuf, ProtobufDecodeError } f
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
+  const length = req.headers['content-length'];
+  const declared = Number(length ?? 0);
   if (declared > limit) {
     req.resume();
     return Promise.reject(errors.tooLarge(`request entity too large: limit is ${limit} bytes`));
   }
-  // Plain stream events rather than an async iterator: this runs for every write request.
+  // A body that came with its headers is buffered whole by the time a handler runs (the
+  // message may not be marked complete yet), so it is taken as it is: this runs for every
+  // write request.
+  if (!req.readableEnded && (req.complete || (length !== undefined && req.readableLength === declared))) {
+    const whole = (req.read() as Buffer | null) ?? Buffer.alloc(0);
+    return whole.length > limit
+      ? Promise.reject(errors.tooLarge(`request entity too large: limit is ${limit} bytes`))
+      : Promise.resolve(whole);
+  }
+  // Plain stream events rather than an async iterator, for the same reason.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
