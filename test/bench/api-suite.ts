@@ -2,7 +2,9 @@
 //
 //  1. creates per second over HTTPS from 16 concurrent clients (ConfigMaps), p50/p99 latency;
 //  2. the raw rate of single-row INSERT commits from 16 connections on the same PostgreSQL
-//     (each INSERT its own autocommit transaction, the same count), and the ratio of the two;
+//     (each INSERT its own autocommit transaction, the same count), and the ratio of the two.
+//     Creates and raw INSERTs alternate in rounds, each round's INSERTs as many as its
+//     creates; the ratio is of the totals, and each round's own ratio is printed beside it;
 //     then diagnostics on the same PostgreSQL: the INSERT with pg_notify, a create's four
 //     round trips without and with pg_notify (the `diag:` rows);
 //  3. the time to list the 10,000 objects: JSON list, the full Table kubectl asks for, and
@@ -16,7 +18,7 @@
 //     readable summary in api-profile.txt (what the PERF findings are made from).
 //
 // The server runs in its own process (api-server-process.ts); this process is the load.
-// Knobs (environment): BENCH_CREATES (10000), BENCH_WATCHERS (100), BENCH_WATCH_RATE (per
+// Knobs (environment): BENCH_CREATES (10000), BENCH_ROUNDS (5), BENCH_WATCHERS (100), BENCH_WATCH_RATE (per
 // second, 100), BENCH_WATCH_SECONDS (5), BENCH_PROFILE_CREATES (3000), BENCH_OUT.
 // Every loading phase stops after 60 s at the latest and reports what it did by then.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -41,7 +43,8 @@ const env = (key: string, fallback: number) => {
 };
 const CLIENTS = 16;
 const CREATES = env('BENCH_CREATES', 10_000);
-const WARMUP_CREATES = 1_000;
+const ROUNDS = env('BENCH_ROUNDS', 5);
+const WARMUP_CREATES = 3_000;
 const WATCHERS = env('BENCH_WATCHERS', 100);
 const WATCH_RATE = env('BENCH_WATCH_RATE', 100);
 const WATCH_SECONDS = env('BENCH_WATCH_SECONDS', 5);
@@ -59,6 +62,7 @@ export const figures: Record<string, FigureInfo> = {
   rawInsertP50Ms: { label: 'raw INSERT latency p50', unit: 'ms' },
   rawInsertP99Ms: { label: 'raw INSERT latency p99', unit: 'ms' },
   createToRawRatio: { label: 'creates/s ÷ raw INSERTs/s', unit: '', goal: { op: '>=', value: 0.4 } },
+  roundRatios: { label: 'the same, each round', unit: '' },
   rawInsertNotifyPerSecond: { label: 'diag: raw INSERT+pg_notify commits/s', unit: '/s' },
   rawTx4PerSecond: { label: 'diag: BEGIN;nextval;INSERT;COMMIT /s', unit: '/s' },
   rawTx4NotifyPerSecond: { label: 'diag: same + pg_notify (create shape) /s', unit: '/s' },
@@ -132,6 +136,10 @@ interface CpuSplit {
   client: number;
   server: number;
   postgres: number;
+}
+
+function addSplits(a: CpuSplit, b: CpuSplit): CpuSplit {
+  return { wall: a.wall + b.wall, client: a.client + b.client, server: a.server + b.server, postgres: a.postgres + b.postgres };
 }
 
 const percentOfCore = (seconds: number, wall: number) => Math.round((seconds / wall) * 100);
@@ -209,13 +217,15 @@ async function rawInserts(
   payload: string,
   shape: RawShape = 'insert',
   meter?: CpuMeter,
+  /** Empty the table first (false: a later round of the same measurement). */
+  fresh = true,
 ): Promise<{ elapsedMs: number; latencies: number[]; cpu?: CpuSplit }> {
   const clients = Array.from({ length: CLIENTS }, () => new pg.Client({ connectionString: url }));
   await Promise.all(clients.map((c) => c.connect()));
   try {
     await clients[0]!.query('CREATE TABLE IF NOT EXISTS bench_raw (id bigserial PRIMARY KEY, key text NOT NULL, value text NOT NULL)');
     await clients[0]!.query('CREATE SEQUENCE IF NOT EXISTS bench_raw_rev');
-    await clients[0]!.query('TRUNCATE bench_raw');
+    if (fresh) await clients[0]!.query('TRUNCATE bench_raw');
     const insert = 'INSERT INTO bench_raw (key, value) VALUES ($1, $2)';
     const insertNotify = "WITH i AS (INSERT INTO bench_raw (key, value) VALUES ($1, $2) RETURNING id) SELECT pg_notify('bench_raw', id::text) FROM i";
     const one = async (c: pg.Client, key: string) => {
@@ -508,24 +518,41 @@ export async function run(): Promise<Figures> {
     const storedBytes = Buffer.byteLength(warm.lastBody);
     await rawInserts(rawDbUrl.toString(), 1_000, 'x'.repeat(storedBytes));
 
-    // 1. Creates.
-    progress(name, `creates: ${CREATES} ConfigMaps from ${CLIENTS} clients`);
-    const cpu = new CpuMeter(server, dataDir);
-    await cpu.start();
-    const creates = await createLoad(pool, token, 'bench', 'cm', CREATES);
-    const split = await cpu.stop();
+    // 1 and 2. Creates, and raw INSERT commits of the same count with values as large as a
+    // stored ConfigMap, in alternating rounds: this machine's speed drifts over seconds, and
+    // rounds side by side see the same drift, where two long phases one after the other
+    // need not.
+    const perRound = Math.ceil(CREATES / ROUNDS);
+    progress(name, `creates and raw INSERTs: ${ROUNDS} rounds of ${perRound} each, from ${CLIENTS} clients, ${storedBytes}-byte raw values`);
+    const creates: LoadResult = { done: 0, errors: 0, elapsedMs: 0, latencies: [], lastBody: '' };
+    const raw: { elapsedMs: number; latencies: number[] } = { elapsedMs: 0, latencies: [] };
+    let split: CpuSplit = { wall: 0, client: 0, server: 0, postgres: 0 };
+    let rawSplit: CpuSplit = { ...split };
+    const roundRatios: number[] = [];
+    for (let round = 0; round < ROUNDS && creates.done + creates.errors < CREATES; round++) {
+      const cpu = new CpuMeter(server, dataDir);
+      await cpu.start();
+      const c = await createLoad(pool, token, 'bench', `cm${round}`, Math.min(perRound, CREATES - creates.done - creates.errors));
+      split = addSplits(split, await cpu.stop());
+      creates.done += c.done;
+      creates.errors += c.errors;
+      creates.elapsedMs += c.elapsedMs;
+      creates.latencies.push(...c.latencies);
+      creates.firstError ??= c.firstError;
+      const r = await rawInserts(rawDbUrl.toString(), c.done, 'x'.repeat(storedBytes), 'insert', new CpuMeter(server, dataDir), round === 0);
+      rawSplit = addSplits(rawSplit, r.cpu!);
+      raw.elapsedMs += r.elapsedMs;
+      raw.latencies.push(...r.latencies);
+      const ratio = c.done / c.elapsedMs / (r.latencies.length / r.elapsedMs);
+      roundRatios.push(ratio);
+      progress(name, `  round ${round + 1}: creates ${Math.round((c.done / c.elapsedMs) * 1000)}/s, raw INSERTs ${Math.round((r.latencies.length / r.elapsedMs) * 1000)}/s, ratio ${ratio.toFixed(3)}`);
+    }
     if (creates.errors > Math.max(10, creates.done / 100)) throw new Error(`${creates.errors} creates failed: ${creates.firstError}`);
     const createsPerSecond = (creates.done / creates.elapsedMs) * 1000;
     const createSorted = sortNumbers(creates.latencies);
-    progress(name, `  ${Math.round(createsPerSecond)}/s, p50 ${round(percentile(createSorted, 50), 2)} ms, p99 ${round(percentile(createSorted, 99), 2)} ms`);
-
-    // 2. Raw INSERT commits: the same count, a value as large as a stored ConfigMap.
-    progress(name, `raw INSERTs: ${creates.done} from ${CLIENTS} connections, ${storedBytes}-byte values`);
-    const raw = await rawInserts(rawDbUrl.toString(), creates.done, 'x'.repeat(storedBytes), 'insert', new CpuMeter(server, dataDir));
-    const rawSplit = raw.cpu!;
     const rawPerSecond = (raw.latencies.length / raw.elapsedMs) * 1000;
     const rawSorted = sortNumbers(raw.latencies);
-    progress(name, `  ${Math.round(rawPerSecond)}/s, p50 ${round(percentile(rawSorted, 50), 2)} ms`);
+    progress(name, `  creates ${Math.round(createsPerSecond)}/s, p50 ${round(percentile(createSorted, 50), 2)} ms, p99 ${round(percentile(createSorted, 99), 2)} ms; raw INSERTs ${Math.round(rawPerSecond)}/s`);
 
     // 2b. Diagnostics: what NOTIFY and a create's round trips cost a commit, on the same PostgreSQL.
     const diagCount = Math.min(creates.done, 3_000);
@@ -615,6 +642,7 @@ export async function run(): Promise<Figures> {
       rawInsertP50Ms: round(percentile(rawSorted, 50), 2),
       rawInsertP99Ms: round(percentile(rawSorted, 99), 2),
       createToRawRatio: round(createsPerSecond / rawPerSecond, 3),
+      roundRatios: roundRatios.map((r) => r.toFixed(3)).join(' '),
       rawInsertNotifyPerSecond: Math.round(shapes['insert+notify']!),
       rawTx4PerSecond: Math.round(shapes.tx4!),
       rawTx4NotifyPerSecond: Math.round(shapes['tx4+notify']!),
