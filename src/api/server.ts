@@ -300,6 +300,8 @@ function isApiPath(url: string): boolean {
 
 /** A path segment, percent-decoded; a malformed escape is the client's mistake. */
 function decodeSegment(segment: string): string {
+  // Nearly every segment has no escapes; decodeURIComponent copies it even then.
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {

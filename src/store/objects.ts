@@ -99,7 +99,7 @@ function serialize(object: KubeObject): string {
 }
 
 function stamped(text: string, revision: number): string {
-  return text.split(marker).join(String(revision));
+  return text.replaceAll(marker, String(revision));
 }
 
 const systemAudit: AuditRecord = {
