@@ -19,6 +19,15 @@ function withFields(obj: KubeObject, entries: ManagedFieldsEntry[]): KubeObject 
 }
 
 describe('recordUpdate', () => {
+  it('never records ownership inside whatever a creator sent as managedFields', () => {
+    for (const sent of [{ a: 'b' }, [{ manager: 'x', fieldsV1: { 'f:spec': {} } }], 'text']) {
+      const created = cluster({ replicas: 1 }, { metadata: { managedFields: sent } } as unknown as Partial<KubeObject>);
+      expect(recordUpdate(undefined, created, 'creator', opts())).toEqual([
+        { manager: 'creator', operation: 'Update', apiVersion: 'example.com/v1', time: T1, fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { '.': {}, 'f:replicas': {} } } },
+      ]);
+    }
+  });
+
   it('gives a creator every field it set, with inner nodes marked as owned', () => {
     const created = cluster({ replicas: 1, nodePools: [{ name: 'a', size: 1 }] }, { metadata: { labels: { app: 'x' } } });
     const entries = recordUpdate(undefined, created, 'kubectl-create', opts());

@@ -61,7 +61,7 @@ export function recordUpdate(
 }
 
 function createdOwnership(newObj: KubeObject, manager: string, opts: UpdateOptions): ManagedFieldsEntry[] {
-  const fieldsV1 = addedFieldsV1(newObj, opts.schema, opts.resetFields);
+  const fieldsV1 = addedFieldsV1(bodyOf(newObj), opts.schema, opts.resetFields);
   if (Object.keys(fieldsV1).length === 0) return [];
   return [managedFieldsEntry({ manager, operation: 'Update', apiVersion: opts.apiVersion, subresource: opts.subresource, time: opts.now }, fieldsV1)];
 }

@@ -146,6 +146,13 @@ describe('validateObjectMeta', () => {
       want: [{ type: 'FieldValueTypeInvalid', field: 'metadata.finalizers', message: 'Invalid value: "x": must be a list of strings' }],
     },
     {
+      name: 'managedFields that are not a list are a type error',
+      meta: { name: 'a', managedFields: { a: 'b' } },
+      opts: cluster,
+      want: [{ type: 'FieldValueTypeInvalid', field: 'metadata.managedFields', message: 'Invalid value: {"a":"b"}: must be a list of managed fields entries' }],
+    },
+    { name: 'managedFields entries are not judged here (unreadable ones are dropped later)', meta: { name: 'a', managedFields: [{ manager: 1 }] }, opts: cluster, want: [] },
+    {
       name: 'a complete owner reference is valid',
       meta: { name: 'a', ownerReferences: [{ apiVersion: 'virtflow.io/v1', kind: 'Tenant', name: 't', uid: 'u-1', controller: true }] },
       opts: cluster,

@@ -285,5 +285,14 @@ export function validateObjectMeta(meta: unknown, opts: ObjectMetaOptions): Stat
   validateAnnotations(meta, causes);
   validateOwnerReferences(meta, causes);
   validateFinalizers(meta, causes);
+  validateManagedFieldsType(meta, causes);
   return causes;
+}
+
+// Entries that cannot be decoded are dropped later (ownership starts over), as Kubernetes
+// does; a value that is not a list at all is refused, as decoding ObjectMeta refuses it.
+function validateManagedFieldsType(meta: Record<string, unknown>, causes: StatusCause[]): void {
+  const managedFields = meta.managedFields;
+  if (managedFields === undefined || managedFields === null || Array.isArray(managedFields)) return;
+  causes.push(cause.typeInvalid('metadata.managedFields', managedFields, 'must be a list of managed fields entries'));
 }
