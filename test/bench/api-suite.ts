@@ -4,7 +4,9 @@
 //  2. the raw rate of single-row INSERT commits from 16 connections on the same PostgreSQL
 //     (each INSERT its own autocommit transaction, the same count), and the ratio of the two.
 //     Creates and raw INSERTs alternate in rounds, each round's INSERTs as many as its
-//     creates; the ratio is of the totals, and each round's own ratio is printed beside it;
+//     creates. The ratio is the median of the rounds' ratios (a stall in one phase of one
+//     round moves a ratio of totals far, 0.42 to 0.57 in one run); each round's ratio and
+//     the ratio of the totals are printed beside it;
 //     then diagnostics on the same PostgreSQL: the INSERT with pg_notify, a create's four
 //     round trips without and with pg_notify (the `diag:` rows);
 //  3. the time to list the 10,000 objects: JSON list, the full Table kubectl asks for, and
@@ -61,8 +63,9 @@ export const figures: Record<string, FigureInfo> = {
   rawInsertsPerSecond: { label: 'raw INSERT commits/s (16 conns)', unit: '/s' },
   rawInsertP50Ms: { label: 'raw INSERT latency p50', unit: 'ms' },
   rawInsertP99Ms: { label: 'raw INSERT latency p99', unit: 'ms' },
-  createToRawRatio: { label: 'creates/s ÷ raw INSERTs/s', unit: '', goal: { op: '>=', value: 0.4 } },
+  createToRawRatio: { label: 'creates/s ÷ raw INSERTs/s, median of rounds', unit: '', goal: { op: '>=', value: 0.4 } },
   roundRatios: { label: 'the same, each round', unit: '' },
+  totalsRatio: { label: 'the same, of the totals', unit: '' },
   rawInsertNotifyPerSecond: { label: 'diag: raw INSERT+pg_notify commits/s', unit: '/s' },
   rawTx4PerSecond: { label: 'diag: BEGIN;nextval;INSERT;COMMIT /s', unit: '/s' },
   rawTx4NotifyPerSecond: { label: 'diag: same + pg_notify (create shape) /s', unit: '/s' },
@@ -641,8 +644,9 @@ export async function run(): Promise<Figures> {
       rawInsertsPerSecond: Math.round(rawPerSecond),
       rawInsertP50Ms: round(percentile(rawSorted, 50), 2),
       rawInsertP99Ms: round(percentile(rawSorted, 99), 2),
-      createToRawRatio: round(createsPerSecond / rawPerSecond, 3),
+      createToRawRatio: round(percentile(sortNumbers(roundRatios), 50), 3),
       roundRatios: roundRatios.map((r) => r.toFixed(3)).join(' '),
+      totalsRatio: round(createsPerSecond / rawPerSecond, 3),
       rawInsertNotifyPerSecond: Math.round(shapes['insert+notify']!),
       rawTx4PerSecond: Math.round(shapes.tx4!),
       rawTx4NotifyPerSecond: Math.round(shapes['tx4+notify']!),

@@ -4,7 +4,9 @@
 //   {"bench":{"api":{...},"placement":{...}},"misses":[...],"failed":[...]}
 // A suite is a module `test/bench/<name>-suite.ts` (see suite.ts); dropping one in this
 // folder makes it available. Progress goes to stderr, so stdout is only the results.
-// The exit code is 1 when a suite failed to run (a missed goal is not a failure).
+// The exit code is 1 when a suite failed to run (a missed goal is not a failure). Each suite
+// runs in a process of its own.
+import { fork } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -101,9 +103,9 @@ async function main(): Promise<void> {
     try {
       suite = await loadSuite(available.get(name)!);
       process.stderr.write(`== ${suite.name}${suite.description ? `: ${suite.description}` : ''}\n`);
-      figures = await suite.run();
+      figures = await runInChild(name);
     } catch (err) {
-      console.error(`suite ${name} failed: ${(err as Error)?.stack ?? String(err)}`);
+      console.error(`suite ${name} failed: ${(err as Error)?.message ?? String(err)}`);
       failed.push(name);
       rows.push({ suite: name, figure: 'FAILED', value: String((err as Error)?.message ?? err).slice(0, 60), unit: '', goal: '', mark: '' });
       continue;
@@ -132,7 +134,44 @@ async function main(): Promise<void> {
   process.exit(failed.length > 0 ? 1 : 0);
 }
 
-main().catch((err) => {
+/**
+ * Runs one suite in a process of its own, so that nothing an earlier suite left behind (a
+ * heap of hundreds of megabytes, timers, sockets) pauses the load of a later one and shows
+ * up in its latencies.
+ */
+function runInChild(name: string): Promise<Figures> {
+  return new Promise((resolve, reject) => {
+    // The child's stdout goes to our stderr: stdout is only the table and the JSON line.
+    const child = fork(fileURLToPath(import.meta.url), [SUITE_CHILD, name], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 2, 2, 'ipc'] });
+    let outcome: { figures: Figures } | { error: string } | undefined;
+    child.on('message', (m: { figures: Figures } | { error: string }) => (outcome = m));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (outcome && 'figures' in outcome) resolve(outcome.figures);
+      else reject(new Error(outcome && 'error' in outcome ? outcome.error : `the suite's process ended (${signal ?? `exit code ${code}`}) without figures`));
+    });
+  });
+}
+
+const SUITE_CHILD = '--suite-child';
+
+async function runAsChild(name: string): Promise<void> {
+  const available = await availableSuites();
+  let outcome: { figures: Figures } | { error: string };
+  try {
+    outcome = { figures: await (await loadSuite(available.get(name)!)).run() };
+  } catch (err) {
+    // The whole stack here; the runner reports the message with the suite's name.
+    console.error((err as Error)?.stack ?? String(err));
+    outcome = { error: String((err as Error)?.message ?? err) };
+  }
+  await new Promise<void>((resolve) => process.send!(outcome, () => resolve()));
+  // As in main: suites clean up, and a stuck socket must not keep the process alive.
+  process.exit(0);
+}
+
+const childSuite = process.argv[2] === SUITE_CHILD ? process.argv[3] : undefined;
+(childSuite ? runAsChild(childSuite) : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });
