@@ -264,25 +264,31 @@ export class ObjectService {
     await this.waitForRevision(parseRevision(resourceVersion));
   }
 
-  private async checkNamespace(info: ResourceInfo, namespace: string | undefined, name: string, opts: WriteOptions): Promise<void> {
-    if (!info.namespaced) return;
+  /**
+   * Refuses a create in a namespace that does not exist or is being deleted. Answers a
+   * promise only when the namespace is not in the cache and has to be read: this and
+   * admission run for every create, and an await costs where nothing is waited for.
+   */
+  private checkNamespace(info: ResourceInfo, namespace: string | undefined, name: string): Promise<void> | undefined {
+    if (!info.namespaced) return undefined;
     if (!namespace) throw errors.badRequest('a namespace is required for this resource');
     const nsInfo = this.registry.lookup('', 'v1', 'namespaces')!;
     const cached = this.store.cache.get(resourceId(nsInfo), `/namespaces//${namespace}`);
-    const ns = cached?.object ?? (await this.store.objects.get(this.key(nsInfo, undefined, namespace)))?.object;
-    if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
-    if (isBeingDeleted(ns) && opts.subresource === undefined) {
-      // As the NamespaceLifecycle admission plugin words it.
-      const refusal = errors.forbidden(describe(info), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
-      refusal.details!.causes = [{ type: 'NamespaceTerminating', field: 'metadata.namespace', message: `namespace ${namespace} is being terminated` }];
-      throw refusal;
+    if (cached) {
+      namespaceAccepts(cached.object, info, namespace, name);
+      return undefined;
     }
+    return this.store.objects.get(this.key(nsInfo, undefined, namespace)).then((row) => namespaceAccepts(row?.object, info, namespace, name));
   }
 
-  private async admit(operation: 'CREATE' | 'UPDATE' | 'DELETE', info: ResourceInfo, object: KubeObject, oldObject: KubeObject | undefined, opts: WriteOptions): Promise<void> {
-    for (const admitter of this.admitters) {
-      await admitter.admit({ operation, info, object, oldObject, subresource: opts.subresource, user: opts.user });
+  /** Runs the admitters in order; answers a promise only when one of them answers one. */
+  private admit(operation: 'CREATE' | 'UPDATE' | 'DELETE', info: ResourceInfo, object: KubeObject, oldObject: KubeObject | undefined, opts: WriteOptions): Promise<void> | undefined {
+    const attrs = { operation, info, object, oldObject, subresource: opts.subresource, user: opts.user };
+    for (let i = 0; i < this.admitters.length; i++) {
+      const pending = this.admitters[i]!.admit(attrs);
+      if (pending) return admitAfter(pending, this.admitters.slice(i + 1), attrs);
     }
+    return undefined;
   }
 
   async create(info: ResourceInfo, namespace: string | undefined, body: unknown, opts: WriteOptions): Promise<WriteResult> {
@@ -300,9 +306,11 @@ export class ObjectService {
     splitForSubresource(obj, undefined, info);
     normalizeBuiltin(obj, info, undefined);
     const { warnings } = validateObject(obj, info, { fieldValidation: opts.fieldValidation, isCreate: true });
-    await this.checkNamespace(info, obj.metadata.namespace, obj.metadata.name ?? '', { ...opts, subresource: undefined });
+    const namespaceChecked = this.checkNamespace(info, obj.metadata.namespace, obj.metadata.name ?? '');
+    if (namespaceChecked) await namespaceChecked;
     if (!opts.applied) this.ownership?.recordUpdate(undefined, obj, info, opts, now);
-    await this.admit('CREATE', info, obj, undefined, opts);
+    const admitted = this.admit('CREATE', info, obj, undefined, opts);
+    if (admitted) await admitted;
     if (opts.dryRun) return { object: this.present(obj, info), warnings };
     for (let attempt = 0; ; attempt++) {
       const name = obj.metadata.name!;
@@ -513,6 +521,23 @@ export class ObjectService {
 }
 
 const MAX_WRITE_ATTEMPTS = 20;
+
+/** The admitters after one that answered a promise, each in turn once it settles. */
+async function admitAfter(pending: Promise<void>, rest: Admitter[], attrs: Parameters<Admitter['admit']>[0]): Promise<void> {
+  await pending;
+  for (const admitter of rest) await admitter.admit(attrs);
+}
+
+/** NamespaceLifecycle for a create: the namespace must exist and not be going away. */
+function namespaceAccepts(ns: KubeObject | undefined, info: ResourceInfo, namespace: string, name: string): void {
+  if (!ns) throw errors.notFound({ group: '', resource: 'namespaces' }, namespace);
+  if (isBeingDeleted(ns)) {
+    // As the NamespaceLifecycle admission plugin words it.
+    const refusal = errors.forbidden(describe(info), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+    refusal.details!.causes = [{ type: 'NamespaceTerminating', field: 'metadata.namespace', message: `namespace ${namespace} is being terminated` }];
+    throw refusal;
+  }
+}
 
 function parseRevision(resourceVersion: string): number {
   const n = Number(resourceVersion);

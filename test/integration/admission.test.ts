@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
+import { ApiError } from '../../src/machinery/errors.js';
 
 let vf: TestServer;
 beforeAll(async () => {
@@ -101,5 +102,39 @@ describe('VirtFlow admission', () => {
   it('accepts a VM whose specification and image do not exist yet', async () => {
     const res = await vf.call('POST', vmsPath, vm({ name: 'early' }, { specification: 'not-yet', image: 'not-yet-either' }));
     expect(res.status).toBe(201);
+  });
+
+  it('waits for an admitter that answers later, runs the rest after it, and refuses with what it throws', async () => {
+    const seen: string[] = [];
+    const admitters = vf.server.service.admitters;
+    const added = [
+      {
+        async admit({ object }: { object: { metadata: { name?: string } } }) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          seen.push(`async ${object.metadata.name}`);
+          if (object.metadata.name === 'refused-later') throw new ApiError(403, 'Forbidden', 'refused by a slow admitter');
+        },
+      },
+      {
+        admit({ object }: { object: { metadata: { name?: string } } }) {
+          seen.push(`after ${object.metadata.name}`);
+        },
+      },
+    ];
+    admitters.push(...(added as never[]));
+    try {
+      const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
+      expect((await vf.call('POST', '/api/v1/namespaces/acme/configmaps', cm('admitted-later'))).status).toBe(201);
+      const refused = await vf.call('POST', '/api/v1/namespaces/acme/configmaps', cm('refused-later'));
+      expect([refused.status, refused.body.message]).toEqual([403, 'refused by a slow admitter']);
+      expect((await vf.call('GET', '/api/v1/namespaces/acme/configmaps/refused-later')).status).toBe(404);
+      expect(seen).toEqual(['async admitted-later', 'after admitted-later', 'async refused-later']);
+      // A namespace that is not there is refused before admission runs.
+      const nowhere = await vf.call('POST', '/api/v1/namespaces/nowhere/configmaps', cm('x'));
+      expect([nowhere.status, nowhere.body.details?.kind]).toEqual([404, 'namespaces']);
+      expect(seen).toHaveLength(3);
+    } finally {
+      admitters.splice(admitters.length - added.length, added.length);
+    }
   });
 });
