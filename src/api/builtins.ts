@@ -1,5 +1,6 @@
 // The kinds the server serves by code rather than from a CustomResourceDefinition.
-import { allVerbs, type ResourceInfo } from '../machinery/resource.js';
+import { isPlainObject } from '../machinery/object.js';
+import { allVerbs, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
 
 function builtin(fields: Partial<ResourceInfo> & Pick<ResourceInfo, 'group' | 'version' | 'plural' | 'singular' | 'kind' | 'namespaced'>): ResourceInfo {
   return {
@@ -17,6 +18,17 @@ function builtin(fields: Partial<ResourceInfo> & Pick<ResourceInfo, 'group' | 'v
 }
 
 const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+/** How many keys the maps at these fields hold together, as kubectl shows for ConfigMaps and Secrets. */
+function keyCount(...fields: string[]): PrinterColumn {
+  return {
+    name: 'Data',
+    type: 'integer',
+    jsonPath: `.${fields[0]}`,
+    description: `The number of keys in ${fields.join(' and ')}`,
+    cell: (obj) => fields.reduce((n, field) => n + (isPlainObject(obj[field]) ? Object.keys(obj[field]).length : 0), 0),
+  };
+}
 
 export const builtinResources: ResourceInfo[] = [
   builtin({
@@ -40,7 +52,7 @@ export const builtinResources: ResourceInfo[] = [
     kind: 'ConfigMap',
     namespaced: true,
     shortNames: ['cm'],
-    printerColumns: [{ name: 'Data', type: 'integer', jsonPath: '.data' }, age],
+    printerColumns: [keyCount('data', 'binaryData'), age],
   }),
   builtin({
     group: '',
@@ -51,7 +63,7 @@ export const builtinResources: ResourceInfo[] = [
     namespaced: true,
     printerColumns: [
       { name: 'Type', type: 'string', jsonPath: '.type' },
-      { name: 'Data', type: 'integer', jsonPath: '.data' },
+      keyCount('data'),
       age,
     ],
     selectableFields: ['.type'],

@@ -168,3 +168,18 @@ describe('humanDuration', () => {
     expect(humanDuration(ms)).toBe(want);
   });
 });
+
+describe('built-in Table columns', () => {
+  it('counts the keys of a ConfigMap (data and binaryData) and of a Secret, as kubectl shows them', async () => {
+    const { builtinResources } = await import('../api/builtins.js');
+    const kind = (plural: string) => builtinResources.find((r) => r.plural === plural && r.group === '')!;
+    const object = (fields: Record<string, unknown>): KubeObject => ({ apiVersion: 'v1', kind: 'X', metadata: { name: 'x', creationTimestamp: '2026-01-10T11:00:00Z' }, ...fields });
+    const cells = (plural: string, fields: Record<string, unknown>) =>
+      buildTable(kind(plural), [object(fields)], { includeObject: 'None', listMeta: {}, now }).rows[0]!.cells;
+    expect(cells('configmaps', { data: { a: '1', b: '2' }, binaryData: { c: 'AA==' } })).toEqual(['x', 3, '60m']);
+    expect(cells('configmaps', {})).toEqual(['x', 0, '60m']);
+    expect(cells('secrets', { type: 'Opaque', data: { a: 'AA==' } })).toEqual(['x', 'Opaque', 1, '60m']);
+    const columns = buildTable(kind('configmaps'), [], { includeObject: 'None', listMeta: {}, now }).columnDefinitions;
+    expect(columns.map((c) => [c.name, c.type])).toEqual([['Name', 'string'], ['Data', 'integer'], ['Age', 'date']]);
+  });
+});

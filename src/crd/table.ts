@@ -99,6 +99,7 @@ export function tableRow(obj: KubeObject, columns: PrinterColumn[], includeObjec
 }
 
 function cellFor(column: PrinterColumn, obj: KubeObject, now: Date): unknown {
+  if (column.cell) return column.cell(obj) ?? null;
   let values: unknown[];
   try {
     values = evaluateJsonPath(column.jsonPath, obj);

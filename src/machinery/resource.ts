@@ -2,6 +2,8 @@
 // discovery, build OpenAPI and Table output, and validate a body. Built-in kinds and every
 // CustomResourceDefinition version are described the same way.
 
+import type { KubeObject } from './object.js';
+
 /** A JSON Schema as a CRD's openAPIV3Schema holds it (JSONSchemaProps). */
 export type JSONSchemaProps = Record<string, unknown>;
 
@@ -12,6 +14,11 @@ export interface PrinterColumn {
   description?: string;
   priority?: number;
   jsonPath: string;
+  /**
+   * A built-in kind's cell computed from the whole object, as kube-apiserver's printers do
+   * (a count of keys, say), where a JSONPath cannot say it. `jsonPath` is then only named.
+   */
+  cell?: (obj: KubeObject) => unknown;
 }
 
 export interface ScaleSubresource {
