@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
@@ -7,7 +8,7 @@ import { Controller, ControllerBuilder, controllerOwnerKeys, type InformerProvid
 import { Informer } from './informer.js';
 import { keyString, type ObjectKey } from './keys.js';
 import { ItemExponentialBackoff } from './rate-limiter.js';
-import { reconcilerFn, TerminalError } from './reconciler.js';
+import { ExpectedRetry, reconcilerFn, TerminalError } from './reconciler.js';
 import { ConfigMaps, Namespaces, type ResourceType } from './resource.js';
 import { clientFor, installWidgets, silentLog, Widgets } from './test-fixtures.js';
 import { FakeClock, waitFor } from './testing.js';
@@ -75,6 +76,43 @@ describe('Controller', () => {
     expect(attempts.doomed).toBe(1);
     expect(attempts.flaky).toBe(3);
     expect(await reconcileTotals(registry, 'outcomes')).toMatchObject({ error: 2, success: 1, terminal: 1 });
+    stop.abort();
+    await done;
+    stopInformer.abort();
+    await informerDone;
+  });
+
+  it('logs an expected retry at debug level and any other failure as a warning, retrying both', async () => {
+    for (const name of ['catching-up', 'broken']) {
+      await client.create(ConfigMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ctl', name } });
+    }
+    const informer = new Informer({ client, resource: ConfigMaps, namespace: 'ctl' });
+    const stopInformer = new AbortController();
+    const informerDone = informer.start(stopInformer.signal);
+    const lines: { level: number; key?: string; msg: string }[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const attempts: Record<string, number> = {};
+    const clock = new FakeClock();
+    const controller = new Controller({
+      name: 'quiet-retries',
+      sources: [{ informer, map: (o: KubeObject) => (['catching-up', 'broken'].includes(o.metadata.name!) ? [{ namespace: 'ctl', name: o.metadata.name! }] : []) }],
+      clock,
+      log,
+      rateLimiter: new ItemExponentialBackoff({ baseMs: 1000 }),
+      reconciler: reconcilerFn(async (_ctx, key) => {
+        attempts[key.name] = (attempts[key.name] ?? 0) + 1;
+        if (attempts[key.name] === 1) throw key.name === 'catching-up' ? new ExpectedRetry('the cache is behind') : new Error('out of order');
+        return {};
+      }),
+    });
+    const stop = new AbortController();
+    const done = controller.start(stop.signal);
+    await waitFor(() => attempts['catching-up'] === 1 && attempts.broken === 1, { what: 'first reconciles' });
+    await controller.queue.idle();
+    clock.advance(1000);
+    await waitFor(() => attempts['catching-up'] === 2 && attempts.broken === 2, { what: 'both retried' });
+    const failures = lines.filter((l) => l.msg === 'reconcile failed; retrying with back-off').map((l) => [l.key, l.level]);
+    expect(failures.sort()).toEqual([['ctl/broken', 40], ['ctl/catching-up', 20]]);
     stop.abort();
     await done;
     stopInformer.abort();

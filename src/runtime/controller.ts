@@ -20,7 +20,7 @@ import { counter, durationBuckets, gauge, histogram } from './metrics.js';
 import { isConflict } from './client.js';
 import { WorkQueue } from './queue.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { isTerminal, type Reconciler } from './reconciler.js';
+import { ExpectedRetry, isTerminal, type Reconciler } from './reconciler.js';
 import type { ResourceType } from './resource.js';
 
 /** Which objects of a resource an informer caches. */
@@ -132,7 +132,7 @@ export class Controller {
         this.metrics.total('error').inc();
         this.metrics.errors.inc();
         // A stale write (409) is the normal price of optimistic concurrency, not news.
-        const level = isConflict(err) ? 'debug' : 'warn';
+        const level = isConflict(err) || err instanceof ExpectedRetry ? 'debug' : 'warn';
         if (!signal.aborted) log[level]({ err, retries: this.queue.retries(key) }, 'reconcile failed; retrying with back-off');
         this.queue.addRateLimited(key);
       }

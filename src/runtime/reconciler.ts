@@ -43,6 +43,13 @@ export function isTerminal(err: unknown): err is TerminalError {
   return err instanceof TerminalError;
 }
 
+/**
+ * A failure that is the expected, passing state of things (a write the cache has not caught
+ * up with yet, say): retried with back-off like any other, but logged at debug level rather
+ * than as a warning, as a stale write (409) is.
+ */
+export class ExpectedRetry extends Error {}
+
 /** Adapts a function to a Reconciler, so tests and small controllers can pass a closure. */
 export function reconcilerFn(fn: (ctx: ReconcileContext, key: ObjectKey) => Promise<Result | void>): Reconciler {
   return { reconcile: async (ctx, key) => (await fn(ctx, key)) ?? {} };

@@ -4,6 +4,7 @@ import { canonicalJson, type KubeObject } from '../../machinery/object.js';
 import { setCondition, type Condition, type ConditionUpdate } from '../../machinery/conditions.js';
 import type { ObjectClient } from '../../runtime/client.js';
 import type { ResourceType } from '../../runtime/resource.js';
+import { ExpectedRetry } from '../../runtime/reconciler.js';
 import type { Listers } from './listers.js';
 
 export type EventType = 'Normal' | 'Warning';
@@ -54,7 +55,7 @@ export function statusDiffers(obj: WithStatus, status: Record<string, unknown>):
  * this process's own last status write replaced: the write would only answer 409. The event
  * of that write is on its way and queues the object again, on fresher data.
  */
-export class StaleCacheError extends Error {
+export class StaleCacheError extends ExpectedRetry {
   constructor(resource: ResourceType, key: string) {
     super(`cannot write status of ${resource.kind} ${key} yet: the cache has not seen this controller's last write`);
     this.name = 'StaleCacheError';
