@@ -5,6 +5,7 @@ import { startStandalone } from './standalone.js';
 import { startUp } from './up.js';
 import { loadKubeConfig, startControllers } from './controllers.js';
 import { startSimulator } from '../providers/simulator/index.js';
+import { keepEmbeddedPostgres, KEEPER_COMMAND } from '../store/embedded-session.js';
 import { callbackTargetFromKubeconfig } from '../providers/simulator/index.js';
 
 const usage = `Usage: virtflow <command> [options]
@@ -188,6 +189,10 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       }
       await runSimulator(rest.slice(1));
+      return 0;
+    case KEEPER_COMMAND:
+      // Internal: the helper that runs the embedded PostgreSQL (see embedded-session.ts).
+      await keepEmbeddedPostgres(rest[0]!);
       return 0;
     case undefined:
     case 'help':

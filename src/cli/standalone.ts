@@ -8,7 +8,8 @@ import { newToken, registerToken } from '../api/auth.js';
 import { STATUS_WRITERS_GROUP } from '../api/authorize.js';
 import { ApiServer, type ApiServerOptions } from '../api/server.js';
 import { openDatabase, type Database } from '../store/database.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../store/embedded.js';
+import type { EmbeddedDatabase } from '../store/embedded.js';
+import { startEmbeddedPostgresInOwnSession } from '../store/embedded-session.js';
 import { Store, type StoreOptions } from '../store/store.js';
 import { installVirtflowAdmission } from '../admission/index.js';
 import { bootstrap } from './bootstrap.js';
@@ -59,7 +60,7 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
   let embedded: EmbeddedDatabase | undefined;
   let url = opts.databaseUrl;
   if (!url) {
-    embedded = await startEmbeddedPostgres(path.join(home, 'postgres'), { persistent: true, log: undefined });
+    embedded = await startEmbeddedPostgresInOwnSession(path.join(home, 'postgres'));
     url = embedded.url;
   }
   const cleanup: (() => Promise<void>)[] = [];
