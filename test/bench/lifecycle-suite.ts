@@ -401,7 +401,7 @@ export async function run(): Promise<Figures> {
       return figures;
     };
     if (createErrors > 0 || !allReady) {
-      return result(
+      return await result(
         `GAVE UP after ${round((tReady - t0) / 1000, 0)} s: ${readyCount}/${VMS} Ready, ${created} created, ${createErrors} creates refused${firstError ? ` (first: ${firstError})` : ''}`,
       );
     }
@@ -434,12 +434,12 @@ export async function run(): Promise<Figures> {
     const goneLatency = sortNumbers([...deletedAt].flatMap(([n, t]) => (watch!.goneAt.has(n) ? [watch!.goneAt.get(n)! - t] : [])));
     const deletes = { tDel, tGone, gone, goneLatency };
     if (deleteErrors > 0 || !allGone || deletedAt.size < VMS) {
-      return result(
+      return await result(
         `GAVE UP after ${round((tGone - t0) / 1000, 0)} s: all ${VMS} were Ready after ${round((tReady - t0) / 1000, 0)} s, then ${gone}/${VMS} gone ${round((tGone - tDel) / 1000, 0)} s after the deletes began (${deletedAt.size} sent, ${deleteErrors} refused${firstError ? `, first: ${firstError}` : ''})`,
         deletes,
       );
     }
-    return result(`complete: Ready after ${round((tReady - t0) / 1000, 1)} s, gone ${round((tGone - tDel) / 1000, 1)} s after the deletes began`, deletes);
+    return await result(`complete: Ready after ${round((tReady - t0) / 1000, 1)} s, gone ${round((tGone - tDel) / 1000, 1)} s after the deletes began`, deletes);
   } finally {
     await watch?.stop().catch(() => {});
     await pool?.close().catch(() => {});
