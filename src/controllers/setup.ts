@@ -10,6 +10,7 @@ import type { ExternalController } from '../kinds/externalcontroller.js';
 import type { VirtualMachine } from '../kinds/virtualmachine.js';
 import type { CallbackTarget } from '../providers/http-provider.js';
 import { httpProviderFor, probeExternalController } from '../providers/http-provider.js';
+import { credentialsReader } from '../providers/credentials.js';
 import type { VirtualMachineProvider } from '../providers/external-client.js';
 import type { Informer, InformerEvent } from '../runtime/informer.js';
 import { keyOf, keyString, type ObjectKey } from '../runtime/keys.js';
@@ -218,7 +219,8 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   manager.controller('externalcontroller').for(listers.externalControllers)
     .complete(externalControllerReconciler(ctx, (xc) => probeExternalController(xc), { intervalMs: opts.probeIntervalMs }));
 
-  const providerFor = opts.providerFor ?? ((xc: ExternalController) => httpProviderFor(xc, { callback: opts.callback }));
+  const providerFor =
+    opts.providerFor ?? ((xc: ExternalController) => httpProviderFor(xc, { callback: opts.callback, token: credentialsReader(ctx.client, xc) }));
   const vmController = manager.controller('virtualmachine').for(listers.vms).withWorkers(opts.vmWorkers ?? 8)
     .watches(listers.externalControllers, () => keysOf(listers.vms.list().filter((v) => v.status?.placement?.baremetal && v.status?.phase !== 'Running')))
     .complete(virtualMachineReconciler(ctx, placer, { providerFor, resyncMs: opts.resyncMs, providerRetryMs: opts.providerRetryMs }));

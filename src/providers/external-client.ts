@@ -124,6 +124,7 @@ export const providerReasons = {
   unreachable: 'ProviderUnreachable',
   timeout: 'ProviderTimeout',
   rejected: 'ProviderRejected',
+  credentialsUnavailable: 'ProviderCredentialsUnavailable',
   noExternalController: 'NoExternalController',
 } as const;
 
@@ -153,6 +154,20 @@ export class ProviderUnreachable extends ProviderError {
 
   constructor(operation: ProviderOperation, endpoint: string, detail: string, options?: { cause?: unknown }) {
     super(operation, endpoint, `cannot ${operation} at ${endpoint}: unreachable: ${detail}`, options);
+  }
+}
+
+/**
+ * The token of ExternalController.spec.credentialsSecret could not be read: the Secret or
+ * its `token` key is missing. Nothing was sent; it may be created later.
+ */
+export class ProviderCredentialsUnavailable extends ProviderError {
+  readonly reason = providerReasons.credentialsUnavailable;
+  readonly retryable = true;
+  override readonly name = 'ProviderCredentialsUnavailable';
+
+  constructor(operation: ProviderOperation, endpoint: string, detail: string) {
+    super(operation, endpoint, `cannot ${operation} at ${endpoint}: ${detail}`);
   }
 }
 

@@ -49,8 +49,12 @@ export interface HttpProviderOptions {
   endpoint: string;
   /** Bound on each request, answer body included; default 30 s. */
   timeoutMs?: number;
-  /** Bearer token VirtFlow presents to the endpoint (from spec.credentialsSecret). */
-  token?: string;
+  /**
+   * Bearer token VirtFlow presents to the endpoint (from spec.credentialsSecret), or how to
+   * read it before each request, so that a rotated Secret is used at once. Reading it
+   * answers undefined, or throws ProviderCredentialsUnavailable for the request's operation.
+   */
+  token?: string | ((op: ProviderOperation) => Promise<string>);
   /** Sent with create and update; fields left out fall back to the controller's own configuration. */
   callback?: CallbackTarget;
   /** Time for the timeouts; tests pass a fake clock. */
@@ -78,7 +82,7 @@ function describeFetchFailure(err: unknown): string {
 export class HttpVirtualMachineProvider implements VirtualMachineProvider {
   readonly endpoint: string;
   readonly timeoutMs: number;
-  private readonly token?: string;
+  private readonly token?: HttpProviderOptions['token'];
   private readonly callback: CallbackTarget;
   private readonly clock: Clock;
 
@@ -225,7 +229,8 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
     try {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (body !== undefined) headers['content-type'] = 'application/json';
-      if (this.token) headers.authorization = `Bearer ${this.token}`;
+      const token = typeof this.token === 'function' ? await this.token(op) : this.token;
+      if (token) headers.authorization = `Bearer ${token}`;
       let res: Response;
       try {
         res = await fetch(`${this.endpoint}${basePath}${path}`, {

@@ -34,7 +34,14 @@ export interface WorldOptions {
   /** Host capacity in cores (memory is 4 GiB per core). */
   hostCpu?: number;
   quotaCpu?: number;
+  /**
+   * The simulator requires this bearer token, and the ExternalController names
+   * `credentialsSecret` (virtflow-system/vm-service-tw-token) for it; the test creates it.
+   */
+  token?: string;
 }
+
+export const credentialsSecret = { namespace: 'virtflow-system', name: 'vm-service-tw-token' };
 
 export interface World {
   vf: TestServer;
@@ -136,7 +143,7 @@ function inventory(opts: WorldOptions, endpoint: string): { path: string; body: 
         apiVersion: api,
         kind: 'ExternalController',
         metadata: { name: 'vm-service-tw' },
-        spec: { service: 'VirtualMachine', regions: ['tw'], endpoint, timeoutSeconds: 2 },
+        spec: { service: 'VirtualMachine', regions: ['tw'], endpoint, timeoutSeconds: 2, ...(opts.token ? { credentialsSecret } : {}) },
       },
     },
   ];
@@ -154,6 +161,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     random: seededRandom(opts.seed ?? 7),
     callback: { apiServer: vf.url, caCert: vf.caCert, token: vf.statusToken },
     callbackBackoffMs: { base: 20, max: 500 },
+    token: opts.token,
   });
   const relay = opts.relay ? await startRelay(sim.port) : undefined;
   const endpoint = relay ? relay.url : sim.url;
