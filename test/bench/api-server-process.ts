@@ -3,17 +3,15 @@
 // database given in argv[2] ({databaseUrl, home}) and answers requests over IPC:
 //   {id, cmd: 'instrument', on}         time server-side requests, writes, statements and batch sizes
 //   {id, cmd: 'stats'}                  the timings gathered since 'instrument' was turned on
-//   {id, cmd: 'cpu'}                    process.cpuUsage()
-//   {id, cmd: 'profile-start'}          starts the V8 CPU profiler (node:inspector)
-//   {id, cmd: 'profile-stop', file}     stops it and writes the .cpuprofile to `file`
-//   {id, cmd: 'stop'}                   stops the server and exits
+// and the commands every measured process answers (cpu, profile-start, profile-stop, stop:
+// see serveBenchRequests in bench-child.ts).
 // The instrumentation wraps objects of the running server from the outside; src/ is untouched.
-import { writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
-import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { startStandalone } from '../../src/cli/standalone.js';
+import { serveBenchRequests } from './bench-child.js';
+import { percentile, sortNumbers } from './suite.js';
 
 interface Args {
   databaseUrl: string;
@@ -35,8 +33,8 @@ class Timings {
   summary(): Record<string, { count: number; totalMs: number; meanMs: number; p50Ms: number; p99Ms: number; maxMs: number }> {
     const out: ReturnType<Timings['summary']> = {};
     for (const [name, list] of this.samples) {
-      const sorted = Array.from(Float64Array.from(list).sort());
-      const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+      const sorted = sortNumbers(list);
+      const at = (p: number) => percentile(sorted, p);
       const total = sorted.reduce((a, b) => a + b, 0);
       out[name] = {
         count: sorted.length,
@@ -95,8 +93,9 @@ async function main(): Promise<void> {
     } finally {
       timings.add(`sql ${name}`, performance.now() - started);
       if (name.startsWith('vf-batch-')) {
-        const keys = ((config as { values?: unknown[] }).values?.[0] ?? []) as unknown[];
-        timings.add(`${name}: writes per statement (a count, not ms)`, keys.length);
+        // The batch's first parameter is its rows as one JSON array (group-commit.ts).
+        const rows = JSON.parse(String((config as { values?: unknown[] }).values?.[0] ?? '[]')) as unknown[];
+        timings.add(`${name}: writes per statement (a count, not ms)`, rows.length);
       }
     }
   };
@@ -120,66 +119,40 @@ async function main(): Promise<void> {
     timings.add('feed: local commit → cache event', performance.now() - t);
   });
 
-  let session: Session | undefined;
   let cpuAtInstrument = process.cpuUsage();
   let instrumentedAt = performance.now();
 
-  process.on('message', (msg: { id: number; cmd: string; on?: boolean; file?: string }) => {
-    const reply = (body: unknown) => process.send!({ id: msg.id, body });
-    const fail = (err: unknown) => process.send!({ id: msg.id, error: String((err as Error)?.stack ?? err) });
-    (async () => {
-      switch (msg.cmd) {
-        case 'instrument':
-          on = Boolean(msg.on);
-          if (on) {
-            timings.clear();
-            committedAt.clear();
-            loopDelay.reset();
-            loopDelay.enable();
-            cpuAtInstrument = process.cpuUsage();
-            instrumentedAt = performance.now();
-          } else loopDelay.disable();
-          return reply({ on });
-        case 'stats': {
-          const cpu = process.cpuUsage(cpuAtInstrument);
-          const wallMs = performance.now() - instrumentedAt;
-          return reply({
-            wallMs: Math.round(wallMs),
-            cpuPercentOfOneCore: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
-            eventLoopDelayMs: {
-              p50: delayMs(loopDelay.percentile(50)),
-              p99: delayMs(loopDelay.percentile(99)),
-              max: delayMs(loopDelay.max),
-            },
-            timings: timings.summary(),
-          });
-        }
-        case 'cpu':
-          return reply(process.cpuUsage());
-        case 'profile-start':
-          session = new Session();
-          session.connect();
-          await session.post('Profiler.enable');
-          await session.post('Profiler.setSamplingInterval', { interval: 200 });
-          await session.post('Profiler.start');
-          return reply({ started: true });
-        case 'profile-stop': {
-          if (!session) throw new Error('no profile running');
-          const { profile } = await session.post('Profiler.stop');
-          await writeFile(msg.file!, JSON.stringify(profile));
-          session.disconnect();
-          session = undefined;
-          return reply({ file: msg.file });
-        }
-        case 'stop':
-          await vf.stop();
-          reply({ stopped: true });
-          setTimeout(() => process.exit(0), 50);
-          return;
-        default:
-          throw new Error(`unknown command ${msg.cmd}`);
-      }
-    })().catch(fail);
+  serveBenchRequests({
+    profileIntervalUs: 200,
+    stop: () => vf.stop(),
+    commands: {
+      instrument: (msg) => {
+        on = Boolean(msg.on);
+        if (on) {
+          timings.clear();
+          committedAt.clear();
+          loopDelay.reset();
+          loopDelay.enable();
+          cpuAtInstrument = process.cpuUsage();
+          instrumentedAt = performance.now();
+        } else loopDelay.disable();
+        return { on };
+      },
+      stats: () => {
+        const cpu = process.cpuUsage(cpuAtInstrument);
+        const wallMs = performance.now() - instrumentedAt;
+        return {
+          wallMs: Math.round(wallMs),
+          cpuPercentOfOneCore: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+          eventLoopDelayMs: {
+            p50: delayMs(loopDelay.percentile(50)),
+            p99: delayMs(loopDelay.percentile(99)),
+            max: delayMs(loopDelay.max),
+          },
+          timings: timings.summary(),
+        };
+      },
+    },
   });
   // The parent going away must not leave a server behind.
   process.on('disconnect', () => {

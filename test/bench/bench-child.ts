@@ -3,6 +3,8 @@
 // the suites so each only says what to start and what to ask.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 
 export interface BenchChildOptions {
   /** How the process is named in errors, e.g. "the API server". */
@@ -80,4 +82,59 @@ export class BenchChild<Info> {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** A request from BenchChild.call: its id, its command and the command's arguments. */
+export interface BenchRequest {
+  id: number;
+  cmd: string;
+  [arg: string]: unknown;
+}
+
+/**
+ * The measured process's side of BenchChild: answers each request with the handler of its
+ * command, from `commands` or the ones every measured process has:
+ *   cpu                    process.cpuUsage()
+ *   profile-start          starts the V8 CPU profiler, sampling every `profileIntervalUs`
+ *   profile-stop {file}    stops it and writes the .cpuprofile to `file`
+ *   stop                   runs `stop`, answers, and exits
+ */
+export function serveBenchRequests(opts: {
+  commands?: Record<string, (req: BenchRequest) => unknown>;
+  profileIntervalUs: number;
+  stop: () => Promise<void>;
+}): void {
+  let session: Session | undefined;
+  const common: Record<string, (req: BenchRequest) => unknown> = {
+    cpu: () => process.cpuUsage(),
+    'profile-start': async () => {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: opts.profileIntervalUs });
+      await session.post('Profiler.start');
+      return {};
+    },
+    'profile-stop': async (req) => {
+      if (!session) throw new Error('no profile running');
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(String(req.file), JSON.stringify(profile));
+      session.disconnect();
+      session = undefined;
+      return {};
+    },
+    stop: async () => {
+      await opts.stop();
+      // Time for the answer to leave before the process does.
+      setTimeout(() => process.exit(0), 50);
+      return {};
+    },
+  };
+  process.on('message', (req: BenchRequest) => {
+    void (async () => {
+      const handler = opts.commands?.[req.cmd] ?? common[req.cmd];
+      if (!handler) throw new Error(`unknown command ${req.cmd}`);
+      process.send!({ id: req.id, body: await handler(req) });
+    })().catch((err: unknown) => process.send!({ id: req.id, error: String((err as Error)?.stack ?? err) }));
+  });
 }
