@@ -7,17 +7,10 @@
 // rolled back (the lock is free and the row never appears: skip it).
 import pg from 'pg';
 import type { Database } from './database.js';
-import { CHANGES_CHANNEL, type ChangeType, type CommitListener, type CommittedChange } from './objects.js';
+import { CHANGES_CHANNEL, type CommitListener, type CommittedChange } from './objects.js';
 
-export interface Change {
-  revision: number;
-  type: ChangeType;
-  resource: string;
-  namespace: string;
-  name: string;
-  key: string;
-  value: string;
-}
+/** A change as subscribers get it: as it was committed, whichever process committed it. */
+export type Change = CommittedChange;
 
 interface Waiter {
   revision: number;
@@ -251,7 +244,14 @@ export class ChangeFeed implements CommitListener {
       }
       this.gapSince = undefined;
       this.needLog = false;
-      const outcome = await this.readLog();
+      let outcome = await this.readLog();
+      if (outcome === 'done') {
+        this.drainLocal();
+        // Nothing visible beyond `last`: a wanted revision may have been taken and rolled
+        // back, which no later row will ever reveal.
+        const still = this.wanted();
+        if (still > this.last) outcome = await this.resolveGap(still);
+      }
       if (outcome === 'again') {
         this.needLog = true;
         continue;
@@ -261,22 +261,6 @@ export class ChangeFeed implements CommitListener {
         this.scheduleRetry(5);
         return;
       }
-      this.drainLocal();
-      // Nothing visible beyond `last`: a wanted revision may have been taken and rolled back,
-      // which no later row will ever reveal.
-      const still = this.wanted();
-      if (still > this.last) {
-        const gap = await this.resolveGap(still);
-        if (gap === 'reread') {
-          this.needLog = true;
-          continue;
-        }
-        if (gap === 'blocked') {
-          this.needLog = true;
-          this.scheduleRetry(5);
-          return;
-        }
-      }
       this.releaseWaiters();
       return;
     }
@@ -284,15 +268,7 @@ export class ChangeFeed implements CommitListener {
 
   /** Reads the log after `last` and delivers it in order. */
   private async readLog(): Promise<'done' | 'again' | 'blocked'> {
-    const { rows } = await this.db.pool.query<{
-      id: string;
-      type: ChangeType;
-      resource: string;
-      namespace: string;
-      name: string;
-      key: string;
-      value: string;
-    }>({
+    const { rows } = await this.db.pool.query<Omit<CommittedChange, 'revision'> & { id: string }>({
       name: 'vf-read-changes',
       text: 'SELECT id, type, resource, namespace, name, key, value FROM changes WHERE id > $1 ORDER BY id LIMIT $2',
       values: [this.last, BATCH],
@@ -303,8 +279,7 @@ export class ChangeFeed implements CommitListener {
       if (revision <= this.last) continue;
       if (revision !== this.last + 1) {
         const outcome = await this.resolveGap(revision - 1);
-        if (outcome === 'blocked') return 'blocked';
-        if (outcome === 'reread') return 'again';
+        if (outcome !== 'done') return outcome;
       }
       if (revision <= this.last) continue;
       this.deliver({ ...row, revision });
@@ -313,15 +288,15 @@ export class ChangeFeed implements CommitListener {
   }
 
   /**
-   * Tries to move `last` over missing revisions up to `upTo`. 'reread' means a missing
+   * Tries to move `last` over missing revisions up to `upTo`. 'again' means a missing
    * revision turned out to be committed after all (in the log, or here) and must be
    * delivered in order; 'blocked' means one is still being written, or has not been seen
    * missing for long enough to be sure. Missing revisions are checked a thousand at a time,
    * so a stretch of rolled-back writes costs one grace period, not one each.
    */
-  private async resolveGap(upTo: number): Promise<'done' | 'blocked' | 'reread'> {
+  private async resolveGap(upTo: number): Promise<'done' | 'blocked' | 'again'> {
     while (this.last < upTo) {
-      if (this.local.has(this.last + 1)) return 'reread';
+      if (this.local.has(this.last + 1)) return 'again';
       const from = this.last + 1;
       const to = Math.min(upTo, from + BATCH - 1);
       // The lock is tried first: a writer holds its revision's lock until it commits, so a
@@ -338,11 +313,11 @@ export class ChangeFeed implements CommitListener {
         const revision = Number(row.r);
         if (revision <= this.last) continue;
         if (this.local.has(revision)) {
-          if (advancing) return 'reread';
+          if (advancing) return 'again';
           break;
         }
         if (row.present || !row.free) {
-          if (advancing) return row.present ? 'reread' : 'blocked';
+          if (advancing) return row.present ? 'again' : 'blocked';
           break;
         }
         let firstSeen = this.holeSeen.get(revision);
