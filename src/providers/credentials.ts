@@ -9,19 +9,26 @@ import { ProviderCredentialsUnavailable, type ProviderOperation } from './extern
 type Secret = KubeObject & { data?: Record<string, string> };
 
 /**
- * How to read the controller's token before each request, or undefined when it names no
- * Secret. Read every time rather than kept, so that a rotated token is used at once; a
- * request to an external controller is far rarer than one to the API server.
+ * How to read the controller's token, or undefined when it names no Secret. A provider is
+ * made for each reconcile, so the Secret is read once per reconcile, however many requests
+ * that makes: a rotated token counts from the next one.
  */
 export function credentialsReader(client: ObjectClient, controller: ExternalController): ((op: ProviderOperation) => Promise<string>) | undefined {
   const ref = controller.spec.credentialsSecret;
   if (!ref) return undefined;
-  return async (op) => {
+  let read: Promise<{ token: string } | { problem: string }> | undefined;
+  const readToken = async () => {
     const where = `its credentialsSecret ${ref.namespace}/${ref.name}`;
     const secret = await client.find<Secret>(Secrets, { namespace: ref.namespace, name: ref.name });
-    if (!secret) throw new ProviderCredentialsUnavailable(op, controller.spec.endpoint, `${where} does not exist`);
+    if (!secret) return { problem: `${where} does not exist` };
     const encoded = secret.data?.token;
-    if (!encoded) throw new ProviderCredentialsUnavailable(op, controller.spec.endpoint, `${where} has no "token" key`);
-    return Buffer.from(encoded, 'base64').toString('utf8').trim();
+    if (!encoded) return { problem: `${where} has no "token" key` };
+    return { token: Buffer.from(encoded, 'base64').toString('utf8').trim() };
+  };
+  return async (op) => {
+    read ??= readToken();
+    const outcome = await read;
+    if ('problem' in outcome) throw new ProviderCredentialsUnavailable(op, controller.spec.endpoint, outcome.problem);
+    return outcome.token;
   };
 }

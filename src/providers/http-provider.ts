@@ -51,8 +51,8 @@ export interface HttpProviderOptions {
   timeoutMs?: number;
   /**
    * Bearer token VirtFlow presents to the endpoint (from spec.credentialsSecret), or how to
-   * read it before each request, so that a rotated Secret is used at once. Reading it
-   * answers undefined, or throws ProviderCredentialsUnavailable for the request's operation.
+   * read it for a request: the token, or ProviderCredentialsUnavailable for the request's
+   * operation, thrown before anything is sent.
    */
   token?: string | ((op: ProviderOperation) => Promise<string>);
   /** Sent with create and update; fields left out fall back to the controller's own configuration. */

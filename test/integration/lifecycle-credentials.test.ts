@@ -1,5 +1,5 @@
 // An external controller that requires a token: VirtFlow presents the `token` key of the
-// Secret its ExternalController names in spec.credentialsSecret, read before each request,
+// Secret its ExternalController names in spec.credentialsSecret, read on each attempt,
 // and says on the VM what is wrong while the Secret is missing or holds the wrong token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { condition, credentialsSecret, ok, startWorld, type World } from './lifecycle-harness.js';
@@ -36,7 +36,7 @@ describe('ExternalController credentials', () => {
     expect(condition(refused, 'Ready').message).toMatch(/401|bearer token/);
     expect(w.sim.simulation.machines.size).toBe(0);
 
-    // A rotated Secret is used at once: nothing restarts.
+    // A rotated Secret counts from the next attempt: nothing restarts.
     ok(await w.vf.call('PUT', `${secretPath}/${credentialsSecret.name}`, secret(TOKEN)), 200);
     const running = await w.waitVm('locked-1', 'Running', (vm) => vm.status?.phase === 'Running' && condition(vm, 'Ready')?.status === 'True');
     expect(running.status.externalController).toBe('vm-service-tw');
