@@ -70,10 +70,13 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
     ? false
     : number(values['simulator-port'] ?? process.env.VIRTFLOW_SIMULATOR_PORT, 'simulator-port', 7480);
   const encryptionKeyFile = values['encryption-key-file'] ?? (process.env.VIRTFLOW_ENCRYPTION_KEY_FILE || undefined);
-  const common = { home, port, host: values.host, databaseUrl: process.env.DATABASE_URL, encryptionKeyFile };
+  let stopAll = async () => {};
+  // A replica that cannot decrypt what another wrote cannot serve a consistent store: it stops.
+  const onFatal = () => void stopAll().finally(() => process.exit(1));
+  const common = { home, port, host: values.host, databaseUrl: process.env.DATABASE_URL, encryptionKeyFile, onFatal };
   const up = withControllers ? await startUp({ ...common, simulatorPort }) : undefined;
   const vf = up ? up.standalone : await startStandalone(common);
-  const stopAll = () => (up ? up.stop() : vf.stop());
+  stopAll = () => (up ? up.stop() : vf.stop());
   process.stdout.write(
     [
       `VirtFlow API server listening on ${vf.url}`,

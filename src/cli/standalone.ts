@@ -37,6 +37,12 @@ export interface StandaloneOptions {
    * a new key on first start. Replicas sharing a database must all be given the same file.
    */
   encryptionKeyFile?: string;
+  /**
+   * This server can no longer follow the store: another replica wrote a Secret with a key it
+   * was not given. The command ends the process (a restart then refuses with the same
+   * message until the keys are fixed); by default the change feed retries.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 export interface Standalone {
@@ -80,7 +86,11 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
     const db = await openDatabase(url);
     cleanup.push(() => db.close());
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const store = await Store.open(db, { encryption, onFeedError: (err) => log(`virtflow: ${err.message}`), ...opts.store });
+    const onFeedError = (err: Error) => {
+      log(`virtflow: ${err.message}`);
+      opts.onFatal?.(err);
+    };
+    const store = await Store.open(db, { encryption, onFeedError, ...opts.store });
     cleanup.push(() => store.close());
     const token = await storedToken(home, 'admin-token');
     await registerToken(db, token, { username: 'admin', groups: ['system:masters'] });

@@ -280,4 +280,31 @@ describe('Secrets at rest', () => {
     expect((await server.call('GET', secrets('creds'))).status).toBe(200);
     expect((await server.call('GET', '/readyz', undefined, { authorization: '' })).status).toBe(200);
   });
+
+  it('stops a replica that meets a Secret sealed with a key it was not given, naming the key', async () => {
+    const shared = await createTestDatabase();
+    const fatal: Error[] = [];
+    const logged: string[] = [];
+    const a = await startTestServer({
+      databaseUrl: shared,
+      encryptionKeyFile: await keyFileStable('replica-a', 'a'),
+      onFatal: (err) => fatal.push(err),
+      log: (line) => logged.push(line),
+    });
+    const b = await startTestServer({ databaseUrl: shared, encryptionKeyFile: await keyFileStable('replica-b', 'c', 'a') });
+    try {
+      const res = await b.call('POST', secrets(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'from-b' }, data: { v: b64('x') } });
+      expect(res.status, res.text).toBe(201);
+      await waitUntil(() => fatal.length > 0, 'replica a to report the Secret it cannot decrypt');
+      expect(fatal[0]!.message).toMatch(/cannot decrypt \/secrets\/default\/from-b: it was encrypted with the key "key-c", which .*replica-a does not list/);
+      expect(logged.some((line) => line.includes('key-c'))).toBe(true);
+      // What it does serve is a clear Status, not a crash.
+      const got = await a.call('GET', secrets('from-b'));
+      expect(got.status).toBe(500);
+      expect(got.body.message).toContain('"key-c"');
+    } finally {
+      await b.stop();
+      await a.stop();
+    }
+  });
 });
