@@ -197,6 +197,26 @@ describe('Secrets at rest', () => {
     }
   });
 
+  it('seals and serves a Secret of about a megabyte and one with thousands of keys', async () => {
+    const server = vf!;
+    // Under the 1.5 MiB a stored object may have.
+    const big = 'B'.repeat(700 * 1024);
+    const many = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, b64(`many-${i}`)]));
+    for (const [name, data] of [['big', { v: b64(big) }], ['many', many]] as const) {
+      const res = await server.call('POST', secrets(), { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data });
+      expect(res.status, res.text.slice(0, 300)).toBe(201);
+      const got = await server.call('GET', secrets(name));
+      expect(got.status).toBe(200);
+      expect(got.body.data).toEqual(data);
+      const values = await storedValues(server, name);
+      for (const value of values) {
+        expect(value.startsWith('k8s:enc:aesgcm:v1:key-a:')).toBe(true);
+        expect(value).not.toContain('many-');
+      }
+      expect((await server.call('DELETE', secrets(name))).status).toBe(200);
+    }
+  });
+
   it('seals the rows written before encryption at start, history included, and still serves them', async () => {
     const server = vf!;
     const got = await server.call('GET', secrets('legacy'));
