@@ -63,8 +63,9 @@ describe('SecretsEncryption', () => {
 
   it.each([
     ['a line with one field', 'k1', /line 1: expected "<key name> <base64 key>"/],
-    ['a key of 16 bytes', `k1 ${Buffer.alloc(16).toString('base64')}`, /line 1: key "k1" must be 32 bytes in base64 \(AES-256\), got 16/],
-    ['a key that is not base64', 'k1 not*base64', /must be 32 bytes/],
+    ['a key of 16 bytes', `k1 ${Buffer.alloc(16).toString('base64')}`, /line 1: key "k1" must be 32 bytes \(AES-256\) in standard base64, 44 characters ending in "=" \(this is 24 characters, 16 bytes\)/],
+    ['a key with a character that is not base64', `k1 ${Buffer.alloc(32).toString('base64').replace('A', '*')}`, /must be 32 bytes/],
+    ['a key without its padding', `k1 ${Buffer.alloc(32).toString('base64').slice(0, -1)}`, /this is 43 characters, 32 bytes/],
     ['a name with a colon', `a:b ${Buffer.alloc(32).toString('base64')}`, /key name "a:b" must be/],
     ['a name listed twice', `${key('k1', 1)}\n${key('k1', 2)}`, /line 2: key name "k1" is listed twice/],
     ['no key at all', '# nothing\n\n', /lists no key/],

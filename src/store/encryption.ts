@@ -83,10 +83,14 @@ export class SecretsEncryption {
         throw new EncryptionConfigError(`${where}: key name "${name}" must be 1-63 letters, digits, '.', '_' or '-'`);
       }
       if (keys.some((k) => k.name === name)) throw new EncryptionConfigError(`${where}: key name "${name}" is listed twice`);
-      const secret = Buffer.from(encoded, 'base64');
-      if (secret.length !== KEY_BYTES || secret.toString('base64') !== encoded) {
-        throw new EncryptionConfigError(`${where}: key "${name}" must be ${KEY_BYTES} bytes in base64 (AES-256), got ${secret.length}`);
+      // Buffer.from skips what is not base64; a key with a typo must not shrink silently.
+      if (!/^[A-Za-z0-9+/]{43}=$/.test(encoded)) {
+        const length = Buffer.from(encoded, 'base64').length;
+        throw new EncryptionConfigError(
+          `${where}: key "${name}" must be ${KEY_BYTES} bytes (AES-256) in standard base64, 44 characters ending in "=" (this is ${encoded.length} characters, ${length} bytes)`,
+        );
       }
+      const secret = Buffer.from(encoded, 'base64');
       keys.push({ name, secret });
     }
     if (keys.length === 0) throw new EncryptionConfigError(`${source}: lists no key`);
