@@ -30,12 +30,17 @@ Options:
   --simulator-port N
                  up: port of the simulated external controller (default: 7480; 0 = any free port)
   --no-simulator up: run no simulated external controller
+  --encryption-key-file F
+                 Keys that encrypt Secrets at rest (default: $VIRTFLOW_ENCRYPTION_KEY_FILE, else
+                 encryption-keys in the home, created on first start). Replicas sharing
+                 DATABASE_URL must all be given the same file.
   -h, --help     Show this help
 
 Environment:
   DATABASE_URL   Use this PostgreSQL instead of the embedded one.
   VIRTFLOW_SIMULATOR_PORT  Default for --simulator-port.
   VIRTFLOW_HOME  Default for --home.
+  VIRTFLOW_ENCRYPTION_KEY_FILE  Default for --encryption-key-file.
 `;
 
 async function runServer(args: string[], withControllers: boolean): Promise<void> {
@@ -47,6 +52,7 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
       host: { type: 'string' },
       'simulator-port': { type: 'string' },
       'no-simulator': { type: 'boolean' },
+      'encryption-key-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -63,11 +69,14 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
   const simulatorPort = values['no-simulator']
     ? false
     : number(values['simulator-port'] ?? process.env.VIRTFLOW_SIMULATOR_PORT, 'simulator-port', 7480);
-  const up = withControllers
-    ? await startUp({ home, port, host: values.host, databaseUrl: process.env.DATABASE_URL, simulatorPort })
-    : undefined;
-  const vf = up ? up.standalone : await startStandalone({ home, port, host: values.host, databaseUrl: process.env.DATABASE_URL });
-  const stopAll = () => (up ? up.stop() : vf.stop());
+  const encryptionKeyFile = values['encryption-key-file'] ?? (process.env.VIRTFLOW_ENCRYPTION_KEY_FILE || undefined);
+  let stopAll = async () => {};
+  // A replica that cannot decrypt what another wrote cannot serve a consistent store: it stops.
+  const onFatal = () => void stopAll().finally(() => process.exit(1));
+  const common = { home, port, host: values.host, databaseUrl: process.env.DATABASE_URL, encryptionKeyFile, onFatal };
+  const up = withControllers ? await startUp({ ...common, simulatorPort }) : undefined;
+  const vf = up ? up.standalone : await startStandalone(common);
+  stopAll = () => (up ? up.stop() : vf.stop());
   process.stdout.write(
     [
       `VirtFlow API server listening on ${vf.url}`,

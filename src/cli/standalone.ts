@@ -9,6 +9,7 @@ import { STATUS_WRITERS_GROUP } from '../api/authorize.js';
 import { ApiServer, type ApiServerOptions } from '../api/server.js';
 import { openDatabase, type Database } from '../store/database.js';
 import type { EmbeddedDatabase } from '../store/embedded.js';
+import { SecretsEncryption } from '../store/encryption.js';
 import { startEmbeddedPostgresInOwnSession } from '../store/embedded-session.js';
 import { Store, type StoreOptions } from '../store/store.js';
 import { installVirtflowAdmission } from '../admission/index.js';
@@ -31,6 +32,17 @@ export interface StandaloneOptions {
   garbageCollector?: boolean;
   /** Change-log retention, watch history and compaction settings. */
   store?: StoreOptions;
+  /**
+   * The keys that encrypt Secrets at rest. Default: `encryption-keys` in the home, made with
+   * a new key on first start. Replicas sharing a database must all be given the same file.
+   */
+  encryptionKeyFile?: string;
+  /**
+   * This server can no longer follow the store: another replica wrote a Secret with a key it
+   * was not given. The command ends the process (a restart then refuses with the same
+   * message until the keys are fixed); by default the change feed retries.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 export interface Standalone {
@@ -45,6 +57,9 @@ export interface Standalone {
   caCert: string;
   stop(): Promise<void>;
 }
+
+/** The default key file in the home. */
+export const ENCRYPTION_KEY_FILE = 'encryption-keys';
 
 async function storedToken(home: string, fileName: string): Promise<string> {
   const file = path.join(home, fileName);
@@ -65,9 +80,17 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
   }
   const cleanup: (() => Promise<void>)[] = [];
   try {
+    const encryption = opts.encryptionKeyFile
+      ? await SecretsEncryption.load(opts.encryptionKeyFile)
+      : await SecretsEncryption.loadOrCreate(path.join(home, ENCRYPTION_KEY_FILE));
     const db = await openDatabase(url);
     cleanup.push(() => db.close());
-    const store = await Store.open(db, opts.store);
+    const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const onFeedError = (err: Error) => {
+      log(`virtflow: ${err.message}`);
+      opts.onFatal?.(err);
+    };
+    const store = await Store.open(db, { encryption, onFeedError, ...opts.store });
     cleanup.push(() => store.close());
     const token = await storedToken(home, 'admin-token');
     await registerToken(db, token, { username: 'admin', groups: ['system:masters'] });
