@@ -15,8 +15,8 @@ let provider: HttpVirtualMachineProvider;
 
 beforeAll(async () => {
   clock = new FakeClock();
-  sim = await startSimulator({ latencyMs: latency, region: 'tw', clock });
-  provider = new HttpVirtualMachineProvider({ endpoint: sim.url, timeoutMs: 10_000 });
+  sim = await startSimulator({ latencyMs: latency, region: 'tw', clock, token: 'provider-test-token' });
+  provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, timeoutMs: 10_000, token: sim.token });
 });
 afterAll(async () => {
   await sim?.stop();
@@ -75,7 +75,7 @@ describe('create', () => {
     expect(sim.simulation.machines.has(uid)).toBe(false);
 
     // The VM controller dies before the callback; its successor asks again.
-    const restarted = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const restarted = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: sim.token });
     const again = await restarted.create(vm, placementTw, { image: ubuntu });
     expect(again.operationId).toBe(first.operationId);
     expect((await provider.observe(vm)).lastOperation).toMatchObject({ id: first.operationId, type: 'Create', state: 'Running' });
@@ -87,7 +87,7 @@ describe('create', () => {
 
     const seen = await provider.observe(vm);
     expect(seen).toMatchObject({ exists: true, upToDate: true, generation: 1, powerState: 'On' });
-    expect(seen.externalId).toMatch(/^sim-tw-\d+$/);
+    expect(seen.externalId).toMatch(/^sim-tw-[0-9a-f]{6}-\d{6}$/);
     expect(seen.addresses).toEqual([{ type: 'InternalIP', address: expect.stringMatching(/^10\.\d+\.\d+\.\d+$/) }]);
     expect(seen.lastOperation).toMatchObject({ id: first.operationId, state: 'Succeeded', finishedAt: expect.any(String) });
   });
@@ -227,7 +227,7 @@ describe('errors', () => {
   it('a closed port is ProviderUnreachable, naming the endpoint and the cause', async () => {
     const stub = await stubEndpoint(() => {});
     await stub.close();
-    const unreachable = new HttpVirtualMachineProvider({ endpoint: stub.url });
+    const unreachable = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: stub.url });
     const err = await caught(unreachable.observe(makeVm()));
     expect(err).toBeInstanceOf(ProviderUnreachable);
     expect(err).toMatchObject({ reason: 'ProviderUnreachable', retryable: true, endpoint: stub.url, operation: 'observe' });
@@ -256,7 +256,7 @@ describe('errors', () => {
       res.writeHead(500, { 'content-type': 'text/plain' }).end('hypervisor pool exhausted');
     });
     stubs.push(stub);
-    const err = await caught(new HttpVirtualMachineProvider({ endpoint: stub.url }).power(makeVm(), 'start'));
+    const err = await caught(new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: stub.url }).power(makeVm(), 'start'));
     expect(err).toBeInstanceOf(ProviderRejected);
     expect(err).toMatchObject({ status: 500, retryable: true, body: 'hypervisor pool exhausted' });
     expect(err.message).toContain('HTTP 500: hypervisor pool exhausted');
@@ -267,7 +267,7 @@ describe('errors', () => {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
     });
     stubs.push(stub);
-    const err = await caught(new HttpVirtualMachineProvider({ endpoint: stub.url }).create(makeVm(), placementTw, { image: ubuntu }));
+    const err = await caught(new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: stub.url }).create(makeVm(), placementTw, { image: ubuntu }));
     expect(err).toMatchObject({ reason: 'ProviderRejected', status: 200 });
     expect(err.message).toContain('not an OperationAccepted body');
   });
@@ -275,9 +275,9 @@ describe('errors', () => {
   it('a controller that requires a token refuses one without it, and serves one with it', async () => {
     const guarded = await startSimulator({ token: 's3cret', clock: new FakeClock() });
     try {
-      const err = await caught(new HttpVirtualMachineProvider({ endpoint: guarded.url }).observe(makeVm()));
+      const err = await caught(new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: guarded.url }).observe(makeVm()));
       expect(err).toMatchObject({ status: 401, code: 'Unauthorized', retryable: false });
-      const withToken = new HttpVirtualMachineProvider({ endpoint: guarded.url, token: 's3cret' });
+      const withToken = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: guarded.url, token: 's3cret' });
       await expect(withToken.observe(makeVm())).resolves.toMatchObject({ exists: false });
     } finally {
       await guarded.stop();

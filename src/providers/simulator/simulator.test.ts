@@ -27,8 +27,11 @@ afterEach(async () => {
   for (const s of running.splice(0)) await s.stop();
 });
 
+const TOKEN = 'simulator-test-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
 async function simulator(opts: SimulatorOptions): Promise<SimulatorHandle> {
-  const sim = await startSimulator(opts);
+  const sim = await startSimulator({ token: TOKEN, ...opts });
   running.push(sim);
   return sim;
 }
@@ -36,7 +39,7 @@ async function simulator(opts: SimulatorOptions): Promise<SimulatorHandle> {
 async function call(sim: SimulatorHandle, method: string, path: string, body?: unknown) {
   const res = await fetch(`${sim.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -184,7 +187,7 @@ describe('failure injection', () => {
     const rate = 0.4;
     const clock = new FakeClock();
     const sim = await simulator({ clock, failureRate: rate, random: seededRandom(seed) });
-    const provider = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: TOKEN });
     const vms = Array.from({ length: 20 }, (_, i) => makeVm({ name: `vm-${i}` }));
 
     // The same seed predicts which of the 20 first draws fail.
@@ -223,7 +226,7 @@ describe('failure injection', () => {
     const clock = new FakeClock();
     const draws = [0.1, 0.9];
     const sim = await simulator({ clock, failureRate: 0.5, random: () => draws.shift()! });
-    const provider = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: TOKEN });
     const vm = makeVm();
     const first = await provider.create(vm, placementTw, { image: ubuntu });
     clock.advance(0);
@@ -236,7 +239,7 @@ describe('failure injection', () => {
 
   it('in http mode answers 503 Unavailable, retryable, and changes nothing', async () => {
     const sim = await simulator({ failureRate: 1, failureMode: 'http', random: seededRandom(1), clock: new FakeClock() });
-    const provider = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: TOKEN });
     const vm = makeVm();
     const err = await provider.create(vm, placementTw, { image: ubuntu }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderRejected);
@@ -245,7 +248,7 @@ describe('failure injection', () => {
     expect(sim.stats.uid(vm.metadata.uid!)).toMatchObject({ creates: 1, failures: 1, machinesCreated: 0 });
     const raw = await fetch(`${sim.url}/v1/virtualmachines`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify(createRequest()),
     });
     expect(raw.status).toBe(503);
@@ -272,7 +275,7 @@ describe('drift controls', () => {
   it('a machine that vanished behind VirtFlow\'s back is observed gone, and the same create builds it again', async () => {
     const clock = new FakeClock();
     const sim = await simulator({ clock });
-    const provider = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: TOKEN });
     const vm = makeVm();
     await provider.create(vm, placementTw, { image: ubuntu });
     clock.advance(0);
@@ -287,7 +290,7 @@ describe('drift controls', () => {
   it('a machine switched off behind VirtFlow\'s back is observed Off', async () => {
     const clock = new FakeClock();
     const sim = await simulator({ clock });
-    const provider = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: TOKEN });
     const vm = makeVm();
     await provider.create(vm, placementTw, { image: ubuntu });
     clock.advance(0);
