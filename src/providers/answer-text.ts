@@ -16,7 +16,8 @@ export function answerText(text: string, secrets: readonly (string | undefined)[
   let out = text;
   for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
   out = out
-    .replace(/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{12,}/gi, `$1 ${REDACTED}`)
+    // No word boundary: in raw JSON an escaped newline (\\n) runs into the word.
+    .replace(/(bearer|basic)\s+[A-Za-z0-9._~+/=-]{12,}/gi, `$1 ${REDACTED}`)
     .replace(/("?(?:token|password|secret|authorization)"?\s*[:=]\s*)"?[^\s",}]+"?/gi, `$1${REDACTED}`)
     // Control characters (newlines included) and the Unicode line separators.
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')

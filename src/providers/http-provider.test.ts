@@ -285,6 +285,86 @@ describe('errors', () => {
   });
 });
 
+describe('transport', () => {
+  const stubs: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const s of stubs.splice(0)) await s.close();
+  });
+  const stub = async (handler: http.RequestListener) => {
+    const s = await stubEndpoint(handler);
+    stubs.push(s);
+    return s;
+  };
+
+  it('sends nothing to an http endpoint unless allowInsecureHttp says so', async () => {
+    let requests = 0;
+    const plain = await stub((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ uid: 'x', exists: false, addresses: [] }));
+    });
+    const strict = httpProviderFor(makeExternalController('plain', { endpoint: plain.url, allowInsecureHttp: undefined }), { token: 'secret-token-1' });
+    const err = await caught(strict.observe(makeVm()));
+    expect(err).toMatchObject({ reason: 'InsecureEndpoint', operation: 'observe' });
+    expect(err.message).toContain('allowInsecureHttp');
+    expect(requests).toBe(0);
+    await httpProviderFor(makeExternalController('plain', { endpoint: plain.url, allowInsecureHttp: true })).observe(makeVm());
+    expect(requests).toBe(1);
+  });
+
+  it('does not follow a redirect, so the token never reaches the address it names', async () => {
+    const seen: (string | undefined)[] = [];
+    const elsewhere = await stub((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200).end('{}');
+    });
+    const redirecting = await stub((_req, res) => res.writeHead(307, { location: `${elsewhere.url}/v1/virtualmachines` }).end());
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: redirecting.url, token: 'secret-token-2' });
+    const err = await caught(provider.create(makeVm(), placementTw, { image: ubuntu }));
+    expect(err).toMatchObject({ reason: 'ProviderRejected', status: 307 });
+    expect(err.message).toContain('redirects are not followed');
+    expect(seen).toEqual([]);
+  });
+
+  it('refuses an answer larger than the cap, saying so', async () => {
+    const huge = await stub((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // Streamed without a content-length, so only counting the bytes can stop it.
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 4 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end('{}');
+      };
+      pump();
+      res.on('error', () => {});
+    });
+    const err = await caught(new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: huge.url }).observe(makeVm()));
+    expect(err).toMatchObject({ reason: 'ProviderRejected', status: 200 });
+    expect(err.message).toContain(`the answer is larger than ${256 * 1024} bytes`);
+  });
+
+  it('repeats what a controller answered cut short, on one line, without the token or other credentials', async () => {
+    const token = 'secret-token-3-abcdefghijklmnop';
+    const noisy = await stub((req, res) => {
+      const message = `you sent ${req.headers.authorization}\n\u001b[31mpassword=hunter2\nBasic dXNlcjpwYXNzd29yZDEyMw==${'x'.repeat(10_000)}`;
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'Oops', message }));
+    });
+    const err = await caught(new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: noisy.url, token }).power(makeVm(), 'start'));
+    expect(err).toBeInstanceOf(ProviderRejected);
+    for (const text of [err.message, (err as ProviderRejected).body ?? '']) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain('hunter2');
+      expect(text).not.toContain('dXNlcjpwYXNzd29yZDEyMw==');
+      expect(text).not.toMatch(/[\n\u001b]/);
+    }
+    expect(err.message).toContain('[redacted]');
+    expect(err.message.length).toBeLessThan(400);
+  });
+});
+
 describe('probeExternalController', () => {
   it('reports a simulator reachable, with the time of the probe', async () => {
     const probeClock = new FakeClock(Date.parse('2030-05-06T07:08:09.500Z'));

@@ -8,8 +8,8 @@ import { startTestServer, type TestServer } from '../../../test/support/server.j
 import { waitUntil } from '../../../test/support/wait.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import { FakeClock } from '../../runtime/testing.js';
-import { HttpVirtualMachineProvider } from '../http-provider.js';
-import { placementTw, ubuntu } from '../testing.js';
+import { HttpVirtualMachineProvider, httpProviderFor } from '../http-provider.js';
+import { makeExternalController, makeVm, placementTw, ubuntu } from '../testing.js';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from './server.js';
 
 let vf: TestServer;
@@ -236,5 +236,19 @@ describe('status callbacks to VirtFlow', () => {
     await sim.whenReported();
     expect(sim.reporter.counts.dropped).toBe(1);
     expect(await statusOf('cb-badtoken')).not.toHaveProperty('lastOperation');
+  });
+});
+
+describe('a simulator over TLS', () => {
+  it('is trusted through the caBundle or the extra CA VirtFlow gives, and not by the system roots alone', async () => {
+    const secure = await simulator({ tls: vf.tls, clock: new FakeClock() });
+    expect(secure.url).toMatch(/^https:/);
+    const xc = (spec: Record<string, unknown>) => makeExternalController('tls', { endpoint: secure.url, allowInsecureHttp: undefined, ...spec });
+    const withBundle = httpProviderFor(xc({ caBundle: Buffer.from(vf.caCert).toString('base64') }), { token: secure.token });
+    await expect(withBundle.observe(makeVm())).resolves.toMatchObject({ exists: false });
+    const withExtra = httpProviderFor(xc({}), { token: secure.token, extraCa: vf.caCert });
+    await expect(withExtra.observe(makeVm())).resolves.toMatchObject({ exists: false });
+    const rootsOnly = httpProviderFor(xc({}), { token: secure.token });
+    await expect(rootsOnly.observe(makeVm())).rejects.toMatchObject({ reason: 'ProviderUnreachable' });
   });
 });
