@@ -40,8 +40,15 @@ export class SimulationStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    const state = JSON.parse(text) as SimulationState;
-    if (state?.version !== 1) throw new Error(`cannot read the simulator's state in ${this.file}: unknown version ${String(state?.version)}`);
+    let state: SimulationState;
+    try {
+      state = JSON.parse(text) as SimulationState;
+    } catch (err) {
+      throw new Error(`cannot read the simulator's state in ${this.file}: ${(err as Error).message}; move the file away to start with no machines`);
+    }
+    if (state?.version !== 1 || !Array.isArray(state.machines)) {
+      throw new Error(`cannot read the simulator's state in ${this.file}: not a version 1 state; move the file away to start with no machines`);
+    }
     return state;
   }
 
