@@ -1,12 +1,14 @@
 // The VirtualMachineProvider that speaks the external-controller protocol v1 over HTTP
 // (docs/external-controller-protocol.md). Every request is bounded by the
 // ExternalController's timeoutSeconds; every failure becomes a typed ProviderError.
-import type { ExternalController } from '../kinds/externalcontroller.js';
-import type { VirtualMachine } from '../kinds/virtualmachine.js';
-import { realClock, type Clock } from '../runtime/clock.js';
+// node:http(s) rather than fetch: it never follows a redirect, takes a CA per request, and
+// lets the answer be counted as it arrives (docs/security.md, "External controllers").
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import type { ExternalController } from '../kinds/externalcontroller.js';
+import type { VirtualMachine } from '../kinds/virtualmachine.js';
+import { realClock, type Clock } from '../runtime/clock.js';
 import { answerText } from './answer-text.js';
 import { decodeCaBundle, endpointProblem } from './transport-policy.js';
 import {
