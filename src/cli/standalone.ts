@@ -46,6 +46,8 @@ export interface StandaloneOptions {
 }
 
 export interface Standalone {
+  /** The home directory, absolute. */
+  home: string;
   server: ApiServer;
   store: Store;
   db: Database;
@@ -54,14 +56,19 @@ export interface Standalone {
   token: string;
   /** A token that may only read VirtualMachines and write their status. */
   statusToken: string;
+  /** A kubeconfig with statusToken, beside the admin one: for external controllers. */
+  statusKubeconfig: string;
   caCert: string;
+  /** The API server's serving certificate and key (PEM), which the built-in simulator shares. */
+  tls: { cert: string; key: string };
   stop(): Promise<void>;
 }
 
 /** The default key file in the home. */
 export const ENCRYPTION_KEY_FILE = 'encryption-keys';
 
-async function storedToken(home: string, fileName: string): Promise<string> {
+/** A random token kept 0600 in the home, made on first use. */
+export async function storedToken(home: string, fileName: string): Promise<string> {
   const file = path.join(home, fileName);
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   const token = newToken();
@@ -113,8 +120,11 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
     await bootstrap(server.service, opts.crdDir ?? defaultCrdDir);
     const kubeconfig = path.join(home, 'kubeconfig');
     await writeKubeconfig(kubeconfig, { server: server.url, caCert: pki.caCert, token });
+    const statusKubeconfig = path.join(home, 'status-writer.kubeconfig');
+    await writeKubeconfig(statusKubeconfig, { server: server.url, caCert: pki.caCert, token: statusToken, user: 'status-writer' });
     let stopped = false;
     return {
+      home,
       server,
       store,
       db,
@@ -122,7 +132,9 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       kubeconfig,
       token,
       statusToken,
+      statusKubeconfig,
       caCert: pki.caCert,
+      tls: { cert: pki.cert, key: pki.key },
       async stop() {
         if (stopped) return;
         stopped = true;
