@@ -1,7 +1,8 @@
 // Writing answers: objects as JSON or YAML, failures as metav1.Status, warnings as headers.
 import type { ServerResponse } from 'node:http';
 import YAML from 'yaml';
-import { ApiError, errors } from '../machinery/errors.js';
+import type { ApiError } from '../machinery/errors.js';
+import { classifyFailure } from './failures.js';
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   sendRaw(res, code, JSON.stringify(body), contentType);
@@ -30,8 +31,7 @@ export function sendObject(res: ServerResponse, code: number, body: unknown, for
 }
 
 export function toApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  return errors.internal(`an internal error occurred: ${(err as Error)?.message ?? String(err)}`);
+  return classifyFailure(err);
 }
 
 export function sendError(res: ServerResponse, err: unknown): ApiError {
@@ -41,15 +41,64 @@ export function sendError(res: ServerResponse, err: unknown): ApiError {
     return apiError;
   }
   if (apiError.code === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="virtflow"');
+  // As kube-apiserver's responsewriters do for any Status that asks the client to come back.
+  const retryAfter = apiError.details?.retryAfterSeconds;
+  if (retryAfter !== undefined && retryAfter > 0) res.setHeader('Retry-After', String(retryAfter));
   sendJson(res, apiError.code, apiError.toStatus());
   return apiError;
 }
 
-/** Warnings go back as RFC 7234 Warning headers, the way kubectl prints them. */
+/** kube-apiserver's warning recorder limits: total runes, then runes per warning once over. */
+const WARNING_TOTAL_RUNES = 4 * 1024;
+const WARNING_ITEM_RUNES = 256;
+
+/**
+ * Warnings go back as RFC 7234 Warning headers, encoded as kube-apiserver's warning recorder
+ * and net.NewWarningHeader encode them: `299 - "text"` with `"` and `\` escaped, duplicates
+ * dropped, a text with control characters (or not valid UTF-8) left out, and every text cut
+ * to 256 characters once all of them pass 4096. The text goes on the wire as UTF-8, which
+ * Node writes only from a string of bytes. Never throws: the write it reports on is done.
+ */
 export function addWarnings(res: ServerResponse, warnings: string[]): void {
-  if (warnings.length === 0) return;
-  res.setHeader(
-    'Warning',
-    warnings.map((w) => `299 - ${JSON.stringify(w)}`),
-  );
+  if (warnings.length === 0 || res.headersSent) return;
+  const texts = [...new Set(warnings)].filter((w) => w.length > 0 && !hasControlOrLoneSurrogate(w));
+  let headers = texts.map(warningHeader);
+  if (texts.reduce((n, w) => n + runeCount(w), 0) > WARNING_TOTAL_RUNES) {
+    // Past the total, every warning is cut short, and those after the total are dropped.
+    headers = [];
+    let written = 0;
+    for (const text of texts) {
+      if (written >= WARNING_TOTAL_RUNES) break;
+      const cut = firstRunes(text, WARNING_ITEM_RUNES);
+      written += runeCount(cut);
+      headers.push(warningHeader(cut));
+    }
+  }
+  if (headers.length > 0) res.setHeader('Warning', headers);
+}
+
+export function warningHeader(text: string): string {
+  const quoted = `"${text.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  return Buffer.from(`299 - ${quoted}`, 'utf8').toString('latin1');
+}
+
+function hasControlOrLoneSurrogate(text: string): boolean {
+  // unicode.IsControl: C0, DEL and C1.
+  return /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+}
+
+function runeCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+function firstRunes(text: string, count: number): string {
+  let out = '';
+  let n = 0;
+  for (const c of text) {
+    if (n++ >= count) break;
+    out += c;
+  }
+  return out;
 }

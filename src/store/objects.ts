@@ -8,6 +8,7 @@
 // change feeds of other replicas.
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../machinery/object.js';
+import { MAX_OBJECT_BYTES, objectTooLarge } from '../machinery/size.js';
 import type { Database } from './database.js';
 import { CHANGE_TYPE, GroupCommitter, type BatchedWrite, type GroupCommitOptions, type WriteOperation } from './group-commit.js';
 
@@ -157,6 +158,12 @@ export class ObjectStore {
   ): Promise<StoredRow | undefined> {
     const k = storageKey(key);
     const text = serialize(object);
+    // The last word on size, for every writer (the API's verbs, the garbage collector, the
+    // namespace lifecycle): an object over the limit is never stored. Removing one always works.
+    if (operation !== 'delete' && text.length > MAX_OBJECT_BYTES / 3) {
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes > MAX_OBJECT_BYTES) throw objectTooLarge(bytes);
+    }
     const batched: BatchedWrite = {
       operation,
       key: k,
