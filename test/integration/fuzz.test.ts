@@ -2,9 +2,11 @@
 // a failure can be replayed). Nothing may answer 500, every refusal is a metav1.Status, the
 // server keeps answering, and the stored objects stay intact and agree with the cache.
 import { Agent, request } from 'undici';
+import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gadgetCrd, installCrd, TEST_GROUP, widget, widgetCrd, widgets } from '../support/api.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { MAX_DOCUMENT_DEPTH } from '../../src/api/body.js';
 
 let vf: TestServer;
 let dispatcher: Agent;
@@ -261,14 +263,20 @@ describe('fuzzing the API', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('refuses documents nested deeper than 1000 levels with 400, also when a patch would build one', async () => {
+  it(`stores nothing nested deeper than ${MAX_DOCUMENT_DEPTH} levels, and serves what it stores in every format`, async () => {
     const gadgets = `/apis/${TEST_GROUP}/v1/gadgets`;
     const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
     const lists = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
-    const ok = await vf.call('POST', gadgets, `{"apiVersion":"${TEST_GROUP}/v1","kind":"Gadget","metadata":{"name":"deep"},"spec":{"a":${nested(900)}}}`);
-    expect(ok.status).toBe(201);
+    const gadget = (name: string, depth: number) => `{"apiVersion":"${TEST_GROUP}/v1","kind":"Gadget","metadata":{"name":"${name}"},"spec":{"a":${nested(depth)}}}`;
+    // The object is level 1, spec level 2: spec.a may nest MAX - 2 more levels.
+    const ok = await vf.call('POST', gadgets, gadget('deep', MAX_DOCUMENT_DEPTH - 2));
+    expect(ok.status, ok.text.slice(0, 200)).toBe(201);
+    const oneTooDeep = await vf.call('POST', gadgets, gadget('deeper', MAX_DOCUMENT_DEPTH - 1));
+    expect(oneTooDeep.status).toBe(400);
+    expect(oneTooDeep.body.message).toContain(`nested more than ${MAX_DOCUMENT_DEPTH} levels deep`);
     for (const [body, type] of [
-      [`{"apiVersion":"${TEST_GROUP}/v1","kind":"Gadget","metadata":{"name":"deeper"},"spec":{"a":${nested(5000)}}}`, 'application/json'],
+      [gadget('deeper', 999), 'application/json'],
+      [gadget('deeper', 5000), 'application/json'],
       [`{"apiVersion":"${TEST_GROUP}/v1","kind":"Gadget","metadata":{"name":"deeper"},"spec":{"a":${lists(200000)}}}`, 'application/json'],
       [`apiVersion: ${TEST_GROUP}/v1\nkind: Gadget\nmetadata: {name: deeper}\nspec: {a: ${lists(20000)}}\n`, 'application/yaml'],
     ] as const) {
@@ -276,16 +284,43 @@ describe('fuzzing the API', () => {
       expect(res.status, res.text.slice(0, 200)).toBe(400);
       expect(res.body.kind).toBe('Status');
     }
-    // 900 levels of path plus 900 of value: each part is allowed, the result is not.
-    const path = `/spec/a${'/a'.repeat(898)}`;
-    const grow = await vf.call('PATCH', `${gadgets}/deep`, JSON.stringify([{ op: 'replace', path, value: JSON.parse(nested(900)) }]), {
+    // A patch may not build, level by level, what no body may carry.
+    const path = `/spec/a${'/a'.repeat(MAX_DOCUMENT_DEPTH - 4)}`;
+    const grow = await vf.call('PATCH', `${gadgets}/deep`, JSON.stringify([{ op: 'replace', path, value: JSON.parse(nested(50)) }]), {
       'content-type': 'application/json-patch+json',
     });
     expect(grow.status, grow.text.slice(0, 200)).toBe(400);
     const after = await vf.call('GET', `${gadgets}/deep`);
     expect(after.body).toEqual(ok.body);
+
+    // What is stored is served in every output format, one object and in lists (where it
+    // sits two levels deeper), and written again with server-side apply's field ownership.
+    const applied = await vf.call('PATCH', `${gadgets}/deep?fieldManager=deep-test`, gadget('deep', MAX_DOCUMENT_DEPTH - 2), {
+      'content-type': 'application/apply-patch+yaml',
+    });
+    expect(applied.status, applied.text.slice(0, 200)).toBe(200);
     const update = await vf.call('PATCH', `${gadgets}/deep`, { metadata: { labels: { still: 'writable' } } }, { 'content-type': 'application/merge-patch+json' });
-    expect(update.status).toBe(200);
+    expect(update.status, update.text.slice(0, 200)).toBe(200);
+    const stored = update.body;
+    const table = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+    for (const [what, url, accept] of [
+      ['JSON', `${gadgets}/deep`, 'application/json'],
+      ['YAML', `${gadgets}/deep`, 'application/yaml'],
+      ['Table', `${gadgets}/deep?includeObject=Object`, table],
+      ['JSON list', gadgets, 'application/json'],
+      ['YAML list', gadgets, 'application/yaml'],
+      ['Table list', `${gadgets}?includeObject=Object`, table],
+    ] as const) {
+      const res = await vf.call('GET', url, undefined, { accept });
+      expect(res.status, `${what}: ${res.text.slice(0, 200)}`).toBe(200);
+      const doc = accept === 'application/yaml' ? YAML.parse(res.text) : res.body;
+      const served = doc.kind === 'Table' ? doc.rows.find((r: any) => r.object.metadata.name === 'deep').object : doc.items ? doc.items.find((o: any) => o.metadata.name === 'deep') : doc;
+      expect(served, what).toEqual(stored);
+    }
+    // A watch sends it too.
+    const watch = await vf.call('GET', `${gadgets}?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Ddeep`);
+    expect(watch.status).toBe(200);
+    expect(JSON.parse(watch.text.split('\n')[0]!).object).toEqual(stored);
     expect((await vf.call('GET', '/readyz', undefined, { authorization: '' })).status).toBe(200);
   });
 });
