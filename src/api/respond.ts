@@ -16,7 +16,20 @@ export function sendRaw(res: ServerResponse, code: number, text: string, content
   res.statusCode = code;
   res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', Buffer.byteLength(text, 'utf8'));
-  res.end(text, 'utf8');
+  endWith(res, text);
+}
+
+/** Responses carrying header bytes over 0x7f (UTF-8 warnings, see addWarnings). */
+const binaryHeaders = new WeakSet<ServerResponse>();
+
+/**
+ * Ends the response with `text`. Node writes headers and a string body as one chunk in the
+ * body's encoding, which would encode header bytes over 0x7f a second time; a Buffer body
+ * leaves the headers to be written as the bytes they are.
+ */
+function endWith(res: ServerResponse, text: string): void {
+  if (binaryHeaders.has(res)) res.end(Buffer.from(text, 'utf8'));
+  else res.end(text, 'utf8');
 }
 
 export function sendObject(res: ServerResponse, code: number, body: unknown, format: 'json' | 'yaml'): void {
@@ -24,7 +37,7 @@ export function sendObject(res: ServerResponse, code: number, body: unknown, for
     const text = YAML.stringify(body);
     res.statusCode = code;
     res.setHeader('Content-Type', 'application/yaml');
-    res.end(text);
+    endWith(res, text);
     return;
   }
   sendJson(res, code, body);
@@ -74,7 +87,9 @@ export function addWarnings(res: ServerResponse, warnings: string[]): void {
       headers.push(warningHeader(cut));
     }
   }
-  if (headers.length > 0) res.setHeader('Warning', headers);
+  if (headers.length === 0) return;
+  res.setHeader('Warning', headers);
+  if (headers.some((h) => /[^\x00-\x7f]/.test(h))) binaryHeaders.add(res);
 }
 
 export function warningHeader(text: string): string {

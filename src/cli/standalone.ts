@@ -31,6 +31,8 @@ export interface StandaloneOptions {
   garbageCollector?: boolean;
   /** Change-log retention, watch history and compaction settings. */
   store?: StoreOptions;
+  /** Per-user and per-request bounds of the API server (see src/api/limits.ts). */
+  limits?: ApiServerOptions['limits'];
 }
 
 export interface Standalone {
@@ -83,6 +85,7 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       bookmarkIntervalMs: opts.bookmarkIntervalMs,
       applyPatch: opts.applyPatch,
       garbageCollector: opts.garbageCollector,
+      limits: opts.limits,
     });
     installVirtflowAdmission(server.service);
     await server.start();
