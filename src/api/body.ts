@@ -1,7 +1,7 @@
 // Reading request bodies: bounded in size, JSON or YAML, never trusted to be well formed.
 import type { IncomingMessage } from 'node:http';
-import YAML from 'yaml';
 import { errors } from '../machinery/errors.js';
+import { decodeYaml } from './yaml-body.js';
 import { decodeKubernetesProtobuf, isKubernetesProtobuf, ProtobufDecodeError } from '../protobuf/decode.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -111,13 +111,7 @@ function decodeText(raw: Buffer, type: string): unknown {
   }
   const text = raw.toString('utf8');
   if (isBlank(text)) throw errors.badRequest('the request body is empty: an object was expected');
-  if (type.includes('yaml')) {
-    try {
-      return YAML.parse(text, { maxAliasCount: 100 });
-    } catch (err) {
-      throw errors.badRequest(`the request body is not valid YAML: ${(err as Error).message}`);
-    }
-  }
+  if (type.includes('yaml')) return decodeYaml(text, MAX_DOCUMENT_DEPTH);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -11,6 +11,11 @@ export interface RawExchange {
   status(): number | undefined;
   /** Resolves when the server closed the connection (or `timeoutMs` passed: then rejects). */
   closed(timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the first response once it has arrived whole (by its Content-Length) or the
+   * connection closed; rejects after `timeoutMs`.
+   */
+  response(timeoutMs?: number): Promise<string>;
   destroy(): void;
 }
 
@@ -25,12 +30,24 @@ export async function rawExchange(url: string, caCert: string, head: string | Bu
   let data = '';
   let ended = false;
   const endWaiters: (() => void)[] = [];
-  socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')));
+  const dataWaiters = new Set<() => void>();
+  socket.on('data', (chunk: Buffer) => {
+    data += chunk.toString('latin1');
+    for (const w of dataWaiters) w();
+  });
   socket.on('error', () => {});
   socket.on('close', () => {
     ended = true;
     for (const w of endWaiters) w();
+    for (const w of dataWaiters) w();
   });
+  const complete = () => {
+    if (ended) return true;
+    const split = data.indexOf('\r\n\r\n');
+    if (split < 0) return false;
+    const length = /\r\ncontent-length: *(\d+)/i.exec(data.slice(0, split))?.[1];
+    return length !== undefined && data.length - split - 4 >= Number(length);
+  };
   socket.write(head);
   return {
     write: (text) => socket.write(text),
@@ -48,6 +65,22 @@ export async function rawExchange(url: string, caCert: string, head: string | Bu
               clearTimeout(timer);
               resolve(data);
             });
+          }),
+    response: (timeoutMs = 15_000) =>
+      complete()
+        ? Promise.resolve(data)
+        : new Promise((resolve, reject) => {
+            const check = () => {
+              if (!complete()) return;
+              dataWaiters.delete(check);
+              clearTimeout(timer);
+              resolve(data);
+            };
+            const timer = setTimeout(() => {
+              dataWaiters.delete(check);
+              reject(new Error(`no whole response in ${timeoutMs} ms; got ${JSON.stringify(data.slice(0, 200))}`));
+            }, timeoutMs);
+            dataWaiters.add(check);
           }),
     destroy: () => socket.destroy(),
   };
