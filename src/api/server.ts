@@ -238,8 +238,9 @@ export class ApiServer {
     } catch (err) {
       const apiError = toApiError(err);
       code = apiError.code;
-      // The refusal is on record before the client hears of it.
-      if (isMutation(attrs.verb)) {
+      // The refusal is on record before the client hears of it; a 429 is not, as writing
+      // one for each would load the database just when the server sheds load.
+      if (isMutation(attrs.verb) && apiError.code !== 429) {
         await this.service.store.objects
           .recordRefusal(
             {
