@@ -196,8 +196,7 @@ export async function handleResource(
     case 'list': {
       const selection = parseSelection(info, query, namespace);
       const result = await service.list(info, selection, {
-        // A limit of zero or less lists everything, as kube-apiserver does.
-        limit: queryInt(query, 'limit'),
+        limit: nonNegativeInt(query, 'limit'),
         continueToken: query.get('continue') ?? undefined,
         resourceVersion: query.get('resourceVersion') ?? undefined,
         resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
