@@ -26,7 +26,7 @@ describe('exceedsDepth', () => {
 
   it('makes decodeDocument refuse a too deep body with a 400', () => {
     const deep = `${'['.repeat(MAX_DOCUMENT_DEPTH + 1)}${']'.repeat(MAX_DOCUMENT_DEPTH + 1)}`;
-    expect(() => decodeDocument(Buffer.from(deep), 'application/json')).toThrow(/nested more than 1000 levels/);
+    expect(() => decodeDocument(Buffer.from(deep), 'application/json')).toThrow(new RegExp(`nested more than ${MAX_DOCUMENT_DEPTH} levels`));
     expect(decodeDocument(Buffer.from('{"a":[1]}'), 'application/json')).toEqual({ a: [1] });
   });
 });
@@ -96,3 +96,40 @@ describe('readBody', () => {
     expect(await send(5, ['0123456789'], true)).toMatch(/^error request entity too large: limit is 5 bytes/);
   });
 });
+
+describe('decodeDocument of YAML', () => {
+  const yaml = (text: string) => decodeDocument(Buffer.from(text), 'application/yaml');
+  const refusal = (text: string) => {
+    try {
+      yaml(text);
+    } catch (err) {
+      return err as { code: number; message: string };
+    }
+    throw new Error('not refused');
+  };
+
+  it('refuses duplicate keys at any depth with a 400 naming the key', () => {
+    for (const text of ['a: 1\nb: 2\na: 3\n', '{a: 1, a: 2}\n', 'x:\n  - {b: 1, b: 2}\n']) {
+      const err = refusal(text);
+      expect(err.code, text).toBe(400);
+      expect(err.message, text).toMatch(/Map keys must be unique: "[ab]" appears twice/);
+    }
+  });
+
+  it('refuses a map too large to parse in time with 413 before parsing it, and deep flow brackets with 400', () => {
+    // 100,000 keys: the parser's pairwise duplicate check once took minutes over this.
+    const many = `data:\n${Array.from({ length: 100_000 }, (_, i) => `  k${i}: v`).join('\n')}\n`;
+    expect(refusal(many).code).toBe(413);
+    expect(refusal(`a: ${'['.repeat(20_000)}\n`).code).toBe(400);
+    expect(refusal(`a: ${'['.repeat(MAX_DOCUMENT_DEPTH + 1)}${']'.repeat(MAX_DOCUMENT_DEPTH + 1)}\n`).message).toContain('nested more than');
+    expect(yaml(`data:\n${Array.from({ length: 1000 }, (_, i) => `  k${i}: v`).join('\n')}\n`)).toHaveProperty('data.k999', 'v');
+  });
+
+  it('reads JSON sent as YAML (as kubectl sends apply patches) without a YAML parse, and keeps YAML semantics otherwise', () => {
+    const big = JSON.stringify({ items: Array.from({ length: 50_000 }, (_, i) => ({ n: i })) });
+    expect((yaml(big) as { items: unknown[] }).items).toHaveLength(50_000);
+    expect(yaml('{a: yes, b: [1, 2]}\n')).toEqual({ a: 'yes', b: [1, 2] });
+    expect(refusal('a: &a [*a]\n').code).toBe(400);
+  });
+});
+

@@ -1,7 +1,7 @@
 // Reading request bodies: bounded in size, JSON or YAML, never trusted to be well formed.
 import type { IncomingMessage } from 'node:http';
-import YAML from 'yaml';
 import { errors } from '../machinery/errors.js';
+import { decodeYaml } from './yaml-body.js';
 import { decodeKubernetesProtobuf, isKubernetesProtobuf, ProtobufDecodeError } from '../protobuf/decode.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -57,8 +57,16 @@ export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Deeper documents are refused before any recursive walk over them can exhaust the stack. */
-export const MAX_DOCUMENT_DEPTH = 1000;
+/**
+ * How deep a document may nest. Deeper ones are refused before any recursive walk over them,
+ * and what is stored must be servable in every format: the YAML serializer runs out of stack
+ * at about 650 levels of maps on Node's default stack (less when called deep), so an object
+ * of 999 levels was stored and then every YAML read of it answered 500. A hundred levels is
+ * far beyond any real kind and leaves the serializers (JSON, YAML, Table) a wide margin, also
+ * for the field ownership that server-side apply records beside the object, a few levels
+ * deeper still.
+ */
+export const MAX_DOCUMENT_DEPTH = 100;
 
 /**
  * Whether a decoded document nests deeper than `max`. The walk recurses, but never more than
@@ -103,13 +111,7 @@ function decodeText(raw: Buffer, type: string): unknown {
   }
   const text = raw.toString('utf8');
   if (isBlank(text)) throw errors.badRequest('the request body is empty: an object was expected');
-  if (type.includes('yaml')) {
-    try {
-      return YAML.parse(text, { maxAliasCount: 100 });
-    } catch (err) {
-      throw errors.badRequest(`the request body is not valid YAML: ${(err as Error).message}`);
-    }
-  }
+  if (type.includes('yaml')) return decodeYaml(text, MAX_DOCUMENT_DEPTH);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -2,13 +2,14 @@
 // resources, Secret's stringData, a Namespace's phase, a CRD's own checks and status.
 import { crdStatusFor } from '../crd/from-crd.js';
 import { applyCrdDefaults, validateCrd } from '../crd/structural.js';
-import { compileValidator, type FieldValidation } from '../crd/validator.js';
+import { compileValidator, strictDecodingError, unknownFieldMessage, type FieldValidation } from '../crd/validator.js';
 import { errors, type StatusCause } from '../machinery/errors.js';
 import { validateObjectMeta } from '../machinery/metadata.js';
 import type { KubeObject } from '../machinery/object.js';
 import { isPlainObject } from '../machinery/object.js';
 import type { ResourceInfo } from '../machinery/resource.js';
 import { exceedsDepth, MAX_DOCUMENT_DEPTH } from './body.js';
+import { checkByteFields, unknownBuiltinFields } from './builtin-fields.js';
 import { CRD_CLEANUP_FINALIZER } from './lifecycle.js';
 import { invalid } from './object-rules.js';
 
@@ -24,7 +25,7 @@ export function validateObject(
 ): ValidationOutcome {
   const name = obj.metadata.name ?? '';
   // A patch may build, level by level, what no single body may carry.
-  if (exceedsDepth(obj, MAX_DOCUMENT_DEPTH)) {
+  if (objectTooDeep(obj)) {
     throw errors.badRequest(`the object would be nested more than ${MAX_DOCUMENT_DEPTH} levels deep`);
   }
   const causes: StatusCause[] = validateObjectMeta(obj.metadata, {
@@ -32,6 +33,14 @@ export function validateObject(
     isCreate: opts.isCreate,
   });
   let warnings: string[] = [];
+  if (info.builtin) {
+    // As kube-apiserver's typed decoder: bad bytes always refuse; unknown fields refuse,
+    // warn or vanish as fieldValidation says (a typed object cannot keep them).
+    checkByteFields(obj, info);
+    const unknown = unknownBuiltinFields(obj, info, opts.fieldValidation !== 'Strict');
+    if (unknown.length > 0 && opts.fieldValidation === 'Strict') throw errors.badRequest(strictDecodingError(unknown));
+    if (opts.fieldValidation === 'Warn') warnings = unknown.map(unknownFieldMessage);
+  }
   if (info.schema) {
     const result = compileValidator(info.schema).validate(obj as Record<string, unknown>, {
       fieldValidation: opts.fieldValidation,
@@ -43,6 +52,21 @@ export function validateObject(
   causes.push(...kindSpecificCauses(obj, info));
   if (causes.length > 0) throw invalid(info, name, causes);
   return { warnings };
+}
+
+/**
+ * Whether the object nests deeper than MAX_DOCUMENT_DEPTH, leaving out the field ownership
+ * the server records (it mirrors the object a few levels deeper, and is the server's own).
+ */
+function objectTooDeep(obj: KubeObject): boolean {
+  for (const [key, value] of Object.entries(obj)) {
+    if (key === 'metadata' && isPlainObject(value)) {
+      for (const [field, inner] of Object.entries(value)) {
+        if (field !== 'managedFields' && exceedsDepth(inner, MAX_DOCUMENT_DEPTH, 3)) return true;
+      }
+    } else if (exceedsDepth(value, MAX_DOCUMENT_DEPTH, 2)) return true;
+  }
+  return false;
 }
 
 function kindSpecificCauses(obj: KubeObject, info: ResourceInfo): StatusCause[] {

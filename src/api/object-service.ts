@@ -4,6 +4,7 @@
 import type { FieldValidation } from '../crd/validator.js';
 import { errors, ApiError, type StatusCause } from '../machinery/errors.js';
 import { generateNameSuffix } from '../machinery/names.js';
+import { checkObjectSize } from '../machinery/size.js';
 import { canonicalJson, type KubeObject } from '../machinery/object.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 import type { CachedObject } from '../store/cache.js';
@@ -292,6 +293,7 @@ export class ObjectService {
   }
 
   async create(info: ResourceInfo, namespace: string | undefined, body: unknown, opts: WriteOptions): Promise<WriteResult> {
+    checkObjectSize(body);
     const obj = checkEnvelope(body, info, { namespace });
     const storage = this.registry.storageVersion(info);
     obj.apiVersion = groupVersion(storage);
@@ -408,6 +410,8 @@ export class ObjectService {
     isPatch: boolean,
   ): { decision: UpdateDecision; warnings: string[] } {
     const requested = 'patch' in body ? body.patch(structuredClone(current), info, opts, now) : body.replace;
+    // Whatever the verb, an object over the storage limit costs no more work than this.
+    checkObjectSize(requested);
     const next = checkEnvelope(requested, info, { namespace, name, requireName: true });
     next.apiVersion = current.apiVersion;
     const rv = next.metadata.resourceVersion;

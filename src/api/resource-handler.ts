@@ -13,6 +13,7 @@ import { negotiate, type Representation } from './negotiate.js';
 import type { DeleteOptions, ObjectService, UserInfo, WriteOptions } from './object-service.js';
 import type { ResourceRequest } from './request-info.js';
 import { addWarnings, sendJson, sendObject, sendRaw } from './respond.js';
+import { queryBool, queryInt } from './query.js';
 import { parseSelection } from './selection.js';
 import { serveWatch } from './watch.js';
 
@@ -46,7 +47,7 @@ const PATCH_TYPES = {
 };
 
 function verbOf(method: string, r: ResourceRequest, query: URLSearchParams): string {
-  const watching = query.get('watch') === 'true' || query.get('watch') === '1';
+  const watching = queryBool(query, 'watch') === true;
   switch (method) {
     case 'GET':
     case 'HEAD':
@@ -100,11 +101,7 @@ function writeOptions(req: IncomingMessage, query: URLSearchParams, user: UserIn
 }
 
 function nonNegativeInt(query: URLSearchParams, name: string): number | undefined {
-  const raw = query.get(name);
-  if (raw === null || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw errors.badRequest(`${name} must be a non-negative integer, got "${raw}"`);
-  return n;
+  return queryInt(query, name, { min: 0 });
 }
 
 function includeObjectOf(query: URLSearchParams): IncludeObject {
@@ -176,6 +173,11 @@ export async function handleResource(
     const { handleScale } = await import('./scale.js');
     return handleScale(deps, req, res, r, info, query, user);
   }
+  // Across all namespaces kube-apiserver serves a namespaced resource for list and watch only:
+  // a collection DELETE there would empty every namespace at once.
+  if (info.namespaced && r.namespace === undefined && !r.name && verb !== 'list' && verb !== 'watch') {
+    throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+  }
   if (!info.verbs.includes(verb)) {
     throw errors.methodNotAllowed(info.refusal ?? `the server does not allow this method on the requested resource`);
   }
@@ -231,7 +233,6 @@ export async function handleResource(
     }
     case 'watch': {
       const selection = parseSelection(info, query, namespace);
-      const sendInitial = query.get('sendInitialEvents');
       await serveWatch(
         service.store,
         res,
@@ -240,8 +241,8 @@ export async function handleResource(
           selection,
           resourceVersion: query.get('resourceVersion') ?? undefined,
           resourceVersionMatch: query.get('resourceVersionMatch') ?? undefined,
-          sendInitialEvents: sendInitial === null ? undefined : sendInitial === 'true',
-          allowBookmarks: query.get('allowWatchBookmarks') === 'true',
+          sendInitialEvents: queryBool(query, 'sendInitialEvents'),
+          allowBookmarks: queryBool(query, 'allowWatchBookmarks') === true,
           timeoutSeconds: nonNegativeInt(query, 'timeoutSeconds'),
           representation: rep,
           includeObject: includeObjectOf(query),
@@ -275,7 +276,7 @@ export async function handleResource(
       if (type === PATCH_TYPES.apply || type === PATCH_TYPES.applyCbor) {
         if (!deps.applyPatch) throw errors.unsupportedMediaType('server-side apply is not enabled on this server');
         if (type === PATCH_TYPES.applyCbor) throw errors.unsupportedMediaType('CBOR apply patches are not supported; send application/apply-patch+yaml');
-        const force = query.get('force') === 'true';
+        const force = queryBool(query, 'force') === true;
         if (!opts.fieldManager) {
           throw errors.badRequest('PATCH with apply requires a fieldManager: add ?fieldManager=<name> (kubectl apply --server-side sets it)');
         }

@@ -18,6 +18,7 @@ import {
 import { applyPatch, updateOwnership } from './field-ownership.js';
 import { startGarbageCollector } from './gc.js';
 import { startLifecycle } from './lifecycle.js';
+import { answerClientError, DEFAULT_LIMITS, UserLimiter, uriTooLong, type ServerLimits } from './limits.js';
 import { ApiMetrics, metricVerb } from './metrics.js';
 import { wantsAggregatedDiscovery } from './negotiate.js';
 import { ObjectService, type UserInfo } from './object-service.js';
@@ -38,6 +39,8 @@ export interface ApiServerOptions {
   applyPatch?: ApplyPatcher;
   /** Run the garbage collector in this process (default true). */
   garbageCollector?: boolean;
+  /** Per-user and per-request bounds (see limits.ts); each unset one has its default. */
+  limits?: Partial<ServerLimits>;
 }
 
 const OPEN_PATHS = new Set(['/livez', '/readyz', '/healthz', '/version']);
@@ -65,6 +68,8 @@ export class ApiServer {
   private stopGc?: () => void;
   private ready = false;
   private readonly sockets = new Set<import('node:stream').Duplex>();
+  readonly limits: ServerLimits;
+  readonly limiter: UserLimiter;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.registry.follow(opts.store.cache);
@@ -72,6 +77,8 @@ export class ApiServer {
     this.service.ownership = updateOwnership;
     this.auth = new TokenAuthenticator(opts.store.db);
     this.openapi = new OpenApiDocuments(this.registry);
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.limiter = new UserLimiter(this.limits);
   }
 
   get url(): string {
@@ -84,17 +91,30 @@ export class ApiServer {
     // The API paths, nearly every request, go straight to their handler; express serves the
     // rest. Its router and middleware chain cost more than everything else a create does in
     // JavaScript besides the write itself.
-    this.server = https.createServer({ key: this.opts.tls.key, cert: this.opts.tls.cert }, (req, res) => {
-      if (isApiPath(req.url ?? '')) this.serveApi(req, res);
-      else app(req, res);
-    });
+    const limits = this.limits;
+    this.server = https.createServer(
+      {
+        key: this.opts.tls.key,
+        cert: this.opts.tls.cert,
+        maxHeaderSize: limits.maxHeaderBytes,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // How often those two are checked; a tenth of the shorter keeps them close to exact.
+        connectionsCheckingInterval: Math.max(100, Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10),
+      },
+      (req, res) => {
+        if ((req.url?.length ?? 0) > limits.maxUrlBytes) this.fail(req, res, uriTooLong(limits.maxUrlBytes), 'unknown');
+        else if (isApiPath(req.url ?? '')) this.serveApi(req, res);
+        else app(req, res);
+      },
+    );
     this.server.keepAliveTimeout = 65_000;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    // A TLS or HTTP parse failure is the client's problem, never the process's.
-    this.server.on('clientError', (_err, socket) => socket.destroy());
+    // An HTTP parse failure is the client's problem, never the process's: it gets a Status.
+    this.server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => resolve());
@@ -134,7 +154,9 @@ export class ApiServer {
     app.get('/version', (_req, res) => sendJson(res, 200, serverVersion));
     for (const path of ['/healthz', '/livez']) app.get(path, (_req, res) => res.type('text/plain').send('ok'));
     app.get('/readyz', (_req, res) => {
-      if (this.ready) res.type('text/plain').send('ok');
+      // The change feed's LISTEN connection stands for the database: it notices a lost
+      // database at once and reconnects by itself, and asking it costs no query.
+      if (this.ready && this.opts.store.feed.connected) res.type('text/plain').send('ok');
       else res.status(503).type('text/plain').send('not ready');
     });
     app.get('/metrics', async (_req, res) => {
@@ -194,6 +216,7 @@ export class ApiServer {
       }
       // Only a watch outlives its request handling; for other verbs an abort per response
       // would just build an AbortError nobody reads, on the hottest path.
+      const release = this.limiter.acquire((req as RequestWithUser).user!.username, attrs.verb === 'watch');
       const signal = attrs.verb === 'watch' ? abortedOnClose(res) : neverAborted;
       if (attrs.verb === 'watch') this.metrics.watchers.inc({ group: r.group, resource: r.resource });
       try {
@@ -208,14 +231,16 @@ export class ApiServer {
           signal,
         );
       } finally {
+        release();
         if (attrs.verb === 'watch') this.metrics.watchers.dec({ group: r.group, resource: r.resource });
       }
       code = res.statusCode;
     } catch (err) {
       const apiError = toApiError(err);
       code = apiError.code;
-      // The refusal is on record before the client hears of it.
-      if (isMutation(attrs.verb)) {
+      // The refusal is on record before the client hears of it; a 429 is not, as writing
+      // one for each would load the database just when the server sheds load.
+      if (isMutation(attrs.verb) && apiError.code !== 429) {
         await this.service.store.objects
           .recordRefusal(
             {

@@ -205,7 +205,8 @@ export async function serveWatch(store: Store, res: ServerResponse, watch: Watch
     timers.push(interval);
   }
   // Like kube-apiserver: no timeout (or 0) means a random one between 30 and 60 minutes.
-  const timeoutMs = (watch.timeoutSeconds || 1800 + Math.floor(Math.random() * 1800)) * 1000;
+  // Capped where a timer can still count (about 24 days); a longer one would fire at once.
+  const timeoutMs = Math.min((watch.timeoutSeconds || 1800 + Math.floor(Math.random() * 1800)) * 1000, 2 ** 31 - 1);
   const timeout = setTimeout(() => {
     bookmark();
     finish();

@@ -43,6 +43,8 @@ export interface StandaloneOptions {
    * message until the keys are fixed); by default the change feed retries.
    */
   onFatal?: (err: Error) => void;
+  /** Per-user and per-request bounds of the API server (see src/api/limits.ts). */
+  limits?: ApiServerOptions['limits'];
 }
 
 export interface Standalone {
@@ -113,6 +115,7 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       bookmarkIntervalMs: opts.bookmarkIntervalMs,
       applyPatch: opts.applyPatch,
       garbageCollector: opts.garbageCollector,
+      limits: opts.limits,
     });
     installVirtflowAdmission(server.service);
     await server.start();

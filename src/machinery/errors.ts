@@ -15,6 +15,7 @@ export type StatusReason =
   | 'NotAcceptable'
   | 'UnsupportedMediaType'
   | 'RequestEntityTooLarge'
+  | 'RequestURITooLong'
   | 'TooManyRequests'
   | 'InternalError'
   | 'Timeout'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './errors.js';
-import { MAX_PATCH_DEPTH, applyJsonPatch, applyMergePatch } from './patch.js';
+import { MAX_JSON_PATCH_COPY_BYTES, MAX_PATCH_DEPTH, applyJsonPatch, applyMergePatch } from './patch.js';
 
 function thrown(fn: () => unknown): ApiError {
   try {
@@ -159,5 +159,21 @@ describe('applyJsonPatch refusals', () => {
   it('refuses an operation value nested deeper than the limit', () => {
     const err = thrown(() => applyJsonPatch({}, [{ op: 'add', path: '/a', value: nested(MAX_PATCH_DEPTH + 5) }]));
     expect(err.code).toBe(400);
+  });
+});
+
+describe('applyJsonPatch copy limit', () => {
+  it('refuses copies that add up past MAX_JSON_PATCH_COPY_BYTES with 422 before cloning them', () => {
+    // Each copy of the root doubles the document: 30 of them would be 2^30 copies.
+    const ops = Array.from({ length: 30 }, (_, i) => ({ op: 'copy', from: '', path: `/c${i}` }));
+    const err = thrown(() => applyJsonPatch({ data: 'x'.repeat(1000) }, ops));
+    expect(err.code).toBe(422);
+    expect(err.message).toContain(`exceed the limit ${MAX_JSON_PATCH_COPY_BYTES}`);
+    expect(err.message).toMatch(/^JSON patch operation 1\d \(copy at "\/c1\d"\) failed/);
+  });
+
+  it('lets copies within the limit through', () => {
+    const ops = Array.from({ length: 5 }, (_, i) => ({ op: 'copy', from: '/a', path: `/b${i}` }));
+    expect(applyJsonPatch({ a: 'x'.repeat(1000) }, ops)).toHaveProperty('b4', 'x'.repeat(1000));
   });
 });

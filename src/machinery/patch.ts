@@ -11,9 +11,16 @@
 import jsonpatch from 'fast-json-patch';
 import { ApiError, errors } from './errors.js';
 import { isPlainObject } from './object.js';
+import { jsonSizeWithin } from './size.js';
 
 /** kube-apiserver's default cap on operations in one JSON patch. */
 export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+/**
+ * kube-apiserver's JSONPatchMaxCopyBytes (its request body limit, 3 MiB): what the `copy`
+ * operations of one patch may add up to. Each copy may double the document, so without it a
+ * 1.4 KB patch of 30 copies outgrows the heap.
+ */
+export const MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024;
 /** Deeper documents are refused before any recursive walk can exhaust the stack. */
 export const MAX_PATCH_DEPTH = 1_000;
 
@@ -219,7 +226,12 @@ function put(doc: unknown, op: 'add' | 'replace' | 'remove', path: string, value
     .newDocument;
 }
 
-function applyOne(doc: unknown, op: Operation): unknown {
+/** What the patch has copied so far; `copy` refuses to pass MAX_JSON_PATCH_COPY_BYTES. */
+interface CopyBudget {
+  copied: number;
+}
+
+function applyOne(doc: unknown, op: Operation, budget: CopyBudget): unknown {
   switch (op.op) {
     case 'add':
       requireAddable(doc, op.path);
@@ -239,7 +251,17 @@ function applyOne(doc: unknown, op: Operation): unknown {
       return doc;
     }
     case 'copy': {
-      const value = cloneJson(requireExisting(doc, op.from!, 'from'), 'object');
+      const source = requireExisting(doc, op.from!, 'from');
+      // Measured before it is cloned: the clone is what would exhaust the heap.
+      const size = jsonSizeWithin(source, MAX_JSON_PATCH_COPY_BYTES - budget.copied);
+      if (!Number.isFinite(size)) {
+        throw new OperationFailure(
+          `Unable to complete the copy, the accumulated size increase of copy would exceed the limit ${MAX_JSON_PATCH_COPY_BYTES}`,
+          op.path,
+        );
+      }
+      budget.copied += size;
+      const value = cloneJson(source, 'object');
       requireAddable(doc, op.path);
       return put(doc, 'add', op.path, value);
     }
@@ -275,11 +297,12 @@ export function applyJsonPatch(target: unknown, ops: unknown): unknown {
     if (!isPlainObject(raw)) throw errors.badRequest(`JSON patch operation ${i} is not an object`);
   });
   let doc = cloneJson(target, 'object');
+  const budget: CopyBudget = { copied: 0 };
   (ops as Record<string, unknown>[]).forEach((raw, i) => {
     const where = typeof raw.path === 'string' ? ` at ${JSON.stringify(raw.path)}` : '';
     const label = `JSON patch operation ${i} (${typeof raw.op === 'string' ? raw.op : '?'}${where})`;
     try {
-      doc = applyOne(doc, readOperation(raw));
+      doc = applyOne(doc, readOperation(raw), budget);
     } catch (err) {
       if (err instanceof ApiError) throw err;
       const message = err instanceof Error ? err.message : String(err);

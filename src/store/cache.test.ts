@@ -47,6 +47,29 @@ describe('ObjectCache', () => {
     expect(cache.eventsAfter(9)?.map((e) => e.revision)).toEqual([10]);
   });
 
+  it('bounds its history in bytes too, dropping the oldest events first but never the newest', () => {
+    const big = 'x'.repeat(10_000);
+    const cache = new ObjectCache({ historySize: 1000, historyBytes: 50_000 });
+    cache.load([], 0);
+    for (let i = 1; i <= 20; i++) cache.apply(change(i, 'ADDED', `big-${i}`, big));
+    // Each ADDED event holds about 10 KB of text: at most five fit.
+    const kept = cache.eventsAfter(cache.oldestWatchable)!;
+    expect(kept.length).toBeGreaterThanOrEqual(4);
+    expect(kept.length).toBeLessThanOrEqual(5);
+    expect(kept.at(-1)!.revision).toBe(20);
+    expect(cache.eventsAfter(10)).toBeUndefined();
+    // A MODIFIED event holds its state before as well, so half as many of them fit.
+    for (let i = 21; i <= 30; i++) cache.apply(change(i, 'MODIFIED', 'big-1', big));
+    expect(cache.eventsAfter(cache.oldestWatchable)!.length).toBeLessThanOrEqual(3);
+    // One event larger than the whole bound is still kept: a watch must not miss it.
+    const lone = new ObjectCache({ historyBytes: 100 });
+    lone.load([], 0);
+    lone.apply(change(1, 'ADDED', 'a', big));
+    lone.apply(change(2, 'ADDED', 'b', big));
+    expect(lone.eventsAfter(1)?.map((e) => e.revision)).toEqual([2]);
+    expect(lone.eventsAfter(0)).toBeUndefined();
+  });
+
   it('replays the retained log after a restart with the state before each change where the log knows it', () => {
     // The log since compaction: b added at 2, a changed at 3 (a's earlier state was compacted),
     // b changed at 4, b deleted at 6; the snapshot was read after 5 (c added at 5).

@@ -85,6 +85,10 @@ class ChangeEvent implements CacheEvent {
   get previous(): KubeObject | undefined {
     return this.before?.object;
   }
+  /** The text this event keeps alive: its object's and the state's before it. */
+  get bytes(): number {
+    return this.stored.text.length + (this.before?.text.length ?? 0);
+  }
 }
 
 export type CacheListener = (event: CacheEvent) => void;
@@ -92,7 +96,15 @@ export type CacheListener = (event: CacheEvent) => void;
 export interface CacheOptions {
   /** How many recent events are kept for watches that start in the past. */
   historySize?: number;
+  /**
+   * How many bytes of object text those events may hold (each event's object and the state
+   * before it); the oldest go first when either bound is passed (default 256 MiB).
+   */
+  historyBytes?: number;
 }
+
+/** Objects may be 1.5 MiB each: ten thousand events of them must not hold the heap. */
+export const DEFAULT_HISTORY_BYTES = 256 * 1024 * 1024;
 
 interface ResourceState {
   entries: Map<string, CacheEntry>;
@@ -117,10 +129,14 @@ export class ObjectCache {
   revision = 0;
   private readonly listeners = new Set<CacheListener>();
   private readonly historySize: number;
+  private readonly historyBytes: number;
+  /** Bytes of text the events from historyStart on hold. */
+  private heldBytes = 0;
   private replay?: Replay;
 
   constructor(opts: CacheOptions = {}) {
     this.historySize = Math.max(1, opts.historySize ?? 10_000);
+    this.historyBytes = Math.max(1, opts.historyBytes ?? DEFAULT_HISTORY_BYTES);
   }
 
   /**
@@ -206,16 +222,22 @@ export class ObjectCache {
 
   private remember(event: ChangeEvent): void {
     this.history.push(event);
-    if (this.history.length - this.historyStart > this.historySize) {
+    this.heldBytes += event.bytes;
+    // The newest event stays even alone over the byte bound: a watch must see every change.
+    while (
+      this.history.length - this.historyStart > this.historySize ||
+      (this.heldBytes > this.historyBytes && this.history.length - this.historyStart > 1)
+    ) {
       const dropped = this.history[this.historyStart]!;
       this.historyStart += 1;
+      this.heldBytes -= dropped.bytes;
       // Watches from the dropped revision on still find every later event.
       this.oldestWatchable = Math.max(this.oldestWatchable, dropped.revision);
-      // Compact the array now and then rather than shifting on every event.
-      if (this.historyStart > this.historySize) {
-        this.history = this.history.slice(this.historyStart);
-        this.historyStart = 0;
-      }
+    }
+    // Compact the array now and then rather than shifting on every event.
+    if (this.historyStart > Math.max(1024, this.history.length / 2)) {
+      this.history = this.history.slice(this.historyStart);
+      this.historyStart = 0;
     }
   }
 
@@ -227,6 +249,7 @@ export class ObjectCache {
     if (revision <= this.oldestWatchable) return;
     this.oldestWatchable = Math.min(revision, this.revision);
     while (this.historyStart < this.history.length && this.history[this.historyStart]!.revision <= this.oldestWatchable) {
+      this.heldBytes -= this.history[this.historyStart]!.bytes;
       this.historyStart += 1;
     }
     this.history = this.history.slice(this.historyStart);

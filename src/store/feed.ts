@@ -99,7 +99,13 @@ export class ChangeFeed implements CommitListener {
       if (sender !== undefined && sender === this.ownWriter) return;
       this.notified(Number(revision));
     });
-    client.on('error', () => this.reconnectListener());
+    // Only the current connection is replaced (once, whichever of the two comes first); one
+    // still connecting reports its failure through connect().
+    const lost = () => {
+      if (this.listener === client) this.reconnectListener();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
     return client;
   }
 
@@ -108,6 +114,11 @@ export class ChangeFeed implements CommitListener {
     if (Number.isFinite(revision) && (revision <= this.last || this.local.has(revision))) return;
     this.needLog = true;
     this.wake();
+  }
+
+  /** Whether the LISTEN connection is up: the cheap sign that the database is reachable. */
+  get connected(): boolean {
+    return this.listener !== undefined && !this.stopped;
   }
 
   private reconnectListener(): void {

@@ -8,6 +8,7 @@
 // change feeds of other replicas.
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../machinery/object.js';
+import { MAX_OBJECT_BYTES, objectTooLarge } from '../machinery/size.js';
 import type { Database } from './database.js';
 import { errors } from '../machinery/errors.js';
 import { DecryptionError, noEncryption, type SecretsEncryption } from './encryption.js';
@@ -177,6 +178,12 @@ export class ObjectStore {
   ): Promise<StoredRow | undefined> {
     const k = storageKey(key);
     const text = serialize(object);
+    // The last word on size, for every writer (the API's verbs, the garbage collector, the
+    // namespace lifecycle): an object over the limit is never stored. Removing one always works.
+    if (operation !== 'delete' && text.length > MAX_OBJECT_BYTES / 3) {
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes > MAX_OBJECT_BYTES) throw objectTooLarge(bytes);
+    }
     // A sealed value cannot hold the revision marker; opening the row puts the revision back.
     const stored = this.encryption.seals(key.resource) ? this.encryption.seal(k, text.replace(marker, '')) : text;
     const batched: BatchedWrite = {

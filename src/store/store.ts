@@ -12,6 +12,8 @@ export interface StoreOptions {
   retainRevisions?: number;
   /** Events kept in memory for watches and exact lists in the past (default retainRevisions). */
   historySize?: number;
+  /** Bytes of object text that history may hold (default 256 MiB; see ObjectCache). */
+  historyBytes?: number;
   /** How often the change log is compacted (default one minute). */
   compactIntervalMs?: number;
   pollIntervalMs?: number;
@@ -46,7 +48,7 @@ export class Store {
       encryption,
       onError: opts.onFeedError,
     });
-    this.cache = new ObjectCache({ historySize: opts.historySize ?? this.retain });
+    this.cache = new ObjectCache({ historySize: opts.historySize ?? this.retain, historyBytes: opts.historyBytes });
     // This process's commits reach its own feed from memory; other replicas get the NOTIFY
     // each write statement sends.
     this.objects.listener = {
