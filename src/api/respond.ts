@@ -1,7 +1,7 @@
 // Writing answers: objects as JSON or YAML, failures as metav1.Status, warnings as headers.
 import type { ServerResponse } from 'node:http';
-import YAML from 'yaml';
 import { ApiError, errors } from '../machinery/errors.js';
+import { toYaml } from '../machinery/yaml.js';
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   sendRaw(res, code, JSON.stringify(body), contentType);
@@ -20,7 +20,7 @@ export function sendRaw(res: ServerResponse, code: number, text: string, content
 
 export function sendObject(res: ServerResponse, code: number, body: unknown, format: 'json' | 'yaml'): void {
   if (format === 'yaml') {
-    const text = YAML.stringify(body);
+    const text = toYaml(body);
     res.statusCode = code;
     res.setHeader('Content-Type', 'application/yaml');
     res.end(text);

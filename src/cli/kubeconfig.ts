@@ -1,10 +1,10 @@
 // The kubeconfig standalone mode writes: the server's address, its CA, and the admin token.
 import { writeFile } from 'node:fs/promises';
-import YAML from 'yaml';
+import { toYaml } from '../machinery/yaml.js';
 
 export function kubeconfigYaml(opts: { server: string; caCert: string; token: string; name?: string }): string {
   const name = opts.name ?? 'virtflow';
-  return YAML.stringify({
+  return toYaml({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [

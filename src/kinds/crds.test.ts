@@ -7,6 +7,7 @@ import type { JSONSchemaProps } from '../machinery/resource.js';
 import { allCrds, allKinds, crdFor, defineKind, type CustomResourceDefinition } from './index.js';
 import { schemaAt, walkSchema } from './schema-walk.js';
 import { Type } from '@sinclair/typebox';
+import YAML from 'yaml';
 import { crdsDirectory, renderCrds, writeCrds } from './write-crds.js';
 import { KUSTOMIZATION_FILE } from './write-crds.js';
 
@@ -42,6 +43,16 @@ describe('crds/', () => {
     for (const [name, content] of expected) {
       expect(readFileSync(join(crdsDirectory, name), 'utf8'), name).toBe(content);
     }
+  });
+});
+
+describe('crds/ read with YAML 1.1 (as kubectl and Go clients read it)', () => {
+  it('means exactly the generated CRD: enum values such as On and Off stay strings', () => {
+    for (const crd of crds) {
+      const text = readFileSync(join(crdsDirectory, `${crd.metadata.name}.yaml`), 'utf8');
+      expect(YAML.parse(text, { version: '1.1' }), crd.metadata.name).toEqual(JSON.parse(JSON.stringify(crd)));
+    }
+    expect(schemaAt(schemaOf(crdOf('VirtualMachine')), 'status.powerState')?.enum).toEqual(['On', 'Off']);
   });
 });
 

@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { toYaml } from '../machinery/yaml.js';
 import { apiVersion } from './define.js';
 import type { KubeObject } from '../machinery/object.js';
 
@@ -46,11 +46,11 @@ function namespaceDoc(name: string): KubeObject {
 type Files = Map<string, string>;
 
 function yamlDocs(docs: KubeObject[]): string {
-  return docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+  return docs.map((d) => toYaml(d)).join('---\n');
 }
 
 function kustomization(resources: string[]): string {
-  return stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources });
+  return toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources });
 }
 
 function addFolder(files: Files, folder: string, entries: Array<[string, KubeObject[]] | string>): void {
