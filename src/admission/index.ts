@@ -4,10 +4,11 @@
 import type { ObjectService } from '../api/object-service.js';
 import { specificationInUseAdmitter } from './specification-in-use.js';
 import { suspendedTenantAdmitter } from './suspended-tenant.js';
+import { uniqueFieldsAdmitter } from './unique-fields.js';
 import { vmNameTemplateGenerator } from './vm-name-template.js';
 
 export function installVirtflowAdmission(service: ObjectService): void {
   const cache = service.store.cache;
-  service.admitters.push(suspendedTenantAdmitter(cache), specificationInUseAdmitter(cache));
+  service.admitters.push(suspendedTenantAdmitter(cache), specificationInUseAdmitter(cache), uniqueFieldsAdmitter(cache));
   service.nameGenerators.push(vmNameTemplateGenerator(cache));
 }
