@@ -156,6 +156,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   const hostController = manager.controller('baremetal').for(listers.hosts).withWorkers(2).complete(baremetalReconciler(ctx));
   watchWhen(listers.vms, placementChanged, (vm) => key(vm.status?.placement?.baremetal), hostController);
   watchWhen(listers.racks, specChanged, (r) => keysOf(listers.hosts.byIndex('byRack', r.metadata.name!)), hostController);
+  watchWhen(listers.hosts, specChanged, (b) => keysOf(listers.hosts.byIndex('byRack', b.spec.rack)), hostController);
   watchWhen(listers.datacenters, specChanged, (dc) => keysOf(hostsOfDatacenter(dc)), hostController);
   watchWhen(listers.groups, specChanged, (g) => keysOf(listers.hosts.byIndex('byGroup', g.metadata.name!)), hostController);
 

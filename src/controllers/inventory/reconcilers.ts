@@ -1,6 +1,8 @@
 // Status of the inventory kinds: data centers, racks, bare-metal hosts and their groups.
 import type { Baremetal } from '../../kinds/baremetal.js';
 import type { Rack } from '../../kinds/rack.js';
+import { beyondRack, hostUnitProblems, rackHeight, unitOverlaps, unitRange } from '../../kinds/rack-units.js';
+import type { ConditionUpdate } from '../../machinery/conditions.js';
 import type { Reconciler } from '../../runtime/reconciler.js';
 import { keyString } from '../../runtime/keys.js';
 import { ready, referencesCondition, type ControllerContext } from '../shared/context.js';
@@ -26,37 +28,18 @@ export function datacenterReconciler(ctx: ControllerContext): Reconciler {
   });
 }
 
-interface UnitUse {
-  host: string;
-  from: number;
-  to: number;
-}
-
-/** Hosts whose rack units overlap, as "bm-1 and bm-2 share unit 10". */
-export function unitOverlaps(hosts: Baremetal[]): string[] {
-  const uses: UnitUse[] = hosts
-    .filter((h) => h.spec.unit !== undefined)
-    .map((h) => ({ host: h.metadata.name!, from: h.spec.unit!, to: h.spec.unit! + (h.spec.heightUnits ?? 1) - 1 }))
-    .sort((a, b) => a.from - b.from || a.host.localeCompare(b.host));
-  const overlaps: string[] = [];
-  for (let i = 0; i < uses.length; i++) {
-    for (let j = i + 1; j < uses.length && uses[j]!.from <= uses[i]!.to; j++) {
-      overlaps.push(`${uses[i]!.host} and ${uses[j]!.host} share unit ${uses[j]!.from}`);
-    }
-  }
-  return overlaps;
-}
-
 export function rackReconciler(ctx: ControllerContext): Reconciler {
   return statusReconciler(ctx, Kinds.Rack, () => ctx.listers.racks, (rack: Rack) => {
     const missing = ctx.listers.datacenters.get(rack.spec.datacenter) ? [] : [`Datacenter "${rack.spec.datacenter}"`];
     const hosts = ctx.listers.hosts.byIndex('byRack', rack.metadata.name!);
     const usedUnits = hosts.reduce((n, h) => n + (h.spec.unit !== undefined ? (h.spec.heightUnits ?? 1) : 0), 0);
     const overlaps = unitOverlaps(hosts);
-    const height = rack.spec.heightUnits ?? 42;
-    const beyond = hosts
-      .filter((h) => h.spec.unit !== undefined && h.spec.unit + (h.spec.heightUnits ?? 1) - 1 > height)
-      .map((h) => `${h.metadata.name} extends beyond unit ${height}`);
+    const height = rackHeight(rack);
+    const beyond = hosts.flatMap((h) => {
+      const range = unitRange(h);
+      const problem = range && beyondRack(range, rack);
+      return problem ? [problem] : [];
+    });
     const problems = [...overlaps, ...beyond];
     return {
       fields: { usedUnits, baremetals: hosts.length },
@@ -82,6 +65,7 @@ export function baremetalReconciler(ctx: ControllerContext): Reconciler {
       fields: { phase, location, allocated: toAmounts(allocated), free: toAmounts(free), virtualMachines: count },
       conditions: [
         referencesCondition(missing),
+        unitsCondition(host, ctx),
         ready(phase === 'Ready', phase === 'Ready' ? 'Available' : `Host${phase}`, phase === 'Ready' ? 'The host takes virtual machines.' : `The host is ${phase} and takes no new virtual machines.`),
       ],
     };
@@ -95,6 +79,17 @@ export function baremetalReconciler(ctx: ControllerContext): Reconciler {
       return observe.reconcile(rc, key);
     },
   };
+}
+
+/** Whether the host's units lie inside its rack and clear of the rack's other hosts. */
+function unitsCondition(host: Baremetal, ctx: ControllerContext): Omit<ConditionUpdate, 'observedGeneration'> {
+  const rack = ctx.listers.racks.get(host.spec.rack);
+  if (unitRange(host) === undefined) return { type: 'UnitsConsistent', status: 'True', reason: 'NoUnit', message: 'The host has no rack unit set.' };
+  if (!rack) return { type: 'UnitsConsistent', status: 'Unknown', reason: 'RackMissing', message: `Waiting for Rack "${host.spec.rack}" to check the host's units.` };
+  const problems = hostUnitProblems(host, rack, ctx.listers.hosts.byIndex('byRack', host.spec.rack));
+  return problems.length === 0
+    ? { type: 'UnitsConsistent', status: 'True', reason: 'NoOverlap', message: `Units ${host.spec.unit}-${unitRange(host)!.to} of rack ${host.spec.rack}.` }
+    : { type: 'UnitsConsistent', status: 'False', reason: 'UnitsOverlap', message: problems.join('; ') };
 }
 
 /** The topology labels make hosts selectable by region, data center and rack. True if patched. */
