@@ -45,6 +45,7 @@ import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Result } from '../../runtime/reconciler.js';
 import { nextStatus, statusDiffers, type ControllerContext, type EventType } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
+import { placedReferencesCondition } from './references.js';
 
 export const VM_FINALIZER = 'virtflow.io/vm-protection';
 /**
@@ -226,7 +227,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
   async function lifecycle(key: string, current: VirtualMachine): Promise<Result> {
     if (isStale(key, current)) return {};
     let vm = current;
-    const refs: Cond = { type: 'ReferencesResolved', status: 'True', reason: 'Resolved', message: 'Every referenced object exists.' };
+    const refs: Cond = placedReferencesCondition(vm, ctx.listers);
     const scheduled = restate(vm, 'Scheduled');
     // Conditions set by placement are stated again, so each carries the current generation.
     const base: Cond[] = scheduled ? [refs, scheduled] : [refs];
