@@ -23,9 +23,9 @@ import {
   maintainerGroupReconciler,
   maintainerReconciler,
   serviceMeshReconciler,
-  specificationReconciler,
   zoneReconciler,
 } from './catalog/reconcilers.js';
+import { specificationReconciler } from './catalog/specification.js';
 import { externalControllerReconciler } from './externalcontroller/reconciler.js';
 import {
   baremetalGroupReconciler,

@@ -1,20 +1,11 @@
-// Status of the catalogue and ownership kinds: flavors, images, zones, service meshes,
-// maintainers, groups and assignments. Each resolves what it names and counts what uses it.
+// Status of the catalogue and ownership kinds: images, zones, service meshes, maintainers,
+// groups and assignments (flavors: specification.ts). Each resolves what it names and counts
+// what uses it.
 import type { K8sCluster } from '../../kinds/k8scluster.js';
 import type { Reconciler } from '../../runtime/reconciler.js';
 import { ready, referencesCondition, type ControllerContext } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { statusReconciler } from '../shared/status-reconciler.js';
-
-export function specificationReconciler(ctx: ControllerContext): Reconciler {
-  return statusReconciler(ctx, Kinds.VirtualMachineSpecification, () => ctx.listers.specifications, (spec) => {
-    const users = ctx.listers.vms.byIndex('bySpecification', spec.metadata.name!).length;
-    return {
-      fields: { virtualMachines: users },
-      conditions: [ready(true, 'Available', users > 0 ? `${users} VM(s) use this flavor; its sizes are fixed while they do.` : 'No VM uses this flavor.')],
-    };
-  });
-}
 
 export function imageReconciler(ctx: ControllerContext): Reconciler {
   return statusReconciler(ctx, Kinds.VirtualMachineImage, () => ctx.listers.images, (image) => {
