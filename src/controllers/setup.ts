@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import type { KubeObject } from '../machinery/object.js';
 import type { Baremetal } from '../kinds/baremetal.js';
 import type { ExternalController } from '../kinds/externalcontroller.js';
+import type { MaintainerGroup } from '../kinds/maintainergroup.js';
 import type { VirtualMachine } from '../kinds/virtualmachine.js';
 import type { CallbackTarget } from '../providers/http-provider.js';
 import { httpProviderFor, probeExternalController } from '../providers/http-provider.js';
@@ -35,6 +36,7 @@ import {
 } from './inventory/reconcilers.js';
 import { tenantOfNamespace } from './inventory/accounting.js';
 import { k8sClusterReconciler } from './k8scluster/reconciler.js';
+import { startMaintainedControllers } from './ownership/maintainers.js';
 import type { ControllerContext } from './shared/context.js';
 import { indexes, type IndexFunctions, type Listers } from './shared/listers.js';
 import { Kinds } from './shared/resources-of-kinds.js';
@@ -72,6 +74,7 @@ export interface VirtflowControllers {
 
 const key = (name: string | undefined, namespace?: string): ObjectKey[] => (name ? [namespace ? { namespace, name } : { name }] : []);
 const keysOf = (objs: KubeObject[]): ObjectKey[] => objs.map((o) => keyOf(o));
+const membersOf = (g: MaintainerGroup | undefined): string[] => (g ? [g.spec.manager, ...(g.spec.members ?? [])] : []);
 
 export function setupControllers(opts: ControllerSetupOptions): VirtflowControllers {
   const manager = new Manager({
@@ -202,8 +205,9 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .complete(serviceMeshReconciler(ctx));
   manager.controller('maintainer').for(listers.maintainers)
     .watches(listers.maintainerGroups, (g) => [g.spec.manager, ...(g.spec.members ?? [])].map((name) => ({ name })))
-    .watches(listers.assignments, (a) => (a.spec.maintainers ?? []).map((name) => ({ name })))
+    .watches(listers.assignments, (a) => [...(a.spec.maintainers ?? []), ...(a.spec.groups ?? []).flatMap((g) => membersOf(listers.maintainerGroups.get(g)))].map((name) => ({ name })))
     .complete(maintainerReconciler(ctx));
+  startMaintainedControllers(manager, ctx);
   manager.controller('maintainergroup').for(listers.maintainerGroups)
     .watches(listers.maintainers, (m) => keysOf(listers.maintainerGroups.byIndex('byMember', m.metadata.name!)))
     .watches(listers.assignments, (a) => (a.spec.groups ?? []).map((name) => ({ name })))

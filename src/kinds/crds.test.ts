@@ -159,8 +159,8 @@ describe('printer columns', () => {
   const columnNames = (kind: string) => crdOf(kind).spec.versions[0]!.additionalPrinterColumns.filter((c) => !c.priority).map((c) => c.name);
 
   it.each([
-    ['VirtualMachine', ['Phase', 'Baremetal', 'CPU', 'Memory', 'Age']],
-    ['Baremetal', ['Phase', 'Rack', 'Free CPU', 'Free Memory', 'Age']],
+    ['VirtualMachine', ['Phase', 'Baremetal', 'CPU', 'Memory', 'Ready', 'Age']],
+    ['Baremetal', ['Phase', 'Rack', 'Free CPU', 'Free Memory', 'Physical Free CPU', 'Age']],
     ['TenantQuota', ['Tenant', 'Group', 'CPU Used', 'CPU Limit', 'Memory Used', 'Memory Limit', 'Alert', 'Age']],
     ['K8sCluster', ['Phase', 'Version', 'Nodes', 'Age']],
   ])('of %s are the ones API.md names', (kind, names) => {

@@ -9,7 +9,8 @@ import { ready, referencesCondition, type ControllerContext } from '../shared/co
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { subtractFloor0, toAmounts } from '../shared/resources.js';
 import { statusReconciler } from '../shared/status-reconciler.js';
-import { currentHostPhase, groupTotals, hostAllocatable, hostAllocated, hostLocation } from './accounting.js';
+import { currentHostPhase, groupTotals, hostAllocatable, hostAllocated, hostCapacity, hostLocation } from './accounting.js';
+import { freeCapacityLabels } from './free-capacity.js';
 
 export const TOPOLOGY_LABELS = {
   region: 'topology.virtflow.io/region',
@@ -61,8 +62,9 @@ export function baremetalReconciler(ctx: ControllerContext): Reconciler {
     const phase = currentHostPhase(host, ctx.listers);
     const { allocated, count } = hostAllocated(host.metadata.name!, ctx.listers);
     const free = subtractFloor0(hostAllocatable(host, ctx.listers), allocated);
+    const physicalFree = subtractFloor0(hostCapacity(host), allocated);
     return {
-      fields: { phase, location, allocated: toAmounts(allocated), free: toAmounts(free), virtualMachines: count },
+      fields: { phase, location, allocated: toAmounts(allocated), free: toAmounts(free), physicalFree: toAmounts(physicalFree), virtualMachines: count },
       conditions: [
         referencesCondition(missing),
         unitsCondition(host, ctx),
@@ -75,7 +77,7 @@ export function baremetalReconciler(ctx: ControllerContext): Reconciler {
       const host = ctx.listers.hosts.get(keyString(key));
       // A status write after a label patch would carry the version the patch replaced and
       // fail with 409: the patch's own event brings the host back for its status.
-      if (host && !host.metadata.deletionTimestamp && (await syncTopologyLabels(ctx, host))) return {};
+      if (host && !host.metadata.deletionTimestamp && (await syncHostLabels(ctx, host))) return {};
       return observe.reconcile(rc, key);
     },
   };
@@ -92,13 +94,18 @@ function unitsCondition(host: Baremetal, ctx: ControllerContext): Omit<Condition
     : { type: 'UnitsConsistent', status: 'False', reason: 'UnitsOverlap', message: problems.join('; ') };
 }
 
-/** The topology labels make hosts selectable by region, data center and rack. True if patched. */
-async function syncTopologyLabels(ctx: ControllerContext, host: Baremetal): Promise<boolean> {
+/**
+ * The topology labels make hosts selectable by region, data center and rack; the free-capacity
+ * labels by what can still be placed on them (free-capacity.ts). True if patched.
+ */
+async function syncHostLabels(ctx: ControllerContext, host: Baremetal): Promise<boolean> {
   const { location } = hostLocation(host, ctx.listers);
+  const free = subtractFloor0(hostAllocatable(host, ctx.listers), hostAllocated(host.metadata.name!, ctx.listers).allocated);
   const wanted: Record<string, string | null> = {
     [TOPOLOGY_LABELS.region]: location.region ?? null,
     [TOPOLOGY_LABELS.datacenter]: location.datacenter ?? null,
     [TOPOLOGY_LABELS.rack]: location.rack ?? null,
+    ...freeCapacityLabels(free),
   };
   const labels = host.metadata.labels ?? {};
   const patch: Record<string, string | null> = {};
