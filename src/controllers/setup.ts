@@ -204,7 +204,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .watches(listers.clusters, (c) => (c.spec.serviceMeshes ?? []).map((m) => ({ name: m.mesh })))
     .complete(serviceMeshReconciler(ctx));
   manager.controller('maintainer').for(listers.maintainers)
-    .watches(listers.maintainerGroups, (g) => [g.spec.manager, ...(g.spec.members ?? [])].map((name) => ({ name })))
+    .watches(listers.maintainerGroups, (g) => membersOf(g).map((name) => ({ name })))
     .watches(listers.assignments, (a) => [...(a.spec.maintainers ?? []), ...(a.spec.groups ?? []).flatMap((g) => membersOf(listers.maintainerGroups.get(g)))].map((name) => ({ name })))
     .complete(maintainerReconciler(ctx));
   startMaintainedControllers(manager, ctx);
