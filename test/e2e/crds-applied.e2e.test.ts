@@ -1,9 +1,10 @@
 // crds/ as kubectl reads it (YAML 1.1): applied with `kubectl apply -f crds/` over the CRDs a
 // running VirtFlow loaded itself, the definitions must mean the same, so the lab still
 // converges. An unquoted enum value such as On once became the boolean true here, after which
-// every VM's status write was refused and no VM became Ready.
+// every VM's status write was refused and no VM became Ready. On that lab, the queries an
+// operator runs with kubectl: what a maintainer looks after, hosts by free cores.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startVirtflow, type VirtflowProcess } from '../support/kubectl.js';
+import { eventually, startVirtflow, type VirtflowProcess } from '../support/kubectl.js';
 import { expectOk, lines } from './support.js';
 
 let vf: VirtflowProcess;
@@ -33,5 +34,17 @@ describe('kubectl apply -f crds/ on a running VirtFlow', () => {
     const waited = await vf.kubectl(['wait', '--for=condition=Ready', 'vm', '--all', '-A', '--timeout=90s'], { timeoutMs: 100_000 });
     expect(waited.code, waited.stderr).toBe(0);
     expect(lines(await get(['vm', '-A'], '{range .items[*]}{.status.powerState}{"\\n"}{end}'))).toEqual(['On', 'On', 'On']);
+  });
+
+  it('answers "what does bob look after" with one kubectl query, and hosts by free cores with another', async () => {
+    // bob is named on acme-web-1 and is a member of platform-team, which owns bm-tw-001.
+    const bob = async () => lines(expectOk(await vf.kubectl(['get', 'bm,vm', '-A', '-l', 'maintainer.virtflow.io/bob', '-o', 'name'])).stdout).sort();
+    const want = ['baremetal.virtflow.io/bm-tw-001', 'virtualmachine.virtflow.io/acme-web-1'];
+    await eventually('bob\'s objects labelled', async () => ((await bob()).join() === want.join() ? true : undefined), 30_000, 200);
+    expect(await get(['mt', 'bob'], '{.status.assignments}')).toBe('2');
+    // The lab's hosts have 64 cores x 4 (tw-general's overcommit) or 96 (tw-gpu), minus what runs.
+    const roomy = lines(expectOk(await vf.kubectl(['get', 'bm', '-l', 'free.virtflow.io/cpu>127', '-o', 'name'])).stdout);
+    expect(roomy.length).toBeGreaterThan(0);
+    expect(roomy).not.toContain('baremetal.virtflow.io/bm-tw-005');
   });
 });
