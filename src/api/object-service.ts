@@ -10,6 +10,7 @@ import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 import type { CachedObject } from '../store/cache.js';
 import type { AuditRecord, ObjectKey, StoredRow, UpdateDecision } from '../store/objects.js';
 import type { Store } from '../store/store.js';
+import { duplicateValueError, UniqueValueTaken } from '../store/unique-fields.js';
 import { normalizeBuiltin, validateObject } from './kind-rules.js';
 import {
   bumpGenerationIfSpecChanged,
@@ -320,7 +321,7 @@ export class ObjectService {
         this.key(info, obj.metadata.namespace, name),
         obj,
         this.audit(info, 'create', obj.metadata.namespace, name, opts),
-      );
+      ).catch(refuseDuplicate(name));
       if (stored) return { ...this.shown(stored, info), warnings };
       if (!generate || attempt >= MAX_GENERATE_NAME_ATTEMPTS) {
         throw errors.alreadyExists(describe(info), name);
@@ -384,7 +385,7 @@ export class ObjectService {
         currentRow.revision,
         decision,
         this.audit(info, opts.subresource === 'status' ? 'update' : isPatch ? 'patch' : 'update', namespace, name, opts),
-      );
+      ).catch(refuseDuplicate(name));
       if (result === 'stale') continue;
       admitted = result;
       break;
@@ -528,6 +529,14 @@ export class ObjectService {
 }
 
 const MAX_WRITE_ATTEMPTS = 20;
+
+/** A unique field's value taken by another object (the database said so) as a 422 naming it. */
+function refuseDuplicate(name: string): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof UniqueValueTaken) throw duplicateValueError(err.field, name, err.value, err.holder);
+    throw err;
+  };
+}
 
 /** The admitters after one that answered a promise, each in turn once it settles. */
 async function admitAfter(pending: Promise<void>, rest: Admitter[], attrs: Parameters<Admitter['admit']>[0]): Promise<void> {

@@ -1,7 +1,7 @@
 // Writing answers: objects as JSON or YAML, failures as metav1.Status, warnings as headers.
 import type { ServerResponse } from 'node:http';
-import YAML from 'yaml';
 import type { ApiError } from '../machinery/errors.js';
+import { toYaml } from '../machinery/yaml.js';
 import { classifyFailure } from './failures.js';
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
@@ -34,7 +34,7 @@ function endWith(res: ServerResponse, text: string): void {
 
 export function sendObject(res: ServerResponse, code: number, body: unknown, format: 'json' | 'yaml'): void {
   if (format === 'yaml') {
-    const text = YAML.stringify(body);
+    const text = toYaml(body);
     res.statusCode = code;
     res.setHeader('Content-Type', 'application/yaml');
     endWith(res, text);

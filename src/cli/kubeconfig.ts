@@ -1,12 +1,12 @@
 // The kubeconfigs standalone mode writes: the server's address, its CA, and a token (the
 // admin's, or the status writer's for external controllers).
 import { writeFile } from 'node:fs/promises';
-import YAML from 'yaml';
+import { toYaml } from '../machinery/yaml.js';
 
 export function kubeconfigYaml(opts: { server: string; caCert: string; token: string; name?: string; user?: string }): string {
   const name = opts.name ?? 'virtflow';
   const user = `${name}-${opts.user ?? 'admin'}`;
-  return YAML.stringify({
+  return toYaml({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [

@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import type { KubeObject } from '../machinery/object.js';
 import type { Baremetal } from '../kinds/baremetal.js';
 import type { ExternalController } from '../kinds/externalcontroller.js';
+import type { MaintainerGroup } from '../kinds/maintainergroup.js';
 import type { VirtualMachine } from '../kinds/virtualmachine.js';
 import type { CallbackTarget } from '../providers/http-provider.js';
 import { httpProviderFor, probeExternalController } from '../providers/http-provider.js';
@@ -24,9 +25,9 @@ import {
   maintainerGroupReconciler,
   maintainerReconciler,
   serviceMeshReconciler,
-  specificationReconciler,
   zoneReconciler,
 } from './catalog/reconcilers.js';
+import { specificationReconciler } from './catalog/specification.js';
 import { externalControllerReconciler } from './externalcontroller/reconciler.js';
 import {
   baremetalGroupReconciler,
@@ -36,6 +37,7 @@ import {
 } from './inventory/reconcilers.js';
 import { tenantOfNamespace } from './inventory/accounting.js';
 import { k8sClusterReconciler } from './k8scluster/reconciler.js';
+import { startMaintainedControllers } from './ownership/maintainers.js';
 import type { ControllerContext } from './shared/context.js';
 import { indexes, type IndexFunctions, type Listers } from './shared/listers.js';
 import { Kinds } from './shared/resources-of-kinds.js';
@@ -78,6 +80,7 @@ export interface VirtflowControllers {
 
 const key = (name: string | undefined, namespace?: string): ObjectKey[] => (name ? [namespace ? { namespace, name } : { name }] : []);
 const keysOf = (objs: KubeObject[]): ObjectKey[] => objs.map((o) => keyOf(o));
+const membersOf = (g: MaintainerGroup | undefined): string[] => (g ? [g.spec.manager, ...(g.spec.members ?? [])] : []);
 
 export function setupControllers(opts: ControllerSetupOptions): VirtflowControllers {
   const manager = new Manager({
@@ -162,6 +165,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   const hostController = manager.controller('baremetal').for(listers.hosts).withWorkers(2).complete(baremetalReconciler(ctx));
   watchWhen(listers.vms, placementChanged, (vm) => key(vm.status?.placement?.baremetal), hostController);
   watchWhen(listers.racks, specChanged, (r) => keysOf(listers.hosts.byIndex('byRack', r.metadata.name!)), hostController);
+  watchWhen(listers.hosts, specChanged, (b) => keysOf(listers.hosts.byIndex('byRack', b.spec.rack)), hostController);
   watchWhen(listers.datacenters, specChanged, (dc) => keysOf(hostsOfDatacenter(dc)), hostController);
   watchWhen(listers.groups, specChanged, (g) => keysOf(listers.hosts.byIndex('byGroup', g.metadata.name!)), hostController);
 
@@ -206,9 +210,10 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .watches(listers.clusters, (c) => (c.spec.serviceMeshes ?? []).map((m) => ({ name: m.mesh })))
     .complete(serviceMeshReconciler(ctx));
   manager.controller('maintainer').for(listers.maintainers)
-    .watches(listers.maintainerGroups, (g) => [g.spec.manager, ...(g.spec.members ?? [])].map((name) => ({ name })))
-    .watches(listers.assignments, (a) => (a.spec.maintainers ?? []).map((name) => ({ name })))
+    .watches(listers.maintainerGroups, (g) => membersOf(g).map((name) => ({ name })))
+    .watches(listers.assignments, (a) => [...(a.spec.maintainers ?? []), ...(a.spec.groups ?? []).flatMap((g) => membersOf(listers.maintainerGroups.get(g)))].map((name) => ({ name })))
     .complete(maintainerReconciler(ctx));
+  startMaintainedControllers(manager, ctx);
   manager.controller('maintainergroup').for(listers.maintainerGroups)
     .watches(listers.maintainers, (m) => keysOf(listers.maintainerGroups.byIndex('byMember', m.metadata.name!)))
     .watches(listers.assignments, (a) => (a.spec.groups ?? []).map((name) => ({ name })))

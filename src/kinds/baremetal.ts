@@ -3,6 +3,7 @@ import { defineKind, type KindObject } from './define.js';
 import {
   cores,
   count,
+  maintainersField,
   nameRef,
   optionalText,
   quantity,
@@ -87,8 +88,12 @@ export const BaremetalStatus = statusOf(
       ),
     ),
     allocated: Type.Optional(resourceAmounts('Resources reserved by virtual machines placed on the host.')),
-    free: Type.Optional(resourceAmounts('Capacity x the group\'s overcommit, minus what is allocated.')),
+    free: Type.Optional(resourceAmounts('What can still be placed: capacity x the group\'s overcommit (allocatable), minus what is allocated.')),
+    physicalFree: Type.Optional(
+      resourceAmounts('Hardware not yet promised: capacity minus what is allocated, never below zero. Below free when the group overcommits.'),
+    ),
     virtualMachines: Type.Optional(count('Number of virtual machines placed on the host.')),
+    maintainers: maintainersField(),
   },
   'Observed state of the bare-metal host.',
 );
@@ -109,8 +114,11 @@ export const baremetalKind = defineKind({
   printerColumns: [
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Observed phase.' },
     { name: 'Rack', type: 'string', jsonPath: '.spec.rack', description: 'Rack (機架).' },
-    { name: 'Free CPU', type: 'integer', jsonPath: '.status.free.cpu', description: 'Cores still placeable.' },
-    { name: 'Free Memory', type: 'string', jsonPath: '.status.free.memory', description: 'Memory still placeable.' },
+    { name: 'Free CPU', type: 'integer', jsonPath: '.status.free.cpu', description: 'Cores still placeable (after overcommit).' },
+    { name: 'Free Memory', type: 'string', jsonPath: '.status.free.memory', description: 'Memory still placeable (after overcommit).' },
+    { name: 'Physical Free CPU', type: 'integer', jsonPath: '.status.physicalFree.cpu', description: 'Cores of hardware not yet promised.' },
+    { name: 'Physical Free Memory', type: 'string', jsonPath: '.status.physicalFree.memory', priority: 1, description: 'Memory of hardware not yet promised.' },
+    { name: 'Maintainers', type: 'string', jsonPath: '.status.maintainers', priority: 1, description: 'Maintainers (維護者).' },
     { name: 'Group', type: 'string', jsonPath: '.spec.group', priority: 1, description: 'Bare-metal group.' },
     { name: 'Serial', type: 'string', jsonPath: '.spec.serialNumber', priority: 1, description: 'Serial number (序號).' },
     { name: 'VMs', type: 'integer', jsonPath: '.status.virtualMachines', priority: 1, description: 'Virtual machines on the host.' },

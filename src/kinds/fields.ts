@@ -113,6 +113,16 @@ export function nameSet(description: string, itemDescription = 'Name of the obje
   return Type.Array(nameRef(itemDescription), { description, 'x-kubernetes-list-type': 'set' });
 }
 
+/** status.maintainers of a maintained kind: who looks after it, kept by the controller. */
+export function maintainersField() {
+  return Type.Optional(
+    nameSet(
+      'Maintainers (維護者) of the object, assigned directly or through a maintainer group (MaintainerAssignment); kept by the controller, which also labels the object maintainer.virtflow.io/<maintainer>.',
+      'Maintainer name.',
+    ),
+  );
+}
+
 export function stringSet(description: string, item: TSchema) {
   return Type.Array(item, { description, 'x-kubernetes-list-type': 'set' });
 }

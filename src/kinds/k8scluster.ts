@@ -5,6 +5,7 @@ import {
   flag,
   intOrPercent,
   listMap,
+  maintainersField,
   nameRef,
   nameSet,
   optionalText,
@@ -159,6 +160,7 @@ export const K8sClusterStatus = statusOf(
     phase: Type.Optional(stringEnum(clusterPhases, 'Observed phase of the cluster (運作中、維護中、異常等).')),
     version: optionalText('Kubernetes version the cluster runs now.'),
     nodes: optionalText('Ready and total nodes, e.g. "5/6", for kubectl get.'),
+    maintainers: maintainersField(),
     controlPlane: Type.Optional(
       Type.Object(
         {

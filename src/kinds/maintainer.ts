@@ -4,6 +4,9 @@ import { count, nameSet, optionalText, statusOf, stringEnum } from './fields.js'
 
 export const maintainerStates = ['Active', 'Inactive'] as const;
 
+/** status.maintains lists at most this many objects. */
+export const MAINTAINS_SHOWN = 100;
+
 export const MaintainerSpec = Type.Object(
   {
     displayName: optionalText('Display name (名稱) of the maintainer: a person or a team.'),
@@ -22,6 +25,21 @@ export const MaintainerStatus = statusOf(
   {
     groups: Type.Optional(nameSet('Maintainer groups (維護者群組) that list this maintainer.', 'MaintainerGroup name.')),
     assignments: Type.Optional(count('Number of assignments naming this maintainer directly or through a group.')),
+    maintains: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            kind: Type.String({ description: 'Kind of the maintained object.' }),
+            namespace: optionalText('Namespace of the maintained object; empty for cluster-scoped kinds.'),
+            name: Type.String({ description: 'Name of the maintained object.' }),
+            role: optionalText('Role in the assignment: Owner, Operator or OnCall.'),
+            via: optionalText('The maintainer group the maintainer has it through; empty when assigned directly.'),
+          },
+          { description: 'One object the maintainer looks after.' },
+        ),
+        { description: `What the maintainer looks after (查詢責任歸屬), directly and through its groups, sorted; at most ${MAINTAINS_SHOWN} entries (assignments counts them all).` },
+      ),
+    ),
   },
   'Observed state of the maintainer.',
 );
@@ -44,7 +62,7 @@ export const maintainerKind = defineKind({
     { name: 'Display Name', type: 'string', jsonPath: '.spec.displayName', description: 'Display name.' },
     { name: 'State', type: 'string', jsonPath: '.spec.state', description: 'State.' },
     { name: 'Email', type: 'string', jsonPath: '.spec.email', priority: 1, description: 'Email.' },
-    { name: 'Assignments', type: 'integer', jsonPath: '.status.assignments', priority: 1, description: 'Assignments.' },
+    { name: 'Assignments', type: 'integer', jsonPath: '.status.assignments', description: 'Objects maintained, directly or through a group.' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
   selectableFields: ['.spec.account'],

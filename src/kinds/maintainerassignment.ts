@@ -54,6 +54,8 @@ export const maintainerAssignmentKind = defineKind({
     { name: 'Namespace', type: 'string', jsonPath: '.spec.resource.namespace', description: 'Namespace of the object.' },
     { name: 'Resource', type: 'string', jsonPath: '.spec.resource.name', description: 'Name of the object.' },
     { name: 'Role', type: 'string', jsonPath: '.spec.role', description: 'Role of the maintainers.' },
+    { name: 'Maintainers', type: 'string', jsonPath: '.status.maintainers', description: 'Every maintainer: those listed and the members of the listed groups.' },
+    { name: 'Groups', type: 'string', jsonPath: '.spec.groups', priority: 1, description: 'Maintainer groups listed.' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
   selectableFields: ['.spec.resource.kind', '.spec.resource.name', '.spec.resource.namespace'],

@@ -20,6 +20,14 @@ export const TenantQuotaSpec = Type.Object(
       },
       { description: 'Upper bounds of what the tenant may place in the group.' },
     ),
+    nearLimitPercent: Type.Optional(
+      Type.Integer({
+        description: 'Alert threshold (配額告警): the quota reports NearLimit, with a Warning Event, once usage reaches this percent of a limit.',
+        minimum: 1,
+        maximum: 100,
+        default: 80,
+      }),
+    ),
   },
   { description: 'Desired state of the tenant quota (租戶配額) in one bare-metal group.' },
 );
@@ -60,6 +68,7 @@ export const tenantQuotaKind = defineKind({
     { name: 'Memory Limit', type: 'string', jsonPath: '.status.limits.memory', description: 'Resolved memory limit.' },
     { name: 'Storage Used', type: 'string', jsonPath: '.status.used.storage', priority: 1, description: 'Storage in use.' },
     { name: 'Storage Limit', type: 'string', jsonPath: '.status.limits.storage', priority: 1, description: 'Resolved storage limit.' },
+    { name: 'Alert', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: 'QuotaNearLimit or QuotaExceeded when usage nears or passes a limit.' },
     { name: 'Summary', type: 'string', jsonPath: '.status.summary', priority: 1, description: 'Usage summary.' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],

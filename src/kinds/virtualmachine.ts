@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineKind, type KindObject } from './define.js';
 import {
   dnsLabel,
+  maintainersField,
   nameRef,
   nameSet,
   optionalText,
@@ -137,6 +138,7 @@ export const VirtualMachineStatus = statusOf(
         { description: 'The last operation requested from the external controller.' },
       ),
     ),
+    maintainers: maintainersField(),
   },
   'Observed state of the virtual machine. Conditions: Scheduled, Provisioned, Ready.',
 );
@@ -159,6 +161,14 @@ export const virtualMachineKind = defineKind({
     { name: 'Baremetal', type: 'string', jsonPath: '.status.placement.baremetal', description: 'Host the VM runs on.' },
     { name: 'CPU', type: 'integer', jsonPath: '.status.resources.cpu', description: 'Cores reserved.' },
     { name: 'Memory', type: 'string', jsonPath: '.status.resources.memory', description: 'Memory reserved.' },
+    {
+      name: 'Ready',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+      description: 'Ready condition: Unknown while the external controller cannot be reached (the phase is the last one it reported).',
+    },
+    { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1, description: 'Why the VM is (not) ready.' },
+    { name: 'Maintainers', type: 'string', jsonPath: '.status.maintainers', priority: 1, description: 'Maintainers (維護者).' },
     { name: 'Role', type: 'string', jsonPath: '.spec.role', priority: 1, description: 'Role of the VM.' },
     { name: 'Specification', type: 'string', jsonPath: '.spec.specification', priority: 1, description: 'Flavor.' },
     { name: 'Cluster', type: 'string', jsonPath: '.spec.cluster', priority: 1, description: 'K8s cluster.' },

@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { toYaml } from '../machinery/yaml.js';
 import { allCrds, type CustomResourceDefinition } from './index.js';
 
 export const crdsDirectory = resolve(dirname(fileURLToPath(import.meta.url)), '../../crds');
@@ -15,9 +15,9 @@ export function crdFileName(crd: CustomResourceDefinition): string {
   return `${crd.metadata.name}.yaml`;
 }
 
-/** Keys keep the definitions' order, and long descriptions are never folded, so diffs stay small. */
+/** Keys keep the definitions' order; strings YAML 1.1 would misread (an enum's On) are quoted. */
 export function crdYaml(crd: CustomResourceDefinition): string {
-  return header + stringify(crd, { lineWidth: 0, aliasDuplicateObjects: false });
+  return header + toYaml(crd);
 }
 
 /**
@@ -33,7 +33,7 @@ export function renderCrds(): Map<string, string> {
     kind: 'Kustomization',
     resources: [...files.keys()].sort(),
   };
-  files.set(KUSTOMIZATION_FILE, header + stringify(kustomization));
+  files.set(KUSTOMIZATION_FILE, header + toYaml(kustomization));
   return files;
 }
 

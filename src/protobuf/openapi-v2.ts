@@ -12,7 +12,7 @@
 // AdditionalPropertiesItem, SecurityDefinitionsItem) pick their member from the JSON's shape.
 // Keys Swagger 2.0 does not define are ignored.
 import protobuf from 'protobufjs';
-import YAML from 'yaml';
+import { toYaml } from '../machinery/yaml.js';
 import { openapiV2Proto } from './openapiv2-proto.js';
 
 /**
@@ -54,7 +54,7 @@ const snake = (key: string) => (key === '$ref' ? '_ref' : key.replace(/[A-Z]/g, 
 const join = (path: string, key: string | number) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
 
 // The same few extension values (x-kubernetes-action, group-version-kinds) recur hundreds of
-// times in a document, and YAML.stringify dominates the encoding time: remember them.
+// times in a document, and YAML encoding dominates the encoding time: remember them.
 const yamlCache = new Map<string, string>();
 
 /** gnostic keeps extension and example values as YAML text; kubectl reads them with YAML 1.1. */
@@ -62,7 +62,7 @@ function anyOf(value: Json): Message {
   const key = JSON.stringify(value) ?? 'null';
   let yaml = yamlCache.get(key);
   if (yaml === undefined) {
-    yaml = YAML.stringify(value, { version: '1.1', lineWidth: 0 });
+    yaml = toYaml(value);
     if (yamlCache.size >= 4096) yamlCache.clear();
     yamlCache.set(key, yaml);
   }

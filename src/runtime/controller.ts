@@ -17,7 +17,7 @@ import { realClock, type Clock } from './clock.js';
 import { Informer, type InformerEvent } from './informer.js';
 import { keyOf, keyString, parseKey, type ObjectKey } from './keys.js';
 import { counter, durationBuckets, gauge, histogram } from './metrics.js';
-import { isConflict } from './client.js';
+import { isConflict, isNotFound } from './client.js';
 import { WorkQueue } from './queue.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { ExpectedRetry, isTerminal, type Reconciler } from './reconciler.js';
@@ -131,8 +131,9 @@ export class Controller {
       } else {
         this.metrics.total('error').inc();
         this.metrics.errors.inc();
-        // A stale write (409) is the normal price of optimistic concurrency, not news.
-        const level = isConflict(err) || err instanceof ExpectedRetry ? 'debug' : 'warn';
+        // A stale write (409) is the normal price of optimistic concurrency, and a 404 the
+        // object going while it was reconciled (its deletion queues it again): not news.
+        const level = isConflict(err) || isNotFound(err) || err instanceof ExpectedRetry ? 'debug' : 'warn';
         if (!signal.aborted) log[level]({ err, retries: this.queue.retries(key) }, 'reconcile failed; retrying with back-off');
         this.queue.addRateLimited(key);
       }

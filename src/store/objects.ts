@@ -13,6 +13,7 @@ import type { Database } from './database.js';
 import { errors } from '../machinery/errors.js';
 import { DecryptionError, noEncryption, type SecretsEncryption } from './encryption.js';
 import { CHANGE_TYPE, GroupCommitter, type BatchedWrite, type GroupCommitOptions, type WriteOperation } from './group-commit.js';
+import { UniqueValueTaken, uniqueValueOf, uniqueValueSql, violatedUniqueField } from './unique-fields.js';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -199,7 +200,7 @@ export class ObjectStore {
     this.listener.writing();
     let outcome: { change: CommittedChange } | { hole: number } | undefined;
     try {
-      const { revision, written } = await this.committer.submit(batched);
+      const { revision, written } = await this.committer.submit(batched).catch((err: unknown) => this.explainViolation(err, key, object));
       if (!written) {
         outcome = { hole: revision };
         return undefined;
@@ -212,6 +213,18 @@ export class ObjectStore {
     } finally {
       this.listener.written(outcome);
     }
+  }
+
+  /** A unique field's index refused the write: which object holds the value (see unique-fields.ts). */
+  private async explainViolation(err: unknown, key: ObjectKey, object: KubeObject): Promise<never> {
+    const field = violatedUniqueField(err);
+    const value = field && uniqueValueOf(field, object);
+    if (!field || value === undefined) throw err;
+    const { rows } = await this.db.pool.query<{ name: string }>(
+      `SELECT name FROM objects WHERE resource = $1 AND ${uniqueValueSql(field)} = $2 AND key <> $3 LIMIT 1`,
+      [field.resource, value, storageKey(key)],
+    );
+    throw new UniqueValueTaken(field, value, rows[0]?.name);
   }
 
   /** Creates the object; answers undefined when the key is taken (nothing is written). */

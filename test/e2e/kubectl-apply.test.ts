@@ -3,7 +3,7 @@
 // `kubectl apply --prune`, owner-reference garbage collection, and the shipped examples.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, yamlDocuments, type VirtflowProcess } from '../support/kubectl.js';
+import { repoRoot, startVirtflow, yamlDocuments, type VirtflowProcess } from '../support/kubectl.js';
 import {
   expectFailure,
   expectOk,
@@ -268,15 +268,17 @@ describe('garbage collection through ownerReferences', () => {
   });
 });
 
-describe('the shipped examples', () => {
-  const virtflowGenerations = async () =>
-    Object.fromEntries(
-      JSON.parse(expectOk(await vf.kubectl(['get', 'virtflow', '-A', '-o', 'json'])).stdout).items.map((o: any) => [
-        `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`,
-        o.metadata.generation,
-      ]),
-    );
+/** Each object's generation, by kind/namespace/name, as `kubectl get virtflow -A` lists them. */
+async function virtflowGenerations(on: VirtflowProcess): Promise<Record<string, number>> {
+  return Object.fromEntries(
+    JSON.parse(expectOk(await on.kubectl(['get', 'virtflow', '-A', '-o', 'json'])).stdout).items.map((o: any) => [
+      `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`,
+      o.metadata.generation,
+    ]),
+  );
+}
 
+describe('the shipped examples', () => {
   it('kubectl apply -R -f examples/lab/ creates every document and kubectl get virtflow lists them', async () => {
     const docs = manifestsUnder(path.join(repoRoot, 'examples/lab'));
     expect(docs.length).toBeGreaterThan(20);
@@ -297,28 +299,51 @@ describe('the shipped examples', () => {
     for (const kind of kinds) expect(table).toMatch(new RegExp(`^${kind.toLowerCase()}\\.virtflow\\.io/\\S+\\s`, 'm'));
   });
 
-  it('kubectl apply -k examples/estate/ applies the whole estate', async () => {
-    const rendered = parseDocuments(expectOk(await vf.kubectl(['kustomize', 'examples/estate/'])).stdout);
-    expect(rendered.length).toBeGreaterThan(100);
-    const res = expectOk(await vf.kubectl(['apply', '-k', 'examples/estate/'], { timeoutMs: 120_000 }));
-    const applied = lines(res.stdout);
-    // The lab (applied above) shares some objects with the estate; those are configured or unchanged.
-    for (const line of applied) expect(line).toMatch(/^\S+ (created|configured|unchanged)$/);
-    expect(applied.map((l) => l.split(' ')[0]).sort()).toEqual(rendered.map(kubectlName).sort());
-    const found = lines(expectOk(await vf.kubectl(['get', '-k', 'examples/estate/', '-o', 'name'])).stdout);
-    expect(found.sort()).toEqual(rendered.map(kubectlName).sort());
-  });
+  // The estate and the lab are two worlds sharing names (tw-hsinchu-1, acme, vm-service-tw):
+  // the estate is applied to a VirtFlow of its own, as its files say on top.
+  describe('examples/estate/, on a VirtFlow of its own', () => {
+    let estate: VirtflowProcess;
+    beforeAll(async () => {
+      estate = await startVirtflow();
+    });
+    afterAll(async () => {
+      await estate?.stop();
+    });
 
-  it('applying the estate again changes no object, and kubectl diff -k exits 0', async () => {
-    // kubectl may still print `configured` where the server defaults a field inside a list
-    // (a merge patch replaces lists whole); the server must then see that nothing changed.
-    const before = await virtflowGenerations();
-    const again = expectOk(await vf.kubectl(['apply', '-k', 'examples/estate/'], { timeoutMs: 120_000 }));
-    for (const line of lines(again.stdout)) expect(line).toMatch(/ (unchanged|configured)$/);
-    expect(await virtflowGenerations()).toEqual(before);
-    const diff = await vf.kubectl(['diff', '-k', 'examples/estate/']);
-    expect(diff.stderr).toBe('');
-    expect(diff.stdout).toBe('');
-    expect(diff.code).toBe(0);
+    it('kubectl apply -k examples/estate/ applies the whole estate', async () => {
+      const rendered = parseDocuments(expectOk(await estate.kubectl(['kustomize', 'examples/estate/'])).stdout);
+      expect(rendered.length).toBeGreaterThan(100);
+      const res = expectOk(await estate.kubectl(['apply', '-k', 'examples/estate/'], { timeoutMs: 120_000 }));
+      const applied = lines(res.stdout);
+      for (const line of applied) expect(line).toMatch(/^\S+ (created|configured|unchanged)$/);
+      expect(applied.map((l) => l.split(' ')[0]).sort()).toEqual(rendered.map(kubectlName).sort());
+      const found = lines(expectOk(await estate.kubectl(['get', '-k', 'examples/estate/', '-o', 'name'])).stdout);
+      expect(found.sort()).toEqual(rendered.map(kubectlName).sort());
+    });
+
+    it('applying the estate again changes no object, and kubectl diff -k exits 0', async () => {
+      // kubectl may still print `configured` where the server defaults a field inside a list
+      // (a merge patch replaces lists whole); the server must then see that nothing changed.
+      const before = await virtflowGenerations(estate);
+      const again = expectOk(await estate.kubectl(['apply', '-k', 'examples/estate/'], { timeoutMs: 120_000 }));
+      for (const line of lines(again.stdout)) expect(line).toMatch(/ (unchanged|configured)$/);
+      expect(await virtflowGenerations(estate)).toEqual(before);
+      const diff = await estate.kubectl(['diff', '-k', 'examples/estate/']);
+      expect(diff.stderr).toBe('');
+      expect(diff.stdout).toBe('');
+      expect(diff.code).toBe(0);
+    });
+
+    it('converges: every VM of the estate becomes Ready on the simulator', { timeout: 180_000 }, async () => {
+      // Its VM services name `virtflow up`'s simulator on its default port; this one listens
+      // on a free port (several servers may run at once).
+      const simulator = expectOk(await estate.kubectl(['get', 'externalcontroller', 'virtflow-simulator', '-o', 'jsonpath={.spec.endpoint}'])).stdout;
+      for (const xc of ['vm-service-tw', 'vm-service-jp']) {
+        expectOk(await estate.kubectl(['patch', 'externalcontroller', xc, '--type=merge', '-p', JSON.stringify({ spec: { endpoint: simulator } })]));
+      }
+      const waited = await estate.kubectl(['wait', '--for=condition=Ready', 'vm', '--all', '-A', '--timeout=150s'], { timeoutMs: 160_000 });
+      expect(waited.code, `${waited.stderr}\n${estate.output().slice(-3000)}`).toBe(0);
+      expect(lines(waited.stdout).length).toBe(12);
+    });
   });
 });

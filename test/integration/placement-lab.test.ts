@@ -123,8 +123,9 @@ describe('examples/lab/ with the controllers running', () => {
     // Percent limits resolve against the group's allocatable.
     const quotas = new Map(world.quotas.map((q) => [q.metadata.name, q.status]));
     expect(qty(quotas.get('acme-tw-general').limits.cpu)).toBe(Math.floor(768 * 0.4));
-    expect(qty(quotas.get('globex-tw-general').limits.memory)).toBe(Math.floor(1536 * Gi * 0.3));
-    expect(qty(quotas.get('globex-tw-general').limits.storage)).toBe(Math.floor(24 * Ti * 0.3));
+    // Printed as quantities a person reads (30% of 1536Gi is 460.8Gi), not byte counts.
+    expect(quotas.get('globex-tw-general').limits.memory).toBe('461Gi');
+    expect(quotas.get('globex-tw-general').limits.storage).toBe(`${Math.round(24 * 1024 * 0.3)}Gi`);
     const e = expectedAccounting(world);
     expect(e.used.get('acme/tw-general')).toEqual({ cpu: 8, memory: 32 * Gi, storage: 200 * Gi, gpu: 0 });
     expect(e.used.get('globex/tw-general')).toEqual({ cpu: 16, memory: 64 * Gi, storage: 500 * Gi, gpu: 0 });

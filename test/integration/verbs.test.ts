@@ -2,6 +2,7 @@
 // resourceVersion semantics), create (generateName), update (optimistic concurrency), dry
 // runs, delete (preconditions, finalizers), deletecollection, Secret stringData, Namespace
 // termination, errors as metav1.Status, body limits, and the audit log.
+import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
@@ -438,6 +439,13 @@ describe('list', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/yaml/);
     expect(res.text).toContain('kind: ConfigMap');
+  });
+
+  it('answers YAML that a YAML 1.1 reader (kubectl, Go clients) reads as written', async () => {
+    const data = { power: 'On', enabled: 'no', mode: '0755', at: '1:30', nothing: '~' };
+    expect((await vf.call('POST', cms('rvs'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'yaml11' }, data })).status).toBe(201);
+    const res = await vf.call('GET', cms('rvs', 'yaml11'), undefined, { accept: 'application/yaml' });
+    expect(YAML.parse(res.text, { version: '1.1' }).data).toEqual(data);
   });
 });
 

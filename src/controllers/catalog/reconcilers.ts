@@ -1,20 +1,14 @@
-// Status of the catalogue and ownership kinds: flavors, images, zones, service meshes,
-// maintainers, groups and assignments. Each resolves what it names and counts what uses it.
+// Status of the catalogue and ownership kinds: images, zones, service meshes, maintainers,
+// groups and assignments (flavors: specification.ts). Each resolves what it names and counts
+// what uses it.
 import type { K8sCluster } from '../../kinds/k8scluster.js';
+import { MAINTAINS_SHOWN } from '../../kinds/maintainer.js';
+import type { MaintainerAssignment } from '../../kinds/maintainerassignment.js';
+import { assignmentTarget } from '../ownership/maintainers.js';
 import type { Reconciler } from '../../runtime/reconciler.js';
 import { ready, referencesCondition, type ControllerContext } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { statusReconciler } from '../shared/status-reconciler.js';
-
-export function specificationReconciler(ctx: ControllerContext): Reconciler {
-  return statusReconciler(ctx, Kinds.VirtualMachineSpecification, () => ctx.listers.specifications, (spec) => {
-    const users = ctx.listers.vms.byIndex('bySpecification', spec.metadata.name!).length;
-    return {
-      fields: { virtualMachines: users },
-      conditions: [ready(true, 'Available', users > 0 ? `${users} VM(s) use this flavor; its sizes are fixed while they do.` : 'No VM uses this flavor.')],
-    };
-  });
-}
 
 export function imageReconciler(ctx: ControllerContext): Reconciler {
   return statusReconciler(ctx, Kinds.VirtualMachineImage, () => ctx.listers.images, (image) => {
@@ -56,11 +50,22 @@ export function serviceMeshReconciler(ctx: ControllerContext): Reconciler {
 
 export function maintainerReconciler(ctx: ControllerContext): Reconciler {
   return statusReconciler(ctx, Kinds.Maintainer, () => ctx.listers.maintainers, (m) => {
-    const groups = ctx.listers.maintainerGroups.byIndex('byMember', m.metadata.name!).map((g) => g.metadata.name!).sort();
-    const assignments = ctx.listers.assignments.byIndex('byMaintainer', m.metadata.name!).length;
+    const name = m.metadata.name!;
+    const groups = ctx.listers.maintainerGroups.byIndex('byMember', name).map((g) => g.metadata.name!).sort();
+    const maintains = new Map<string, { kind: string; namespace?: string; name: string; role?: string; via?: string }>();
+    const add = (a: MaintainerAssignment, via?: string) => {
+      const key = assignmentTarget(a);
+      // Assigned directly wins over through a group.
+      if (maintains.has(key) && (via || !maintains.get(key)!.via)) return;
+      const { kind, namespace, name: object } = a.spec.resource;
+      maintains.set(key, { kind, ...(namespace ? { namespace } : {}), name: object, role: a.spec.role ?? 'Owner', ...(via ? { via } : {}) });
+    };
+    for (const a of ctx.listers.assignments.byIndex('byMaintainer', name)) add(a);
+    for (const g of groups) for (const a of ctx.listers.assignments.byIndex('byGroup', g)) add(a, g);
+    const sorted = [...maintains.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
     return {
-      fields: { groups, assignments },
-      conditions: [ready((m.spec?.state ?? 'Active') === 'Active', m.spec?.state ?? 'Active', `Member of ${groups.length} group(s), ${assignments} direct assignment(s).`)],
+      fields: { groups, assignments: sorted.length, maintains: sorted.slice(0, MAINTAINS_SHOWN) },
+      conditions: [ready((m.spec?.state ?? 'Active') === 'Active', m.spec?.state ?? 'Active', `Member of ${groups.length} group(s); maintains ${sorted.length} object(s).`)],
     };
   });
 }

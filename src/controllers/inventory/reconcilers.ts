@@ -1,13 +1,16 @@
 // Status of the inventory kinds: data centers, racks, bare-metal hosts and their groups.
 import type { Baremetal } from '../../kinds/baremetal.js';
 import type { Rack } from '../../kinds/rack.js';
+import { beyondRack, hostUnitProblems, rackHeight, unitOverlaps, unitRange } from '../../kinds/rack-units.js';
+import type { ConditionUpdate } from '../../machinery/conditions.js';
 import type { Reconciler } from '../../runtime/reconciler.js';
 import { keyString } from '../../runtime/keys.js';
 import { ready, referencesCondition, type ControllerContext } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { subtractFloor0, toAmounts } from '../shared/resources.js';
 import { statusReconciler } from '../shared/status-reconciler.js';
-import { currentHostPhase, groupTotals, hostAllocatable, hostAllocated, hostLocation } from './accounting.js';
+import { currentHostPhase, groupTotals, hostAllocatable, hostAllocated, hostCapacity, hostLocation } from './accounting.js';
+import { freeCapacityLabels } from './free-capacity.js';
 
 export const TOPOLOGY_LABELS = {
   region: 'topology.virtflow.io/region',
@@ -26,37 +29,18 @@ export function datacenterReconciler(ctx: ControllerContext): Reconciler {
   });
 }
 
-interface UnitUse {
-  host: string;
-  from: number;
-  to: number;
-}
-
-/** Hosts whose rack units overlap, as "bm-1 and bm-2 share unit 10". */
-export function unitOverlaps(hosts: Baremetal[]): string[] {
-  const uses: UnitUse[] = hosts
-    .filter((h) => h.spec.unit !== undefined)
-    .map((h) => ({ host: h.metadata.name!, from: h.spec.unit!, to: h.spec.unit! + (h.spec.heightUnits ?? 1) - 1 }))
-    .sort((a, b) => a.from - b.from || a.host.localeCompare(b.host));
-  const overlaps: string[] = [];
-  for (let i = 0; i < uses.length; i++) {
-    for (let j = i + 1; j < uses.length && uses[j]!.from <= uses[i]!.to; j++) {
-      overlaps.push(`${uses[i]!.host} and ${uses[j]!.host} share unit ${uses[j]!.from}`);
-    }
-  }
-  return overlaps;
-}
-
 export function rackReconciler(ctx: ControllerContext): Reconciler {
   return statusReconciler(ctx, Kinds.Rack, () => ctx.listers.racks, (rack: Rack) => {
     const missing = ctx.listers.datacenters.get(rack.spec.datacenter) ? [] : [`Datacenter "${rack.spec.datacenter}"`];
     const hosts = ctx.listers.hosts.byIndex('byRack', rack.metadata.name!);
     const usedUnits = hosts.reduce((n, h) => n + (h.spec.unit !== undefined ? (h.spec.heightUnits ?? 1) : 0), 0);
     const overlaps = unitOverlaps(hosts);
-    const height = rack.spec.heightUnits ?? 42;
-    const beyond = hosts
-      .filter((h) => h.spec.unit !== undefined && h.spec.unit + (h.spec.heightUnits ?? 1) - 1 > height)
-      .map((h) => `${h.metadata.name} extends beyond unit ${height}`);
+    const height = rackHeight(rack);
+    const beyond = hosts.flatMap((h) => {
+      const range = unitRange(h);
+      const problem = range && beyondRack(range, rack);
+      return problem ? [problem] : [];
+    });
     const problems = [...overlaps, ...beyond];
     return {
       fields: { usedUnits, baremetals: hosts.length },
@@ -78,10 +62,12 @@ export function baremetalReconciler(ctx: ControllerContext): Reconciler {
     const phase = currentHostPhase(host, ctx.listers);
     const { allocated, count } = hostAllocated(host.metadata.name!, ctx.listers);
     const free = subtractFloor0(hostAllocatable(host, ctx.listers), allocated);
+    const physicalFree = subtractFloor0(hostCapacity(host), allocated);
     return {
-      fields: { phase, location, allocated: toAmounts(allocated), free: toAmounts(free), virtualMachines: count },
+      fields: { phase, location, allocated: toAmounts(allocated), free: toAmounts(free), physicalFree: toAmounts(physicalFree), virtualMachines: count },
       conditions: [
         referencesCondition(missing),
+        unitsCondition(host, ctx),
         ready(phase === 'Ready', phase === 'Ready' ? 'Available' : `Host${phase}`, phase === 'Ready' ? 'The host takes virtual machines.' : `The host is ${phase} and takes no new virtual machines.`),
       ],
     };
@@ -91,19 +77,35 @@ export function baremetalReconciler(ctx: ControllerContext): Reconciler {
       const host = ctx.listers.hosts.get(keyString(key));
       // A status write after a label patch would carry the version the patch replaced and
       // fail with 409: the patch's own event brings the host back for its status.
-      if (host && !host.metadata.deletionTimestamp && (await syncTopologyLabels(ctx, host))) return {};
+      if (host && !host.metadata.deletionTimestamp && (await syncHostLabels(ctx, host))) return {};
       return observe.reconcile(rc, key);
     },
   };
 }
 
-/** The topology labels make hosts selectable by region, data center and rack. True if patched. */
-async function syncTopologyLabels(ctx: ControllerContext, host: Baremetal): Promise<boolean> {
+/** Whether the host's units lie inside its rack and clear of the rack's other hosts. */
+function unitsCondition(host: Baremetal, ctx: ControllerContext): Omit<ConditionUpdate, 'observedGeneration'> {
+  const rack = ctx.listers.racks.get(host.spec.rack);
+  if (unitRange(host) === undefined) return { type: 'UnitsConsistent', status: 'True', reason: 'NoUnit', message: 'The host has no rack unit set.' };
+  if (!rack) return { type: 'UnitsConsistent', status: 'Unknown', reason: 'RackMissing', message: `Waiting for Rack "${host.spec.rack}" to check the host's units.` };
+  const problems = hostUnitProblems(host, rack, ctx.listers.hosts.byIndex('byRack', host.spec.rack));
+  return problems.length === 0
+    ? { type: 'UnitsConsistent', status: 'True', reason: 'NoOverlap', message: `Units ${host.spec.unit}-${unitRange(host)!.to} of rack ${host.spec.rack}.` }
+    : { type: 'UnitsConsistent', status: 'False', reason: 'UnitsOverlap', message: problems.join('; ') };
+}
+
+/**
+ * The topology labels make hosts selectable by region, data center and rack; the free-capacity
+ * labels by what can still be placed on them (free-capacity.ts). True if patched.
+ */
+async function syncHostLabels(ctx: ControllerContext, host: Baremetal): Promise<boolean> {
   const { location } = hostLocation(host, ctx.listers);
+  const free = subtractFloor0(hostAllocatable(host, ctx.listers), hostAllocated(host.metadata.name!, ctx.listers).allocated);
   const wanted: Record<string, string | null> = {
     [TOPOLOGY_LABELS.region]: location.region ?? null,
     [TOPOLOGY_LABELS.datacenter]: location.datacenter ?? null,
     [TOPOLOGY_LABELS.rack]: location.rack ?? null,
+    ...freeCapacityLabels(free),
   };
   const labels = host.metadata.labels ?? {};
   const patch: Record<string, string | null> = {};

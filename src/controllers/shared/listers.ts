@@ -11,6 +11,7 @@ import type { MaintainerGroup } from '../../kinds/maintainergroup.js';
 import type { Rack } from '../../kinds/rack.js';
 import type { ServiceMesh } from '../../kinds/servicemesh.js';
 import type { Zone } from '../../kinds/zone.js';
+import { assignmentTarget } from '../ownership/maintainers.js';
 import type { Tenant } from '../../kinds/tenant.js';
 import type { TenantQuota } from '../../kinds/tenantquota.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
@@ -75,6 +76,7 @@ export const indexes = {
   assignments: {
     byMaintainer: (a: MaintainerAssignment) => a.spec?.maintainers ?? [],
     byGroup: (a: MaintainerAssignment) => a.spec?.groups ?? [],
+    byResource: (a: MaintainerAssignment) => [assignmentTarget(a)],
   } as IndexFunctions<MaintainerAssignment>,
   zones: { byRack: (z: Zone) => z.spec?.racks ?? [] } as IndexFunctions<Zone>,
   tenants: { byNamespace: (t: Tenant) => [t.spec?.namespace || t.metadata.name || ''] } as IndexFunctions<Tenant>,

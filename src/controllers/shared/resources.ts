@@ -22,9 +22,19 @@ export function fromAmounts(amounts: ResourceAmounts | Record<string, unknown> |
   return { cpu: whole(a.cpu), memory: bytes(a.memory), storage: bytes(a.storage), gpu: whole(a.gpu) };
 }
 
-/** Byte counts as the shortest exact binary quantity ("64Gi", "1536Mi", "100"). */
+const BINARY_UNITS: readonly [string, number][] = [['Ei', 2 ** 60], ['Pi', 2 ** 50], ['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]];
+
+/**
+ * Byte counts as a binary quantity a person reads: the shortest exact one ("64Gi", "1536Mi")
+ * when a unit divides the count, else rounded at the largest unit that keeps at least two
+ * digits ("461Gi", not 494780232499: a percent of a group or an overcommit ratio).
+ */
 export function formatBytes(n: number): string {
-  return formatQuantity(newQuantity(Math.max(0, Math.floor(n)), 'BinarySI'));
+  const count = Math.max(0, Math.floor(n));
+  const exact = formatQuantity(newQuantity(count, 'BinarySI'));
+  if (!/^\d+$/.test(exact)) return exact;
+  for (const [suffix, size] of BINARY_UNITS) if (count / size >= 10) return `${Math.round(count / size)}${suffix}`;
+  return exact;
 }
 
 export function toAmounts(r: Resources): { cpu: number; memory: string; storage: string; gpu: number } {

@@ -11,6 +11,9 @@ import { Kinds } from '../shared/resources-of-kinds.js';
 export const TENANT_FINALIZER = 'virtflow.io/tenant-protection';
 export const TENANT_LABEL = 'virtflow.io/tenant';
 
+/** Namespaces that outlive their contents (as Kubernetes keeps default and kube-*). */
+const SYSTEM_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', 'virtflow-system']);
+
 export function tenantNamespace(tenant: Tenant): string {
   return tenant.spec?.namespace || tenant.metadata.name!;
 }
@@ -74,10 +77,17 @@ export function tenantReconciler(ctx: ControllerContext): Reconciler {
 }
 
 async function ensureNamespace(ctx: ControllerContext, tenant: Tenant, namespace: string): Promise<void> {
+  const owner = { apiVersion: 'virtflow.io/v1alpha1', kind: 'Tenant', name: tenant.metadata.name!, uid: tenant.metadata.uid! };
   const existing = await ctx.client.find(Namespaces, { name: namespace });
   if (existing) {
-    if (existing.metadata.labels?.[TENANT_LABEL] !== tenant.metadata.name) {
-      await ctx.client.patch(Namespaces, { name: namespace }, 'merge', { metadata: { labels: { [TENANT_LABEL]: tenant.metadata.name } } }).catch((err) => {
+    // A namespace made before its tenant (a GitOps repository lists it) is adopted, so that
+    // it goes with the tenant as one the controller created does.
+    const refs = existing.metadata.ownerReferences ?? [];
+    // A system namespace is never adopted: it must outlive any tenant placed in it.
+    const owned = refs.some((r) => r.uid === owner.uid) || SYSTEM_NAMESPACES.has(namespace);
+    if (existing.metadata.labels?.[TENANT_LABEL] !== tenant.metadata.name || !owned) {
+      const ownerReferences = owned ? undefined : [...refs.filter((r) => r.kind !== 'Tenant'), { ...owner, controller: !refs.some((r) => r.controller) }];
+      await ctx.client.patch(Namespaces, { name: namespace }, 'merge', { metadata: { labels: { [TENANT_LABEL]: tenant.metadata.name }, ...(ownerReferences ? { ownerReferences } : {}) } }).catch((err) => {
         if (!isNotFound(err)) throw err;
       });
     }
@@ -90,7 +100,7 @@ async function ensureNamespace(ctx: ControllerContext, tenant: Tenant, namespace
       metadata: {
         name: namespace,
         labels: { [TENANT_LABEL]: tenant.metadata.name! },
-        ownerReferences: [{ apiVersion: 'virtflow.io/v1alpha1', kind: 'Tenant', name: tenant.metadata.name!, uid: tenant.metadata.uid!, controller: true }],
+        ownerReferences: [{ ...owner, controller: true }],
       },
     });
     ctx.events.record(tenant, 'Normal', 'CreatedNamespace', `Created namespace ${namespace} for the tenant.`);

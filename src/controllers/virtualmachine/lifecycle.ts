@@ -40,11 +40,12 @@ import {
 import { errorCodes } from '../../providers/protocol.js';
 import { routeVirtualMachine, type Route } from '../../providers/routing.js';
 import type { ExternalController } from '../../kinds/externalcontroller.js';
-import { isConflict } from '../../runtime/client.js';
+import { isConflict, isNotFound } from '../../runtime/client.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Result } from '../../runtime/reconciler.js';
 import { nextStatus, statusDiffers, type ControllerContext, type EventType } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
+import { placedReferencesCondition } from './references.js';
 
 export const VM_FINALIZER = 'virtflow.io/vm-protection';
 /**
@@ -227,7 +228,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
   async function lifecycle(key: string, current: VirtualMachine): Promise<Result> {
     if (isStale(key, current)) return {};
     let vm = current;
-    const refs: Cond = { type: 'ReferencesResolved', status: 'True', reason: 'Resolved', message: 'Every referenced object exists.' };
+    const refs: Cond = placedReferencesCondition(vm, ctx.listers);
     const scheduled = restate(vm, 'Scheduled');
     // Conditions set by placement are stated again, so each carries the current generation.
     const base: Cond[] = scheduled ? [refs, scheduled] : [refs];
@@ -475,10 +476,17 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
       // another finalizer changed meanwhile, not when the status did (the external
       // controller's last report usually lands just before).
       const finalizers = vm.metadata.finalizers ?? [];
-      await ctx.client.patch(Kinds.VirtualMachine, objectKey, 'json', [
-        { op: 'test', path: '/metadata/finalizers', value: finalizers },
-        { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== VM_FINALIZER) },
-      ]);
+      try {
+        await ctx.client.patch(Kinds.VirtualMachine, objectKey, 'json', [
+          { op: 'test', path: '/metadata/finalizers', value: finalizers },
+          { op: 'replace', path: '/metadata/finalizers', value: finalizers.filter((f) => f !== VM_FINALIZER) },
+        ]);
+      } catch (err) {
+        // Gone already: this released it a moment ago and the cache had not caught up.
+        if (!isNotFound(err)) throw err;
+        forget(key);
+        return {};
+      }
       const r = vm.status?.resources;
       const what = host ? ` Released the reservation on ${host}${r ? ` (${r.cpu} cpu, ${r.memory} memory, ${r.storage} storage${r.gpu ? `, ${r.gpu} gpu` : ''})` : ''}.` : '';
       ctx.events.record(vm, 'Normal', lifecycleReasons.released, `${how}${what}`);

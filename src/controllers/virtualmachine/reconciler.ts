@@ -19,6 +19,7 @@ import { Kinds } from '../shared/resources-of-kinds.js';
 import { fromAmounts, toAmounts } from '../shared/resources.js';
 import { VM_FINALIZER, vmLifecycle } from './lifecycle.js';
 import type { Placer } from './placer.js';
+import { missingReferences } from './references.js';
 
 // The external lifecycle and deprovisioning live in lifecycle.ts.
 export { SKIP_DEPROVISION_ANNOTATION, VM_FINALIZER } from './lifecycle.js';
@@ -74,17 +75,6 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
       if (before.join() !== after.join() || event.type === 'Normal') ctx.events.record(vm, event.type, event.reason, event.message);
     }
     return wrote;
-  };
-
-  const resolveReferences = (vm: VirtualMachine): string[] => {
-    const missing: string[] = [];
-    if (!ctx.listers.specifications.get(vm.spec.specification)) missing.push(`VirtualMachineSpecification "${vm.spec.specification}"`);
-    if (!ctx.listers.images.get(vm.spec.image)) missing.push(`VirtualMachineImage "${vm.spec.image}"`);
-    if (vm.spec.group && !ctx.listers.groups.get(vm.spec.group)) missing.push(`BaremetalGroup "${vm.spec.group}"`);
-    if (vm.spec.baremetal && !ctx.listers.hosts.get(vm.spec.baremetal)) missing.push(`Baremetal "${vm.spec.baremetal}"`);
-    if (vm.spec.cluster && !ctx.listers.clusters.get(`${vm.metadata.namespace}/${vm.spec.cluster}`)) missing.push(`K8sCluster "${vm.spec.cluster}"`);
-    if (!tenantOfNamespace(vm.metadata.namespace!, ctx.listers)) missing.push(`Tenant owning namespace "${vm.metadata.namespace}"`);
-    return missing;
   };
 
   const place = async (key: string, vm: VirtualMachine, signal: AbortSignal): Promise<Result> => {
@@ -191,7 +181,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
       // them (below), and placing a VM does not wait behind a metadata write.
       const placed = vm.status?.placement?.baremetal;
       if (!placed) {
-        const missing = resolveReferences(vm);
+        const missing = missingReferences(vm, ctx.listers);
         if (missing.length > 0) {
           const message = `Waiting for ${missing.join(', ')} to exist.`;
           await report(vm, { phase: 'Pending' }, [
