@@ -104,6 +104,7 @@ export function normalizeBuiltin(obj: KubeObject, info: ResourceInfo, current: K
       }
       break;
     default:
+      info.applyDefaults?.(obj);
       break;
   }
 }

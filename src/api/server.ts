@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApiError, errors } from '../machinery/errors.js';
+import type { ResourceInfo } from '../machinery/resource.js';
 import type { Store } from '../store/store.js';
 import { TokenAuthenticator } from './auth.js';
 import { authorize } from './authorize.js';
@@ -36,6 +37,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   version?: string;
   applyPatch?: ApplyPatcher;
+  /** Built-in kinds served beyond the standard ones (default: the read-only workload kinds). */
+  servedResources?: ResourceInfo[];
   /** Run the garbage collector in this process (default true). */
   garbageCollector?: boolean;
 }
@@ -54,8 +57,14 @@ export const serverVersion = {
   platform: `${process.platform}/${process.arch}`,
 };
 
+/** /version: VirtFlow's own, or the Kubernetes version a simulated cluster plays ("v1.30.2"). */
+export function versionInfo(version?: string): typeof serverVersion {
+  const match = version ? /^v(\d+)\.(\d+)/.exec(version) : null;
+  return match ? { ...serverVersion, major: match[1]!, minor: match[2]!, gitVersion: version! } : serverVersion;
+}
+
 export class ApiServer {
-  readonly registry = new ResourceRegistry();
+  readonly registry: ResourceRegistry;
   readonly service: ObjectService;
   readonly metrics = new ApiMetrics({ defaultMetrics: true });
   readonly openapi: OpenApiDocuments;
@@ -67,6 +76,7 @@ export class ApiServer {
   private readonly sockets = new Set<import('node:stream').Duplex>();
 
   constructor(private readonly opts: ApiServerOptions) {
+    this.registry = new ResourceRegistry(opts.servedResources);
     this.registry.follow(opts.store.cache);
     this.service = new ObjectService(opts.store, this.registry);
     this.service.ownership = updateOwnership;
@@ -131,7 +141,7 @@ export class ApiServer {
         .catch((err) => this.fail(req, res, err, 'unknown'));
     });
 
-    app.get('/version', (_req, res) => sendJson(res, 200, serverVersion));
+    app.get('/version', (_req, res) => sendJson(res, 200, versionInfo(this.opts.version)));
     for (const path of ['/healthz', '/livez']) app.get(path, (_req, res) => res.type('text/plain').send('ok'));
     app.get('/readyz', (_req, res) => {
       if (this.ready) res.type('text/plain').send('ok');

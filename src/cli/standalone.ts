@@ -31,6 +31,12 @@ export interface StandaloneOptions {
   garbageCollector?: boolean;
   /** Change-log retention, watch history and compaction settings. */
   store?: StoreOptions;
+  /** Built-in kinds beyond the standard ones (a simulated workload cluster's, say). */
+  servedResources?: ApiServerOptions['servedResources'];
+  /** The Kubernetes version /version reports (default: VirtFlow's own). */
+  version?: string;
+  /** VirtFlow's kinds and admission rules (default true); a workload cluster has neither. */
+  virtflowKinds?: boolean;
 }
 
 export interface Standalone {
@@ -43,6 +49,8 @@ export interface Standalone {
   /** A token that may only read VirtualMachines and write their status. */
   statusToken: string;
   caCert: string;
+  /** The PostgreSQL server this one stores in (embedded or DATABASE_URL). */
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -83,11 +91,14 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       bookmarkIntervalMs: opts.bookmarkIntervalMs,
       applyPatch: opts.applyPatch,
       garbageCollector: opts.garbageCollector,
+      servedResources: opts.servedResources,
+      version: opts.version,
     });
-    installVirtflowAdmission(server.service);
+    const virtflowKinds = opts.virtflowKinds !== false;
+    if (virtflowKinds) installVirtflowAdmission(server.service);
     await server.start();
     cleanup.push(() => server.stop());
-    await bootstrap(server.service, opts.crdDir ?? defaultCrdDir);
+    await bootstrap(server.service, virtflowKinds ? (opts.crdDir ?? defaultCrdDir) : undefined);
     const kubeconfig = path.join(home, 'kubeconfig');
     await writeKubeconfig(kubeconfig, { server: server.url, caCert: pki.caCert, token });
     let stopped = false;
@@ -100,6 +111,7 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       token,
       statusToken,
       caCert: pki.caCert,
+      databaseUrl: url,
       async stop() {
         if (stopped) return;
         stopped = true;
