@@ -9,6 +9,8 @@ import type { ResourceInfo } from '../machinery/resource.js';
 import type { Store } from '../store/store.js';
 import { TokenAuthenticator } from './auth.js';
 import { authorize } from './authorize.js';
+import { CONSOLE_NAMESPACE } from '../console/clusters.js';
+import { isConsolePath, OperationsConsole, type ConsoleAuthorizer } from '../console/index.js';
 import {
   aggregatedDiscovery,
   apiGroupDocument,
@@ -39,6 +41,8 @@ export interface ApiServerOptions {
   applyPatch?: ApplyPatcher;
   /** Built-in kinds served beyond the standard ones (default: the read-only workload kinds). */
   servedResources?: ResourceInfo[];
+  /** Serve the operations console API under /api/k8s (default true). */
+  console?: boolean;
   /** Run the garbage collector in this process (default true). */
   garbageCollector?: boolean;
 }
@@ -69,6 +73,7 @@ export class ApiServer {
   readonly metrics = new ApiMetrics({ defaultMetrics: true });
   readonly openapi: OpenApiDocuments;
   private readonly auth: TokenAuthenticator;
+  private readonly console?: OperationsConsole;
   private server?: https.Server;
   private stopLifecycle?: () => void;
   private stopGc?: () => void;
@@ -82,6 +87,7 @@ export class ApiServer {
     this.service.ownership = updateOwnership;
     this.auth = new TokenAuthenticator(opts.store.db);
     this.openapi = new OpenApiDocuments(this.registry);
+    if (opts.console !== false) this.console = new OperationsConsole(this.service, opts.store.db, authorizeClusterAccess);
   }
 
   get url(): string {
@@ -95,7 +101,8 @@ export class ApiServer {
     // rest. Its router and middleware chain cost more than everything else a create does in
     // JavaScript besides the write itself.
     this.server = https.createServer({ key: this.opts.tls.key, cert: this.opts.tls.cert }, (req, res) => {
-      if (isApiPath(req.url ?? '')) this.serveApi(req, res);
+      if (this.console && isConsolePath(req.url ?? '')) this.serveConsole(this.console, req, res);
+      else if (isApiPath(req.url ?? '')) this.serveApi(req, res);
       else app(req, res);
     });
     this.server.keepAliveTimeout = 65_000;
@@ -175,6 +182,13 @@ export class ApiServer {
         return this.handleApi(req, res);
       })
       .catch((err) => this.fail(req, res, err, 'unknown'));
+  }
+
+  private serveConsole(consoleApi: OperationsConsole, req: IncomingMessage, res: ServerResponse): void {
+    this.auth.authenticate(req).then(
+      (user) => consoleApi.serve(req, res, user).catch((err) => consoleApi.refuse(res, err)),
+      (err) => consoleApi.refuse(res, err),
+    );
   }
 
   private async handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -284,6 +298,19 @@ export class ApiServer {
     void req;
   }
 }
+
+/** The console asks the authorizer as for the K8sCluster itself (or the console's namespace). */
+const authorizeClusterAccess: ConsoleAuthorizer = (user, verb, cluster) =>
+  authorize(user, {
+    verb,
+    request: {
+      group: 'virtflow.io',
+      version: 'v1alpha1',
+      resource: 'k8sclusters',
+      namespace: cluster?.metadata.namespace ?? CONSOLE_NAMESPACE,
+      name: cluster?.metadata.name,
+    },
+  });
 
 interface RequestWithUser extends IncomingMessage {
   user?: UserInfo;

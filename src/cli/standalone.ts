@@ -93,6 +93,7 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       garbageCollector: opts.garbageCollector,
       servedResources: opts.servedResources,
       version: opts.version,
+      console: opts.virtflowKinds !== false,
     });
     const virtflowKinds = opts.virtflowKinds !== false;
     if (virtflowKinds) installVirtflowAdmission(server.service);
