@@ -366,7 +366,10 @@ export class ObjectService {
       if (!currentRow) throw errors.notFound(describe(info), name);
       const prepared = this.prepareUpdate(info, namespace, name, body, opts, currentRow.object, now, isPatch);
       warnings = prepared.warnings;
-      const decision = prepared.decision;
+      // An unchanged object whose row is sealed with an old key (or not at all) is written
+      // again, so that reading and replacing every Secret re-encrypts them.
+      const decision: UpdateDecision =
+        prepared.decision.action === 'none' && currentRow.stale ? { action: 'write', object: currentRow.object } : prepared.decision;
       if (decision.action !== 'none') {
         await this.admit('UPDATE', info, decision.object, currentRow.object, opts);
       }

@@ -1,9 +1,11 @@
-// The kubeconfig standalone mode writes: the server's address, its CA, and the admin token.
+// The kubeconfigs standalone mode writes: the server's address, its CA, and a token (the
+// admin's, or the status writer's for external controllers).
 import { writeFile } from 'node:fs/promises';
 import YAML from 'yaml';
 
-export function kubeconfigYaml(opts: { server: string; caCert: string; token: string; name?: string }): string {
+export function kubeconfigYaml(opts: { server: string; caCert: string; token: string; name?: string; user?: string }): string {
   const name = opts.name ?? 'virtflow';
+  const user = `${name}-${opts.user ?? 'admin'}`;
   return YAML.stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -16,8 +18,8 @@ export function kubeconfigYaml(opts: { server: string; caCert: string; token: st
         },
       },
     ],
-    users: [{ name: `${name}-admin`, user: { token: opts.token } }],
-    contexts: [{ name, context: { cluster: name, user: `${name}-admin`, namespace: 'default' } }],
+    users: [{ name: user, user: { token: opts.token } }],
+    contexts: [{ name, context: { cluster: name, user, namespace: 'default' } }],
     'current-context': name,
     preferences: {},
   });

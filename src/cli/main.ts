@@ -1,7 +1,9 @@
 // The `virtflow` command.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startStandalone } from './standalone.js';
+import { startStandalone, storedToken } from './standalone.js';
 import { startUp } from './up.js';
 import { loadKubeConfig, startControllers } from './controllers.js';
 import { startSimulator } from '../providers/simulator/index.js';
@@ -13,15 +15,25 @@ const usage = `Usage: virtflow <command> [options]
 Commands:
   up          Start VirtFlow on this machine: PostgreSQL (embedded unless DATABASE_URL is set),
               the API server over HTTPS, the controllers, a simulated external controller,
-              and a kubeconfig in $VIRTFLOW_HOME/kubeconfig.
+              the admin kubeconfig in $VIRTFLOW_HOME/kubeconfig and, for external controllers,
+              a status-writer kubeconfig in $VIRTFLOW_HOME/status-writer.kubeconfig.
   server      Run the API server alone (same options as up).
   controller  Run the controllers against a Kubernetes API server (VirtFlow's or a cluster's).
               --kubeconfig F   (default: $KUBECONFIG or ~/.kube/config)
               --metrics-port N (default: 8080; /metrics, /healthz, /readyz)
   agent simulate
-              Run a simulated external controller (the provisioning protocol v1).
-              --port N (7480) --latency MS (0) --failure-rate R (0) --region R
-              --kubeconfig F: where to report VM status (the token should be a status writer's)
+              Run a simulated external controller (the provisioning protocol v1). It keeps its
+              machines in $VIRTFLOW_HOME/simulator/state.json across restarts.
+              --port N (7480) --host ADDR (127.0.0.1) --latency MS (0) --failure-rate R (0) --region R
+              --kubeconfig F   where to report VM status: give it the status-writer kubeconfig
+                               of virtflow up (default $VIRTFLOW_HOME/status-writer.kubeconfig),
+                               never the admin one
+              --token-file F   the bearer token it requires (default $VIRTFLOW_HOME/simulator-token,
+                               made on first use)
+              --tls-cert F --tls-key F   serve https (else http: the ExternalController then
+                               needs spec.allowInsecureHttp: true)
+              --allowed-host NAME        a Host header name it answers to besides loopback
+                               and this machine's name (repeatable)
 
 Options:
   --home DIR     Where data, certificates and the kubeconfig live (default: $VIRTFLOW_HOME or ./.virtflow)
@@ -30,12 +42,17 @@ Options:
   --simulator-port N
                  up: port of the simulated external controller (default: 7480; 0 = any free port)
   --no-simulator up: run no simulated external controller
+  --encryption-key-file F
+                 Keys that encrypt Secrets at rest (default: $VIRTFLOW_ENCRYPTION_KEY_FILE, else
+                 encryption-keys in the home, created on first start). Replicas sharing
+                 DATABASE_URL must all be given the same file.
   -h, --help     Show this help
 
 Environment:
   DATABASE_URL   Use this PostgreSQL instead of the embedded one.
   VIRTFLOW_SIMULATOR_PORT  Default for --simulator-port.
   VIRTFLOW_HOME  Default for --home.
+  VIRTFLOW_ENCRYPTION_KEY_FILE  Default for --encryption-key-file.
 `;
 
 async function runServer(args: string[], withControllers: boolean): Promise<void> {
@@ -47,6 +64,7 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
       host: { type: 'string' },
       'simulator-port': { type: 'string' },
       'no-simulator': { type: 'boolean' },
+      'encryption-key-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -63,16 +81,20 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
   const simulatorPort = values['no-simulator']
     ? false
     : number(values['simulator-port'] ?? process.env.VIRTFLOW_SIMULATOR_PORT, 'simulator-port', 7480);
-  const up = withControllers
-    ? await startUp({ home, port, host: values.host, databaseUrl: process.env.DATABASE_URL, simulatorPort })
-    : undefined;
-  const vf = up ? up.standalone : await startStandalone({ home, port, host: values.host, databaseUrl: process.env.DATABASE_URL });
-  const stopAll = () => (up ? up.stop() : vf.stop());
+  const encryptionKeyFile = values['encryption-key-file'] ?? (process.env.VIRTFLOW_ENCRYPTION_KEY_FILE || undefined);
+  let stopAll = async () => {};
+  // A replica that cannot decrypt what another wrote cannot serve a consistent store: it stops.
+  const onFatal = () => void stopAll().finally(() => process.exit(1));
+  const common = { home, port, host: values.host, databaseUrl: process.env.DATABASE_URL, encryptionKeyFile, onFatal };
+  const up = withControllers ? await startUp({ ...common, simulatorPort }) : undefined;
+  const vf = up ? up.standalone : await startStandalone(common);
+  stopAll = () => (up ? up.stop() : vf.stop());
   process.stdout.write(
     [
       `VirtFlow API server listening on ${vf.url}`,
       `  database:   ${process.env.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL in ${path.join(home, 'postgres')}`}`,
       `  kubeconfig: ${vf.kubeconfig}`,
+      `  status-writer kubeconfig (for external controllers): ${vf.statusKubeconfig}`,
       ...(up?.simulator ? [`  simulated external controller: ${up.simulator.url} (ExternalController virtflow-simulator)`] : []),
       ...(up?.controllers ? ['  controllers: running in this process'] : []),
       '',
@@ -149,25 +171,55 @@ async function runSimulator(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
+      home: { type: 'string' },
       port: { type: 'string' },
+      host: { type: 'string' },
       latency: { type: 'string' },
       'failure-rate': { type: 'string' },
       region: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'token-file': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true },
     },
     strict: true,
   });
   const failureRate = number(values['failure-rate'], 'failure-rate', 0);
   if (failureRate > 1) throw new Error(`--failure-rate must be between 0 and 1, got ${failureRate}`);
-  const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+  const home = path.resolve(values.home ?? process.env.VIRTFLOW_HOME ?? '.virtflow');
+  await mkdir(home, { recursive: true, mode: 0o755 });
+  // The status writer's kubeconfig by default: never the admin's, whose token could do anything.
+  const statusKubeconfig = path.join(home, 'status-writer.kubeconfig');
+  const kubeconfig = values.kubeconfig ?? (existsSync(statusKubeconfig) ? statusKubeconfig : undefined);
+  const tokenFile = values['token-file'] ? path.resolve(values['token-file']) : path.join(home, 'simulator-token');
+  const token = existsSync(tokenFile) ? (await readFile(tokenFile, 'utf8')).trim() : await storedToken(path.dirname(tokenFile), path.basename(tokenFile));
+  if (!token) throw new Error(`--token-file ${tokenFile} is empty`);
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new Error('--tls-cert and --tls-key go together');
+  const tls = values['tls-cert'] && values['tls-key']
+    ? { cert: await readFile(values['tls-cert'], 'utf8'), key: await readFile(values['tls-key'], 'utf8') }
+    : undefined;
   const sim = await startSimulator({
     port: number(values.port, 'port', 7480),
+    host: values.host,
     latencyMs: number(values.latency, 'latency', 0),
     failureRate,
     region: values.region,
+    token,
+    tls,
+    allowedHosts: values['allowed-host'],
     callback: kubeconfig ? callbackTargetFromKubeconfig(kubeconfig) : undefined,
+    stateFile: path.join(home, 'simulator', 'state.json'),
   });
-  process.stdout.write(`VirtFlow simulated external controller listening on ${sim.url} (protocol v1). Ctrl-C stops.\n`);
+  process.stdout.write(
+    [
+      `VirtFlow simulated external controller listening on ${sim.url} (protocol v1). Ctrl-C stops.`,
+      `  token:  ${tokenFile} (put it in the "token" key of the ExternalController's credentialsSecret)`,
+      `  status: ${kubeconfig ? `reported with ${kubeconfig}` : 'not reported (no --kubeconfig; give it the status-writer kubeconfig of virtflow up)'}`,
+      ...(tls ? [] : ['  http:   not TLS; its ExternalController needs spec.allowInsecureHttp: true (or pass --tls-cert and --tls-key)']),
+      '',
+    ].join('\n'),
+  );
   await untilSignal(() => sim.stop());
 }
 

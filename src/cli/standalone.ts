@@ -9,6 +9,7 @@ import { STATUS_WRITERS_GROUP } from '../api/authorize.js';
 import { ApiServer, type ApiServerOptions } from '../api/server.js';
 import { openDatabase, type Database } from '../store/database.js';
 import type { EmbeddedDatabase } from '../store/embedded.js';
+import { SecretsEncryption } from '../store/encryption.js';
 import { startEmbeddedPostgresInOwnSession } from '../store/embedded-session.js';
 import { Store, type StoreOptions } from '../store/store.js';
 import { installVirtflowAdmission } from '../admission/index.js';
@@ -37,9 +38,22 @@ export interface StandaloneOptions {
   version?: string;
   /** VirtFlow's kinds and admission rules (default true); a workload cluster has neither. */
   virtflowKinds?: boolean;
+  /**
+   * The keys that encrypt Secrets at rest. Default: `encryption-keys` in the home, made with
+   * a new key on first start. Replicas sharing a database must all be given the same file.
+   */
+  encryptionKeyFile?: string;
+  /**
+   * This server can no longer follow the store: another replica wrote a Secret with a key it
+   * was not given. The command ends the process (a restart then refuses with the same
+   * message until the keys are fixed); by default the change feed retries.
+   */
+  onFatal?: (err: Error) => void;
 }
 
 export interface Standalone {
+  /** The home directory, absolute. */
+  home: string;
   server: ApiServer;
   store: Store;
   db: Database;
@@ -48,13 +62,21 @@ export interface Standalone {
   token: string;
   /** A token that may only read VirtualMachines and write their status. */
   statusToken: string;
+  /** A kubeconfig with statusToken, beside the admin one: for external controllers. */
+  statusKubeconfig: string;
   caCert: string;
   /** The PostgreSQL server this one stores in (embedded or DATABASE_URL). */
   databaseUrl: string;
+  /** The API server's serving certificate and key (PEM), which the built-in simulator shares. */
+  tls: { cert: string; key: string };
   stop(): Promise<void>;
 }
 
-async function storedToken(home: string, fileName: string): Promise<string> {
+/** The default key file in the home. */
+export const ENCRYPTION_KEY_FILE = 'encryption-keys';
+
+/** A random token kept 0600 in the home, made on first use. */
+export async function storedToken(home: string, fileName: string): Promise<string> {
   const file = path.join(home, fileName);
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
   const token = newToken();
@@ -73,9 +95,17 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
   }
   const cleanup: (() => Promise<void>)[] = [];
   try {
+    const encryption = opts.encryptionKeyFile
+      ? await SecretsEncryption.load(opts.encryptionKeyFile)
+      : await SecretsEncryption.loadOrCreate(path.join(home, ENCRYPTION_KEY_FILE));
     const db = await openDatabase(url);
     cleanup.push(() => db.close());
-    const store = await Store.open(db, opts.store);
+    const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const onFeedError = (err: Error) => {
+      log(`virtflow: ${err.message}`);
+      opts.onFatal?.(err);
+    };
+    const store = await Store.open(db, { encryption, onFeedError, ...opts.store });
     cleanup.push(() => store.close());
     const token = await storedToken(home, 'admin-token');
     await registerToken(db, token, { username: 'admin', groups: ['system:masters'] });
@@ -102,8 +132,11 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
     await bootstrap(server.service, virtflowKinds ? (opts.crdDir ?? defaultCrdDir) : undefined);
     const kubeconfig = path.join(home, 'kubeconfig');
     await writeKubeconfig(kubeconfig, { server: server.url, caCert: pki.caCert, token });
+    const statusKubeconfig = path.join(home, 'status-writer.kubeconfig');
+    await writeKubeconfig(statusKubeconfig, { server: server.url, caCert: pki.caCert, token: statusToken, user: 'status-writer' });
     let stopped = false;
     return {
+      home,
       server,
       store,
       db,
@@ -111,8 +144,10 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       kubeconfig,
       token,
       statusToken,
+      statusKubeconfig,
       caCert: pki.caCert,
       databaseUrl: url,
+      tls: { cert: pki.cert, key: pki.key },
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -1,10 +1,12 @@
 // `virtflow up`: the API server (with its database), the controllers in the same process,
 // and a simulated external controller registered for every region, so documents applied
 // with kubectl converge out of the box.
+import path from 'node:path';
 import { ApiError } from '../machinery/errors.js';
-import { startSimulator, type SimulatorHandle } from '../providers/simulator/index.js';
+import { callbackTargetFromKubeconfig, startSimulator, type SimulatorHandle } from '../providers/simulator/index.js';
 import { loadKubeConfig, startControllers, type RunningControllers } from './controllers.js';
-import { startStandalone, type Standalone, type StandaloneOptions } from './standalone.js';
+import { simulatorRegistration } from './simulator-registration.js';
+import { startStandalone, storedToken, type Standalone, type StandaloneOptions } from './standalone.js';
 
 export interface UpOptions extends StandaloneOptions {
   /** Port of the simulated external controller; undefined = 7480, false = none. */
@@ -29,11 +31,17 @@ export async function startUp(opts: UpOptions): Promise<Up> {
   let controllers: RunningControllers | undefined;
   try {
     if (opts.simulatorPort !== false) {
+      // Over TLS with the API server's certificate, a token of its own, reporting with the
+      // status writer's kubeconfig, and remembering its machines across restarts.
+      const token = await storedToken(standalone.home, 'simulator-token');
       simulator = await startSimulator({
         port: opts.simulatorPort ?? 7480,
-        callback: { apiServer: standalone.url, caCert: standalone.caCert, token: standalone.statusToken },
+        tls: standalone.tls,
+        token,
+        callback: callbackTargetFromKubeconfig(standalone.statusKubeconfig),
+        stateFile: path.join(standalone.home, 'simulator', 'state.json'),
       });
-      await registerSimulator(standalone, simulator.url);
+      await registerSimulator(standalone, simulator.url, token);
     }
     if (opts.controllers !== false) {
       controllers = startControllers({
@@ -63,26 +71,24 @@ export async function startUp(opts: UpOptions): Promise<Up> {
   };
 }
 
-async function registerSimulator(standalone: Standalone, url: string): Promise<void> {
+async function registerSimulator(standalone: Standalone, url: string, token: string): Promise<void> {
   const service = standalone.server.service;
-  const info = service.registry.lookup('virtflow.io', 'v1alpha1', 'externalcontrollers');
-  if (!info) return;
-  const body = {
-    apiVersion: 'virtflow.io/v1alpha1',
-    kind: 'ExternalController',
-    metadata: { name: SIMULATOR_CONTROLLER, labels: { 'virtflow.io/simulator': 'true' } },
-    spec: { service: 'VirtualMachine', regions: [], endpoint: url },
-  };
   const opts = {
     dryRun: false,
     fieldValidation: 'Strict' as const,
     user: { username: 'system:virtflow-up', groups: ['system:masters'] },
     userAgent: 'virtflow-up',
   };
-  try {
-    await service.create(info, undefined, body, opts);
-  } catch (err) {
-    if (!(err instanceof ApiError && err.code === 409)) throw err;
-    await service.patch(info, undefined, SIMULATOR_CONTROLLER, (current) => ({ ...current, spec: body.spec }), opts);
+  for (const { group, version, plural, object } of simulatorRegistration({ name: SIMULATOR_CONTROLLER, url, token, caCert: standalone.caCert })) {
+    const info = service.registry.lookup(group, version, plural);
+    if (!info) continue;
+    const namespace = object.metadata.namespace;
+    try {
+      await service.create(info, namespace, structuredClone(object), opts);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      const { metadata: _m, apiVersion: _a, kind: _k, ...content } = object;
+      await service.patch(info, namespace, object.metadata.name!, (current) => ({ ...current, ...content }), opts);
+    }
   }
 }

@@ -11,6 +11,7 @@ import type { VirtualMachine } from '../kinds/virtualmachine.js';
 import type { CallbackTarget } from '../providers/http-provider.js';
 import { httpProviderFor, probeExternalController } from '../providers/http-provider.js';
 import { credentialsReader } from '../providers/credentials.js';
+import { kubeconfigCa } from '../providers/transport-policy.js';
 import type { VirtualMachineProvider } from '../providers/external-client.js';
 import type { Informer, InformerEvent } from '../runtime/informer.js';
 import { keyOf, keyString, type ObjectKey } from '../runtime/keys.js';
@@ -48,6 +49,11 @@ export interface ControllerSetupOptions {
   leaderElection?: LeaderElectionConfig | false;
   /** Where external controllers report VM status, with a status-only token. */
   callback?: CallbackTarget;
+  /**
+   * A CA trusted, besides the system roots, for external controllers without a caBundle;
+   * default: the CA of kubeConfig's cluster (VirtFlow's own under `virtflow up`).
+   */
+  trustedCa?: string;
   /** Replaces the HTTP provider (tests). */
   providerFor?: (controller: ExternalController) => VirtualMachineProvider;
   vmWorkers?: number;
@@ -216,11 +222,12 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .watches(listers.serviceMeshes, (m) => keysOf(listers.clusters.byIndex('byMesh', m.metadata.name!)))
     .complete(k8sClusterReconciler(ctx));
   watchWhen(listers.specifications, specChanged, () => keysOf(listers.clusters.list()), clusterController);
+  const extraCa = opts.trustedCa ?? kubeconfigCa(opts.kubeConfig);
   manager.controller('externalcontroller').for(listers.externalControllers)
-    .complete(externalControllerReconciler(ctx, (xc) => probeExternalController(xc), { intervalMs: opts.probeIntervalMs }));
+    .complete(externalControllerReconciler(ctx, (xc) => probeExternalController(xc, { extraCa }), { intervalMs: opts.probeIntervalMs }));
 
   const providerFor =
-    opts.providerFor ?? ((xc: ExternalController) => httpProviderFor(xc, { callback: opts.callback, token: credentialsReader(ctx.client, xc) }));
+    opts.providerFor ?? ((xc: ExternalController) => httpProviderFor(xc, { callback: opts.callback, token: credentialsReader(ctx.client, xc), extraCa }));
   const vmController = manager.controller('virtualmachine').for(listers.vms).withWorkers(opts.vmWorkers ?? 8)
     .watches(listers.externalControllers, () => keysOf(listers.vms.list().filter((v) => v.status?.placement?.baremetal && v.status?.phase !== 'Running')))
     .complete(virtualMachineReconciler(ctx, placer, { providerFor, resyncMs: opts.resyncMs, providerRetryMs: opts.providerRetryMs }));

@@ -7,6 +7,7 @@ import type { ErrorObject } from 'ajv';
 import type { StatusCause } from '../machinery/errors.js';
 import { isPlainObject } from '../machinery/object.js';
 import { fieldError } from './field-errors.js';
+import { re2PatternError } from './re2-pattern.js';
 
 /** The JSON type name go-openapi reports for a decoded value. */
 export function jsonTypeName(value: unknown): string {
@@ -100,8 +101,11 @@ function causeFromAjv(error: ErrorObject, root: unknown): StatusCause {
       return fieldError.tooMany(path, sizeOf(data), Number(params.limit));
     case 'minProperties':
       return fieldError.invalid(path, sizeOf(data), inBody(path, `should have at least ${params.limit} properties`));
-    case 'pattern':
-      return fieldError.invalid(path, data, inBody(path, `should match '${params.pattern}'`));
+    case 'pattern': {
+      const unusable = re2PatternError(String(params.pattern));
+      const detail = unusable === undefined ? '' : ` (the schema's pattern is not a valid RE2 regular expression: ${unusable})`;
+      return fieldError.invalid(path, data, inBody(path, `should match '${params.pattern}'${detail}`));
+    }
     case 'format':
       return fieldError.invalid(path, data, inBody(path, `must be of type ${params.format}: ${JSON.stringify(data)}`));
     case 'multipleOf':

@@ -7,6 +7,7 @@ import { Ajv, type Format, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { isPlainObject } from '../machinery/object.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
+import { re2Engine } from './re2-pattern.js';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
@@ -28,7 +29,8 @@ const kubernetesKeywords = [
 const goDuration = /^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$|^[-+]?0$/;
 
 function createAjv(): Ajv {
-  const ajv = new Ajv({ strict: false, allErrors: true, verbose: true, logger: false });
+  // `pattern` runs on RE2, in linear time (see re2-pattern.ts).
+  const ajv = new Ajv({ strict: false, allErrors: true, verbose: true, logger: false, code: { regExp: re2Engine } });
   addFormats(ajv);
   for (const name of ['int32', 'int64', 'float', 'double', 'password']) ajv.addFormat(name, true);
   ajv.addFormat('duration', goDuration);

@@ -120,6 +120,18 @@ describe('checkStructural', () => {
       ],
     },
     {
+      reason: 'A lookahead is refused: patterns are RE2, as in kube-apiserver.',
+      schema: objectSchema({ name: { type: 'string', pattern: '^(?=a)[a-z]+$' } }),
+      want: [
+        `${root}.properties[name].pattern: Invalid value: "^(?=a)[a-z]+$": must be a valid regular expression, but isn't: error parsing regexp: invalid or unsupported Perl syntax: \`(?=\``,
+      ],
+    },
+    {
+      reason: 'A backreference is refused, also deep inside items.',
+      schema: objectSchema({ list: { type: 'array', items: { type: 'string', pattern: '(a)\\1' } } }),
+      want: [`${root}.properties[list].items.pattern: Invalid value: "(a)\\\\1": must be a valid regular expression, but isn't: error parsing regexp: invalid escape sequence: \`\\1\``],
+    },
+    {
       reason: 'An unknown type name is reported as unsupported.',
       schema: objectSchema({ a: { type: 'int' } }),
       want: [

@@ -7,6 +7,7 @@ import type { StatusCause } from '../machinery/errors.js';
 import { isPlainObject } from '../machinery/object.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
 import { causeToString, fieldError, fieldPath } from './field-errors.js';
+import { re2PatternError } from './re2-pattern.js';
 
 export { validateCrd, applyCrdDefaults } from './crd-validation.js';
 
@@ -102,10 +103,10 @@ function checkApiRules(s: Record<string, unknown>, path: string, ctx: Context, o
     out.push(fieldError.invalid(fieldPath.child(path, 'x-kubernetes-preserve-unknown-fields'), false, 'must be true or undefined'));
   }
   if (typeof s.pattern === 'string') {
-    try {
-      new RegExp(s.pattern, 'u');
-    } catch (err) {
-      out.push(fieldError.invalid(fieldPath.child(path, 'pattern'), s.pattern, `must be a valid regular expression, but isn't: ${(err as Error).message}`));
+    // RE2, as Go's regexp.Compile: lookarounds and backreferences are refused here.
+    const error = re2PatternError(s.pattern);
+    if (error !== undefined) {
+      out.push(fieldError.invalid(fieldPath.child(path, 'pattern'), s.pattern, `must be a valid regular expression, but isn't: ${error}`));
     }
   }
 }

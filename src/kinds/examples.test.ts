@@ -133,7 +133,8 @@ describe('examples/lab', () => {
     expect(ofKind(lab, 'ExternalController').map((x) => x.spec)).toContainEqual({
       service: 'VirtualMachine',
       regions: ['tw'],
-      endpoint: 'http://127.0.0.1:7480',
+      endpoint: 'https://127.0.0.1:7480',
+      credentialsSecret: { namespace: 'virtflow-system', name: 'virtflow-simulator-token' },
       timeoutSeconds: 30,
     });
   });

@@ -1,10 +1,14 @@
 // The token VirtFlow presents to an ExternalController: the `token` key of the Secret its
 // spec.credentialsSecret names (docs/external-controller-protocol.md, "Authentication").
+// Only a Secret VirtFlow may send out is ever read (transport-policy.ts): one in its own
+// namespace, or one labelled for it; the label is asked of the API server in the request, so
+// an unlabelled Secret of another namespace is never fetched.
 import type { ExternalController } from '../kinds/externalcontroller.js';
 import type { KubeObject } from '../machinery/object.js';
 import type { ObjectClient } from '../runtime/client.js';
 import { Secrets } from '../runtime/resource.js';
 import { ProviderCredentialsUnavailable, type ProviderOperation } from './external-client.js';
+import { credentialsLabel, credentialsSecretRule, virtflowNamespace } from './transport-policy.js';
 
 type Secret = KubeObject & { data?: Record<string, string> };
 
@@ -19,7 +23,18 @@ export function credentialsReader(client: ObjectClient, controller: ExternalCont
   let read: Promise<{ token: string } | { problem: string }> | undefined;
   const readToken = async () => {
     const where = `its credentialsSecret ${ref.namespace}/${ref.name}`;
-    const secret = await client.find<Secret>(Secrets, { namespace: ref.namespace, name: ref.name });
+    let secret: Secret | undefined;
+    if (ref.namespace === virtflowNamespace) {
+      secret = await client.find<Secret>(Secrets, { namespace: ref.namespace, name: ref.name });
+    } else {
+      const list = await client.list<Secret>(Secrets, {
+        namespace: ref.namespace,
+        fieldSelector: `metadata.name=${ref.name}`,
+        labelSelector: `${credentialsLabel}=true`,
+      });
+      secret = list.items.find((s) => s.metadata.name === ref.name);
+      if (!secret) return { problem: `${where} is not usable: spec.credentialsSecret ${credentialsSecretRule} (absent or unlabelled Secrets are not read)` };
+    }
     if (!secret) return { problem: `${where} does not exist` };
     const encoded = secret.data?.token;
     if (!encoded) return { problem: `${where} has no "token" key` };

@@ -56,6 +56,11 @@ export interface ProvisionContext {
   resources?: Resources;
   /** Start the machine once built; defaults to spec.runStrategy !== 'Halted'. */
   powerOn?: boolean;
+  /**
+   * Build it even though the uid's machine was deleted through the protocol (a delete
+   * VirtFlow did not ask for). Only after checking the VM exists and is not being deleted.
+   */
+  recreate?: boolean;
 }
 
 export interface PowerOptions {
@@ -125,6 +130,7 @@ export const providerReasons = {
   timeout: 'ProviderTimeout',
   rejected: 'ProviderRejected',
   credentialsUnavailable: 'ProviderCredentialsUnavailable',
+  insecureEndpoint: 'InsecureEndpoint',
   noExternalController: 'NoExternalController',
 } as const;
 
@@ -165,6 +171,20 @@ export class ProviderCredentialsUnavailable extends ProviderError {
   readonly reason = providerReasons.credentialsUnavailable;
   readonly retryable = true;
   override readonly name = 'ProviderCredentialsUnavailable';
+
+  constructor(operation: ProviderOperation, endpoint: string, detail: string) {
+    super(operation, endpoint, `cannot ${operation} at ${endpoint}: ${detail}`);
+  }
+}
+
+/**
+ * The endpoint is http:// and its ExternalController does not set spec.allowInsecureHttp:
+ * nothing was sent (the bearer token would travel unencrypted).
+ */
+export class ProviderInsecureEndpoint extends ProviderError {
+  readonly reason = providerReasons.insecureEndpoint;
+  readonly retryable = true;
+  override readonly name = 'ProviderInsecureEndpoint';
 
   constructor(operation: ProviderOperation, endpoint: string, detail: string) {
     super(operation, endpoint, `cannot ${operation} at ${endpoint}: ${detail}`);

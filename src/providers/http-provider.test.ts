@@ -15,8 +15,8 @@ let provider: HttpVirtualMachineProvider;
 
 beforeAll(async () => {
   clock = new FakeClock();
-  sim = await startSimulator({ latencyMs: latency, region: 'tw', clock });
-  provider = new HttpVirtualMachineProvider({ endpoint: sim.url, timeoutMs: 10_000 });
+  sim = await startSimulator({ latencyMs: latency, region: 'tw', clock, token: 'provider-test-token' });
+  provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, timeoutMs: 10_000, token: sim.token });
 });
 afterAll(async () => {
   await sim?.stop();
@@ -75,7 +75,7 @@ describe('create', () => {
     expect(sim.simulation.machines.has(uid)).toBe(false);
 
     // The VM controller dies before the callback; its successor asks again.
-    const restarted = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const restarted = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: sim.token });
     const again = await restarted.create(vm, placementTw, { image: ubuntu });
     expect(again.operationId).toBe(first.operationId);
     expect((await provider.observe(vm)).lastOperation).toMatchObject({ id: first.operationId, type: 'Create', state: 'Running' });
@@ -87,7 +87,7 @@ describe('create', () => {
 
     const seen = await provider.observe(vm);
     expect(seen).toMatchObject({ exists: true, upToDate: true, generation: 1, powerState: 'On' });
-    expect(seen.externalId).toMatch(/^sim-tw-\d+$/);
+    expect(seen.externalId).toMatch(/^sim-tw-[0-9a-f]{6}-\d{6}$/);
     expect(seen.addresses).toEqual([{ type: 'InternalIP', address: expect.stringMatching(/^10\.\d+\.\d+\.\d+$/) }]);
     expect(seen.lastOperation).toMatchObject({ id: first.operationId, state: 'Succeeded', finishedAt: expect.any(String) });
   });
@@ -227,7 +227,7 @@ describe('errors', () => {
   it('a closed port is ProviderUnreachable, naming the endpoint and the cause', async () => {
     const stub = await stubEndpoint(() => {});
     await stub.close();
-    const unreachable = new HttpVirtualMachineProvider({ endpoint: stub.url });
+    const unreachable = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: stub.url });
     const err = await caught(unreachable.observe(makeVm()));
     expect(err).toBeInstanceOf(ProviderUnreachable);
     expect(err).toMatchObject({ reason: 'ProviderUnreachable', retryable: true, endpoint: stub.url, operation: 'observe' });
@@ -256,7 +256,7 @@ describe('errors', () => {
       res.writeHead(500, { 'content-type': 'text/plain' }).end('hypervisor pool exhausted');
     });
     stubs.push(stub);
-    const err = await caught(new HttpVirtualMachineProvider({ endpoint: stub.url }).power(makeVm(), 'start'));
+    const err = await caught(new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: stub.url }).power(makeVm(), 'start'));
     expect(err).toBeInstanceOf(ProviderRejected);
     expect(err).toMatchObject({ status: 500, retryable: true, body: 'hypervisor pool exhausted' });
     expect(err.message).toContain('HTTP 500: hypervisor pool exhausted');
@@ -267,7 +267,7 @@ describe('errors', () => {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
     });
     stubs.push(stub);
-    const err = await caught(new HttpVirtualMachineProvider({ endpoint: stub.url }).create(makeVm(), placementTw, { image: ubuntu }));
+    const err = await caught(new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: stub.url }).create(makeVm(), placementTw, { image: ubuntu }));
     expect(err).toMatchObject({ reason: 'ProviderRejected', status: 200 });
     expect(err.message).toContain('not an OperationAccepted body');
   });
@@ -275,13 +275,93 @@ describe('errors', () => {
   it('a controller that requires a token refuses one without it, and serves one with it', async () => {
     const guarded = await startSimulator({ token: 's3cret', clock: new FakeClock() });
     try {
-      const err = await caught(new HttpVirtualMachineProvider({ endpoint: guarded.url }).observe(makeVm()));
+      const err = await caught(new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: guarded.url }).observe(makeVm()));
       expect(err).toMatchObject({ status: 401, code: 'Unauthorized', retryable: false });
-      const withToken = new HttpVirtualMachineProvider({ endpoint: guarded.url, token: 's3cret' });
+      const withToken = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: guarded.url, token: 's3cret' });
       await expect(withToken.observe(makeVm())).resolves.toMatchObject({ exists: false });
     } finally {
       await guarded.stop();
     }
+  });
+});
+
+describe('transport', () => {
+  const stubs: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const s of stubs.splice(0)) await s.close();
+  });
+  const stub = async (handler: http.RequestListener) => {
+    const s = await stubEndpoint(handler);
+    stubs.push(s);
+    return s;
+  };
+
+  it('sends nothing to an http endpoint unless allowInsecureHttp says so', async () => {
+    let requests = 0;
+    const plain = await stub((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ uid: 'x', exists: false, addresses: [] }));
+    });
+    const strict = httpProviderFor(makeExternalController('plain', { endpoint: plain.url, allowInsecureHttp: undefined }), { token: 'secret-token-1' });
+    const err = await caught(strict.observe(makeVm()));
+    expect(err).toMatchObject({ reason: 'InsecureEndpoint', operation: 'observe' });
+    expect(err.message).toContain('allowInsecureHttp');
+    expect(requests).toBe(0);
+    await httpProviderFor(makeExternalController('plain', { endpoint: plain.url, allowInsecureHttp: true })).observe(makeVm());
+    expect(requests).toBe(1);
+  });
+
+  it('does not follow a redirect, so the token never reaches the address it names', async () => {
+    const seen: (string | undefined)[] = [];
+    const elsewhere = await stub((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200).end('{}');
+    });
+    const redirecting = await stub((_req, res) => res.writeHead(307, { location: `${elsewhere.url}/v1/virtualmachines` }).end());
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: redirecting.url, token: 'secret-token-2' });
+    const err = await caught(provider.create(makeVm(), placementTw, { image: ubuntu }));
+    expect(err).toMatchObject({ reason: 'ProviderRejected', status: 307 });
+    expect(err.message).toContain('redirects are not followed');
+    expect(seen).toEqual([]);
+  });
+
+  it('refuses an answer larger than the cap, saying so', async () => {
+    const huge = await stub((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // Streamed without a content-length, so only counting the bytes can stop it.
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 4 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end('{}');
+      };
+      pump();
+      res.on('error', () => {});
+    });
+    const err = await caught(new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: huge.url }).observe(makeVm()));
+    expect(err).toMatchObject({ reason: 'ProviderRejected', status: 200 });
+    expect(err.message).toContain(`the answer is larger than ${256 * 1024} bytes`);
+  });
+
+  it('repeats what a controller answered cut short, on one line, without the token or other credentials', async () => {
+    const token = 'secret-token-3-abcdefghijklmnop';
+    const noisy = await stub((req, res) => {
+      const message = `you sent ${req.headers.authorization}\n\u001b[31mpassword=hunter2\nBasic dXNlcjpwYXNzd29yZDEyMw==${'x'.repeat(10_000)}`;
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'Oops', message }));
+    });
+    const err = await caught(new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: noisy.url, token }).power(makeVm(), 'start'));
+    expect(err).toBeInstanceOf(ProviderRejected);
+    for (const text of [err.message, (err as ProviderRejected).body ?? '']) {
+      expect(text).not.toContain(token);
+      expect(text).not.toContain('hunter2');
+      expect(text).not.toContain('dXNlcjpwYXNzd29yZDEyMw==');
+      expect(text).not.toMatch(/[\n\u001b]/);
+    }
+    expect(err.message).toContain('[redacted]');
+    expect(err.message.length).toBeLessThan(400);
   });
 });
 

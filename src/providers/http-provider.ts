@@ -1,15 +1,25 @@
 // The VirtualMachineProvider that speaks the external-controller protocol v1 over HTTP
 // (docs/external-controller-protocol.md). Every request is bounded by the
 // ExternalController's timeoutSeconds; every failure becomes a typed ProviderError.
+// node:http(s) rather than fetch: it never follows a redirect, takes a CA per request, and
+// lets the answer be counted as it arrives (docs/security.md, "External controllers").
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
 import type { ExternalController } from '../kinds/externalcontroller.js';
 import type { VirtualMachine } from '../kinds/virtualmachine.js';
 import { realClock, type Clock } from '../runtime/clock.js';
+import { answerText } from './answer-text.js';
+import { decodeCaBundle, endpointProblem } from './transport-policy.js';
 import {
+  isProviderError,
+  ProviderInsecureEndpoint,
   ProviderRejected,
   ProviderTimeout,
   ProviderUnreachable,
   type DeleteOptions,
   type Observation,
+  type ProviderError,
   type OperationRef,
   type PowerOptions,
   type ProviderOperation,
@@ -27,6 +37,7 @@ import {
   type CreateRequest,
   type Health,
   type Observation as WireObservation,
+  type Operation as WireOperation,
   type OperationAccepted,
   type Placement,
   type PowerAction,
@@ -36,6 +47,8 @@ import {
 } from './protocol.js';
 
 export const defaultTimeoutSeconds = 30;
+/** Longest operation message kept from an observe (it is written into the VM's status). */
+const maxOperationMessageLength = 1024;
 
 /** Where the external controller reports back: VirtFlow's API server and a status-only token. */
 export interface CallbackTarget {
@@ -59,7 +72,22 @@ export interface HttpProviderOptions {
   callback?: CallbackTarget;
   /** Time for the timeouts; tests pass a fake clock. */
   clock?: Clock;
+  /** Use an http:// endpoint (ExternalController.spec.allowInsecureHttp); default false. */
+  allowInsecureHttp?: boolean;
+  /** PEM of the CA(s) to trust for an https endpoint (decoded spec.caBundle); default the system roots. */
+  ca?: string;
+  /**
+   * A CA trusted besides the system roots when there is no `ca`: the one of the API server
+   * VirtFlow's controllers use, so a controller with a certificate from VirtFlow's own CA
+   * (the simulator of `virtflow up`) needs no caBundle.
+   */
+  extraCa?: string;
+  /** The largest answer read; a bigger one is ProviderRejected. Default maxAnswerBytes. */
+  maxAnswerBytes?: number;
 }
+
+/** The largest answer VirtFlow reads from an external controller (protocol answers are small). */
+export const maxAnswerBytes = 256 * 1024;
 
 interface Answer {
   status: number;
@@ -72,10 +100,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function describeFetchFailure(err: unknown): string {
-  const cause = (err as { cause?: unknown })?.cause;
-  const code = (cause as { code?: string })?.code;
-  const message = cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
+function describeFailure(err: unknown): string {
+  const code = (err as { code?: string })?.code;
+  const message = err instanceof Error ? err.message : String(err);
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }
 
@@ -85,6 +112,11 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
   private readonly token?: HttpProviderOptions['token'];
   private readonly callback: CallbackTarget;
   private readonly clock: Clock;
+  private readonly allowInsecureHttp: boolean;
+  private readonly ca?: string;
+  private readonly maxAnswerBytes: number;
+  /** The token last sent, so an answer that echoes it is never repeated. */
+  private sentToken?: string;
 
   constructor(opts: HttpProviderOptions) {
     this.endpoint = opts.endpoint.replace(/\/+$/, '');
@@ -92,6 +124,9 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
     this.token = opts.token;
     this.callback = opts.callback ?? {};
     this.clock = opts.clock ?? realClock;
+    this.allowInsecureHttp = opts.allowInsecureHttp ?? false;
+    this.ca = opts.ca ?? (opts.extraCa ? [...tls.rootCertificates, opts.extraCa].join('\n') : undefined);
+    this.maxAnswerBytes = opts.maxAnswerBytes ?? maxAnswerBytes;
   }
 
   async observe(vm: VirtualMachine): Promise<Observation> {
@@ -112,7 +147,7 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
       powerState: wire.powerState,
       externalId: wire.externalId,
       addresses: Array.isArray(wire.addresses) ? wire.addresses : [],
-      lastOperation: wire.lastOperation,
+      lastOperation: wire.lastOperation && this.operationSaid(wire.lastOperation),
     };
   }
 
@@ -127,6 +162,7 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
       image: ctx.image,
       specification: vm.spec.specification,
       powerOn: ctx.powerOn ?? vm.spec.runStrategy !== 'Halted',
+      ...(ctx.recreate ? { recreate: true } : {}),
       callback: this.callbackFor(vm),
     };
     return this.operation('create', 'POST', '/virtualmachines', request);
@@ -180,7 +216,7 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
       throw this.rejected('probe', answer, 'the answer is not a Health body');
     }
     if (!body.versions.includes(protocolVersion)) {
-      throw this.rejected('probe', answer, `the endpoint serves protocol versions ${body.versions.join(', ')}, not ${protocolVersion}`);
+      throw this.rejected('probe', answer, `the endpoint serves protocol versions ${this.said(body.versions.map(String).join(', '), 64)}, not ${protocolVersion}`);
     }
     return body as unknown as Health;
   }
@@ -211,77 +247,115 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
       operationId: wire.operationId,
       type: wire.type,
       state: wire.state,
-      ...(wire.message ? { message: wire.message } : {}),
+      ...(typeof wire.message === 'string' && wire.message ? { message: this.said(wire.message) } : {}),
     };
+  }
+
+  /** An operation as observed, its message fit to repeat (it becomes status and Events). */
+  private operationSaid(op: WireOperation): WireOperation {
+    return typeof op.message === 'string' ? { ...op, message: this.said(op.message, maxOperationMessageLength) } : op;
   }
 
   /**
    * One request, answer body included, within the timeout. Connection failures become
-   * ProviderUnreachable, the timer ProviderTimeout; any HTTP status is returned as is.
+   * ProviderUnreachable, the timer ProviderTimeout; redirects (never followed) and answers
+   * over maxAnswerBytes ProviderRejected; any other HTTP status is returned as is.
    */
   private async send(op: ProviderOperation, method: string, path: string, body?: unknown): Promise<Answer> {
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = this.clock.setTimer(() => {
-      timedOut = true;
-      abort.abort(new Error(`no answer within ${this.timeoutMs} ms`));
-    }, this.timeoutMs);
-    try {
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const token = typeof this.token === 'function' ? await this.token(op) : this.token;
-      if (token) headers.authorization = `Bearer ${token}`;
-      let res: Response;
-      try {
-        res = await fetch(`${this.endpoint}${basePath}${path}`, {
-          method,
-          headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: abort.signal,
-        });
-      } catch (err) {
-        if (timedOut) throw new ProviderTimeout(op, this.endpoint, this.timeoutMs);
-        throw new ProviderUnreachable(op, this.endpoint, describeFetchFailure(err), { cause: err });
-      }
-      let text: string;
-      try {
-        text = await res.text();
-      } catch (err) {
-        if (timedOut) throw new ProviderTimeout(op, this.endpoint, this.timeoutMs);
-        throw new ProviderUnreachable(op, this.endpoint, `connection lost while reading the answer: ${describeFetchFailure(err)}`, {
-          cause: err,
-        });
-      }
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, body: parsed, text };
-    } finally {
-      timer.cancel();
+    const url = new URL(`${this.endpoint}${basePath}${path}`);
+    const problem = endpointProblem({ endpoint: this.endpoint, allowInsecureHttp: this.allowInsecureHttp });
+    if (problem) throw new ProviderInsecureEndpoint(op, this.endpoint, problem);
+    const token = typeof this.token === 'function' ? await this.token(op) : this.token;
+    if (token) this.sentToken = token;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string | number> = { accept: 'application/json' };
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = Buffer.byteLength(payload);
     }
+    if (token) headers.authorization = `Bearer ${token}`;
+    const secure = url.protocol === 'https:';
+    const max = this.maxAnswerBytes;
+    return new Promise<Answer>((resolve, reject) => {
+      let timedOut = false;
+      const timer = this.clock.setTimer(() => {
+        timedOut = true;
+        request.destroy(new Error(`no answer within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      const fail = (err: ProviderError) => {
+        timer.cancel();
+        reject(err);
+      };
+      const lost = (err: unknown, reading: boolean) => {
+        if (timedOut) return fail(new ProviderTimeout(op, this.endpoint, this.timeoutMs));
+        const detail = describeFailure(err);
+        fail(new ProviderUnreachable(op, this.endpoint, reading ? `connection lost while reading the answer: ${detail}` : detail, { cause: err }));
+      };
+      const options: https.RequestOptions = { method, headers, ...(secure && this.ca ? { ca: this.ca } : {}) };
+      const request = (secure ? https : http).request(url, options, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400) {
+          res.resume();
+          request.destroy();
+          const location = typeof res.headers.location === 'string' ? ` to ${answerText(res.headers.location, [token], 120)}` : '';
+          return fail(new ProviderRejected(op, this.endpoint, status, undefined, `redirects are not followed: the endpoint answered ${status}${location}; register the address that answers in spec.endpoint`));
+        }
+        const tooLarge = () => {
+          request.destroy();
+          fail(new ProviderRejected(op, this.endpoint, status, undefined, `the answer is larger than ${max} bytes, the most VirtFlow reads`));
+        };
+        if (Number(res.headers['content-length'] ?? 0) > max) return tooLarge();
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > max) return tooLarge();
+          chunks.push(chunk);
+        });
+        res.on('error', (err) => lost(err, true));
+        res.on('aborted', () => lost(new Error('the answer was cut short'), true));
+        res.on('end', () => {
+          if (size > max) return;
+          timer.cancel();
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            parsed = undefined;
+          }
+          resolve({ status, body: parsed, text });
+        });
+      });
+      request.on('error', (err) => lost(err, false));
+      request.end(payload);
+    });
+  }
+
+  /** The controller's words, fit to repeat in a condition or an Event. */
+  private said(text: string, max?: number): string {
+    return answerText(text, [this.sentToken, this.callback.token], max);
   }
 
   private rejected(op: ProviderOperation, answer: Answer, why?: string): ProviderRejected {
     const body = isObject(answer.body) ? answer.body : {};
-    const code = typeof body.code === 'string' ? body.code : undefined;
-    const message =
-      why ?? (typeof body.message === 'string' ? body.message : answer.text.slice(0, 500) || 'empty answer');
-    return new ProviderRejected(op, this.endpoint, answer.status, code, message, answer.text.slice(0, 4000));
+    const code = typeof body.code === 'string' ? answerText(body.code, [], 64) : undefined;
+    const message = why ?? this.said(typeof body.message === 'string' ? body.message : answer.text) ?? '';
+    return new ProviderRejected(op, this.endpoint, answer.status, code, message || 'empty answer', this.said(answer.text, 4000));
   }
 }
 
 /** A provider for an ExternalController: its endpoint, its timeoutSeconds. */
 export function httpProviderFor(
   controller: ExternalController,
-  opts: Omit<HttpProviderOptions, 'endpoint' | 'timeoutMs'> = {},
+  opts: Omit<HttpProviderOptions, 'endpoint' | 'timeoutMs' | 'allowInsecureHttp' | 'ca'> = {},
 ): HttpVirtualMachineProvider {
   return new HttpVirtualMachineProvider({
     ...opts,
     endpoint: controller.spec.endpoint,
     timeoutMs: (controller.spec.timeoutSeconds ?? defaultTimeoutSeconds) * 1000,
+    allowInsecureHttp: controller.spec.allowInsecureHttp === true,
+    ...(controller.spec.caBundle ? { ca: decodeCaBundle(controller.spec.caBundle) } : {}),
   });
 }
 
@@ -304,17 +378,18 @@ export interface ProbeResult {
  */
 export async function probeExternalController(
   controller: ExternalController,
-  opts: { token?: string; clock?: Clock } = {},
+  opts: { token?: HttpProviderOptions['token']; clock?: Clock; extraCa?: string } = {},
 ): Promise<ProbeResult> {
   const clock = opts.clock ?? realClock;
-  const provider = httpProviderFor(controller, { token: opts.token, clock });
+  const provider = httpProviderFor(controller, { token: opts.token, clock, extraCa: opts.extraCa });
   const lastProbeTime = rfc3339(clock.now());
   try {
     const health = await provider.health();
-    const what = health.implementation ? `${health.implementation}, ` : '';
-    return { reachable: true, lastProbeTime, message: `${what}protocol ${health.versions.join(', ')}`, health };
+    const what = health.implementation ? `${answerText(String(health.implementation), [], 64)}, ` : '';
+    const versions = answerText(health.versions.map(String).join(', '), [], 64);
+    return { reachable: true, lastProbeTime, message: `${what}protocol ${versions}`, health };
   } catch (err) {
-    if (err instanceof ProviderTimeout || err instanceof ProviderUnreachable || err instanceof ProviderRejected) {
+    if (isProviderError(err)) {
       return { reachable: false, lastProbeTime, message: err.message, reason: err.reason };
     }
     throw err;

@@ -134,6 +134,13 @@ export const CreateRequest = Type.Object(
     powerOn: Type.Optional(
       Type.Boolean({ description: 'Start the machine once it is built (false for runStrategy Halted).', default: true }),
     ),
+    recreate: Type.Optional(
+      Type.Boolean({
+        description:
+          'Build the machine even if this uid was deleted through the protocol: VirtFlow sends it only after it checked that the VM still exists and is not being deleted, so a machine deleted by a request VirtFlow did not make comes back.',
+        default: false,
+      }),
+    ),
     callback: Callback,
   },
   { description: 'Build the machine of a VirtualMachine. Idempotent by uid + generation.' },

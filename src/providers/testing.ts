@@ -42,6 +42,6 @@ export function makeExternalController(
     apiVersion: 'virtflow.io/v1alpha1',
     kind: 'ExternalController',
     metadata: { name },
-    spec: { service: 'VirtualMachine', endpoint: 'http://127.0.0.1:7480', ...spec },
+    spec: { service: 'VirtualMachine', endpoint: 'http://127.0.0.1:7480', allowInsecureHttp: true, ...spec },
   };
 }

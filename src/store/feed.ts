@@ -7,6 +7,7 @@
 // rolled back (the lock is free and the row never appears: skip it).
 import pg from 'pg';
 import type { Database } from './database.js';
+import { DecryptionError, noEncryption, type SecretsEncryption } from './encryption.js';
 import { CHANGES_CHANNEL, type CommitListener, type CommittedChange } from './objects.js';
 
 /** A change as subscribers get it: as it was committed, whichever process committed it. */
@@ -27,6 +28,10 @@ export interface ChangeFeedOptions {
   pollIntervalMs?: number;
   /** The sender name of this process's own commit notifications, which it ignores. */
   ownWriter?: string;
+  /** Opens the sealed values the log holds (Secrets). */
+  encryption?: SecretsEncryption;
+  /** Told when a change cannot be decrypted; the feed keeps retrying it. */
+  onError?: (err: Error) => void;
 }
 
 export class ChangeFeed implements CommitListener {
@@ -50,6 +55,10 @@ export class ChangeFeed implements CommitListener {
   private gapSince?: number;
   private readonly pollIntervalMs: number;
   private readonly ownWriter?: string;
+  private readonly encryption: SecretsEncryption;
+  private readonly onError?: (err: Error) => void;
+  /** The last decryption failure reported, so that a retry loop reports it once. */
+  private reported?: string;
 
   constructor(
     private readonly db: Database,
@@ -57,6 +66,8 @@ export class ChangeFeed implements CommitListener {
   ) {
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.ownWriter = opts.ownWriter;
+    this.encryption = opts.encryption ?? noEncryption;
+    this.onError = opts.onError;
   }
 
   subscribe(fn: (change: Change) => void): () => void {
@@ -179,9 +190,14 @@ export class ChangeFeed implements CommitListener {
     }
     this.running = true;
     void this.pump()
-      .catch(() => {
+      .catch((err: unknown) => {
+        if (err instanceof DecryptionError && err.message !== this.reported) {
+          this.reported = err.message;
+          this.onError?.(err);
+        }
         this.needLog = true;
-        this.scheduleRetry(50);
+        // Undecryptable stays so until an operator acts: retry slowly.
+        this.scheduleRetry(err instanceof DecryptionError ? 1000 : 50);
       })
       .finally(() => {
         this.running = false;
@@ -282,7 +298,7 @@ export class ChangeFeed implements CommitListener {
         if (outcome !== 'done') return outcome;
       }
       if (revision <= this.last) continue;
-      this.deliver({ ...row, revision });
+      this.deliver({ ...row, revision, value: this.encryption.open(row.key, row.value, revision) });
     }
     return rows.length === BATCH ? 'again' : 'done';
   }

@@ -24,7 +24,7 @@ export interface BatchedWrite {
   name: string;
   /**
    * The object's JSON text as JSON.stringify writes it (so without raw control characters),
-   * with `marker` where its revision goes.
+   * with `marker` where its revision goes; or a sealed value, which has none (encryption.ts).
    */
   text: string;
   /** The revision the stored row must still have (update and delete). */

@@ -9,6 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../machinery/object.js';
 import type { Database } from './database.js';
+import { errors } from '../machinery/errors.js';
+import { DecryptionError, noEncryption, type SecretsEncryption } from './encryption.js';
 import { CHANGE_TYPE, GroupCommitter, type BatchedWrite, type GroupCommitOptions, type WriteOperation } from './group-commit.js';
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -25,6 +27,11 @@ export interface StoredRow {
   revision: number;
   /** `object` as stored, JSON text (known after a read or a write). */
   text?: string;
+  /**
+   * The row is not sealed the way a write would seal it now (written before encryption, or
+   * with a key that is no longer the first): a write that changes nothing still rewrites it.
+   */
+  stale?: boolean;
 }
 
 export interface AuditRecord {
@@ -123,6 +130,8 @@ export class ObjectStore {
   constructor(
     private readonly db: Database,
     opts: GroupCommitOptions = {},
+    /** Seals the values of Secrets before they reach a row, and opens them after. */
+    readonly encryption: SecretsEncryption = noEncryption,
   ) {
     this.committer = new GroupCommitter(db.pool, marker, { channel: CHANGES_CHANNEL, sender: this.writerId }, {
       ...opts,
@@ -140,7 +149,18 @@ export class ObjectStore {
       values: [storageKey(key)],
     });
     const row = rows[0];
-    return row ? { object: JSON.parse(row.value) as KubeObject, revision: Number(row.revision), text: row.value } : undefined;
+    if (!row) return undefined;
+    const k = storageKey(key);
+    const revision = Number(row.revision);
+    let text: string;
+    try {
+      text = this.encryption.open(k, row.value, revision);
+    } catch (err) {
+      // Only a replica given other keys than the one that wrote the row gets here.
+      throw err instanceof DecryptionError ? errors.internal(err.message) : err;
+    }
+    const stale = this.encryption.stale(key.resource, row.value);
+    return { object: JSON.parse(text) as KubeObject, revision, text, ...(stale ? { stale } : {}) };
   }
 
   /**
@@ -157,13 +177,15 @@ export class ObjectStore {
   ): Promise<StoredRow | undefined> {
     const k = storageKey(key);
     const text = serialize(object);
+    // A sealed value cannot hold the revision marker; opening the row puts the revision back.
+    const stored = this.encryption.seals(key.resource) ? this.encryption.seal(k, text.replace(marker, '')) : text;
     const batched: BatchedWrite = {
       operation,
       key: k,
       resource: key.resource,
       namespace: key.namespace,
       name: key.name,
-      text,
+      text: stored,
       seen,
       audit: { ...(audit ?? systemAudit), code: operation === 'create' ? 201 : 200 },
     };
@@ -217,7 +239,8 @@ export class ObjectStore {
     for (;;) {
       const before = await this.get(key);
       if (!before) return undefined;
-      const decision = decide({ object: structuredClone(before.object), revision: before.revision });
+      let decision = decide({ object: structuredClone(before.object), revision: before.revision });
+      if (decision.action === 'none' && before.stale) decision = { action: 'write', object: structuredClone(before.object) };
       if (decision.action === 'none') return { before, after: before, deleted: false };
       const after = await this.replace(key, before.revision, decision, audit);
       if (after !== 'stale') return { before, after, deleted: decision.action === 'delete' };

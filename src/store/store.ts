@@ -2,6 +2,8 @@
 // revision order by the change feed for lists and watches.
 import { ObjectCache } from './cache.js';
 import type { Database } from './database.js';
+import { noEncryption, type SecretsEncryption } from './encryption.js';
+import { resealStaleRows } from './reseal.js';
 import { ChangeFeed } from './feed.js';
 import { ObjectStore } from './objects.js';
 
@@ -13,6 +15,13 @@ export interface StoreOptions {
   /** How often the change log is compacted (default one minute). */
   compactIntervalMs?: number;
   pollIntervalMs?: number;
+  /** Seals Secrets at rest (default: none, every value stored as it is). */
+  encryption?: SecretsEncryption;
+  /**
+   * The change feed met a change it cannot decrypt (another replica was given a key this one
+   * lacks); it retries until this process is restarted with the right keys.
+   */
+  onFeedError?: (err: Error) => void;
 }
 
 const COMPACT_BATCH = 5000;
@@ -29,8 +38,14 @@ export class Store {
     opts: StoreOptions,
   ) {
     this.retain = opts.retainRevisions ?? 10_000;
-    this.objects = new ObjectStore(db);
-    this.feed = new ChangeFeed(db, { pollIntervalMs: opts.pollIntervalMs, ownWriter: this.objects.writerId });
+    const encryption = opts.encryption ?? noEncryption;
+    this.objects = new ObjectStore(db, {}, encryption);
+    this.feed = new ChangeFeed(db, {
+      pollIntervalMs: opts.pollIntervalMs,
+      ownWriter: this.objects.writerId,
+      encryption,
+      onError: opts.onFeedError,
+    });
     this.cache = new ObjectCache({ historySize: opts.historySize ?? this.retain });
     // This process's commits reach its own feed from memory; other replicas get the NOTIFY
     // each write statement sends.
@@ -43,6 +58,10 @@ export class Store {
 
   static async open(db: Database, opts: StoreOptions = {}): Promise<Store> {
     const store = new Store(db, opts);
+    // Every sealed row under the first key before anything reads them; a server that cannot
+    // decrypt one (the wrong keys, or a key dropped while rows still need it) refuses to
+    // start and names the keys it lacks, rather than serve a store it can only partly read.
+    await resealStaleRows(db, store.objects.encryption);
     const compacted = await store.compactedRevision();
     const rows = await db.query<{
       key: string;
@@ -54,8 +73,9 @@ export class Store {
     }>('SELECT key, resource, namespace, name, revision, value FROM objects');
     // No row of the snapshot is newer than a revision allocated after it was read.
     const horizon = await store.feed.latestAllocated();
+    const encryption = store.objects.encryption;
     store.cache.load(
-      rows.map((r) => ({ ...r, revision: Number(r.revision) })),
+      rows.map((r) => ({ ...r, revision: Number(r.revision), value: encryption.open(r.key, r.value, Number(r.revision)) })),
       compacted,
       horizon,
     );

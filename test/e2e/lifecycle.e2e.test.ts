@@ -109,7 +109,7 @@ describe('the VM lifecycle with kubectl', () => {
     // is pointed at it once applied. VMs that tried 7480 meanwhile retry and converge.
     expectOk(await vf.kubectl(['apply', '-R', '-f', 'examples/lab/']));
     const simulator = await jsonpath(['externalcontroller', 'virtflow-simulator'], '{.spec.endpoint}');
-    expect(simulator).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(simulator).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expectOk(await vf.kubectl(['patch', 'externalcontroller', 'vm-service-tw', '--type=merge', '-p', JSON.stringify({ spec: { endpoint: simulator } })]));
     const listed = lines(await jsonpath(['vm', '-A'], '{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'));
     expect(listed.sort()).toEqual([...LAB_VMS].sort());

@@ -143,7 +143,8 @@ function inventory(opts: WorldOptions, endpoint: string): { path: string; body: 
         apiVersion: api,
         kind: 'ExternalController',
         metadata: { name: 'vm-service-tw' },
-        spec: { service: 'VirtualMachine', regions: ['tw'], endpoint, timeoutSeconds: 2, ...(opts.token ? { credentialsSecret } : {}) },
+        // Plain http to a simulator on loopback, said on purpose (allowInsecureHttp).
+        spec: { service: 'VirtualMachine', regions: ['tw'], endpoint, allowInsecureHttp: true, timeoutSeconds: 2, ...(opts.token ? { credentialsSecret } : {}) },
       },
     },
   ];
@@ -161,7 +162,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     random: seededRandom(opts.seed ?? 7),
     callback: { apiServer: vf.url, caCert: vf.caCert, token: vf.statusToken },
     callbackBackoffMs: { base: 20, max: 500 },
-    token: opts.token,
+    ...(opts.token ? { token: opts.token } : { allowUnauthenticated: true }),
   });
   const relay = opts.relay ? await startRelay(sim.port) : undefined;
   const endpoint = relay ? relay.url : sim.url;

@@ -9,7 +9,7 @@ let other: SimulatorHandle;
 
 beforeAll(async () => {
   w = await startWorld();
-  other = await startSimulator({ port: 0 });
+  other = await startSimulator({ port: 0, allowUnauthenticated: true });
 });
 
 afterAll(async () => {
@@ -31,7 +31,7 @@ describe('routing of a provisioned VM', () => {
         apiVersion: 'virtflow.io/v1alpha1',
         kind: 'ExternalController',
         metadata: { name: 'aaa-vm-service-tw' },
-        spec: { service: 'VirtualMachine', regions: ['tw'], endpoint: other.url },
+        spec: { service: 'VirtualMachine', regions: ['tw'], endpoint: other.url, allowInsecureHttp: true },
       }),
       201,
     );

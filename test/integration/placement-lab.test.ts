@@ -35,7 +35,13 @@ let controllers: ReturnType<typeof runControllers>;
 
 beforeAll(async () => {
   vf = await startTestServer();
-  simulator = await startSimulator({ port: 0, callback: { apiServer: vf.url, caCert: vf.caCert, token: vf.statusToken } });
+  // As `virtflow up` runs it: https with the API server's certificate, and a token in the
+  // Secret the lab's ExternalController names.
+  const token = 'placement-lab-simulator-token';
+  simulator = await startSimulator({ port: 0, tls: vf.tls, token, callback: { apiServer: vf.url, caCert: vf.caCert, token: vf.statusToken } });
+  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'virtflow-simulator-token' }, stringData: { token } };
+  const created = await vf.call('POST', '/api/v1/namespaces/virtflow-system/secrets', secret);
+  if (created.status !== 201) throw new Error(`cannot create the simulator's Secret: ${created.text}`);
   controllers = runControllers(vf, { providerRetryMs: 200, resyncMs: 1_000 });
 });
 
@@ -61,8 +67,8 @@ describe('examples/lab/ with the controllers running', () => {
     const files = ['00-namespaces', '01-datacenter', '02-baremetals', '03-tenants', '04-catalog', '05-workloads', '06-maintainers'];
     await kubectl(['apply', ...files.flatMap((f) => ['-f', path.join(lab, `${f}.yaml`)])]);
     const services = await readFile(path.join(lab, '07-external-controllers.yaml'), 'utf8');
-    expect(services).toContain('http://127.0.0.1:7480');
-    await kubectl(['apply', '-f', '-'], services.replaceAll('http://127.0.0.1:7480', simulator.url));
+    expect(services).toContain('https://127.0.0.1:7480');
+    await kubectl(['apply', '-f', '-'], services.replaceAll('https://127.0.0.1:7480', simulator.url));
 
     const labVms = ['acme/acme-web-1', 'acme/acme-web-2', 'globex/globex-db-1'];
     await waitUntil(

@@ -83,8 +83,10 @@ describe('built-in kinds', () => {
     const patched = await vf.call('PATCH', '/api/v1/namespaces/default/secrets/creds', { stringData: { user: 'root' } }, MERGE);
     expect(patched.body.data.user).toBe(Buffer.from('root').toString('base64'));
     expect(patched.body.stringData).toBeUndefined();
-    const stored = await vf.db.query<{ value: string }>("SELECT value FROM objects WHERE key = '/secrets/default/creds'");
-    expect(JSON.parse(stored[0]!.value).stringData).toBeUndefined();
+    // The row is sealed (see encryption-at-rest.test.ts); the store opens it.
+    const stored = await vf.store.objects.get({ resource: '/secrets', namespace: 'default', name: 'creds' });
+    expect(stored?.object.data).toEqual(patched.body.data);
+    expect(stored?.object.stringData).toBeUndefined();
     const typed = await vf.call('GET', '/api/v1/namespaces/default/secrets?fieldSelector=type%3DOpaque');
     expect(names(typed.body)).toContain('creds');
   });

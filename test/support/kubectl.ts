@@ -57,8 +57,8 @@ export interface VirtflowProcess {
   output(): string;
   kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
   kubectlBackground(args: string[], opts?: Omit<KubectlOptions, 'input' | 'timeoutMs'>): BackgroundKubectl;
-  /** SIGTERM, then waits for the process to exit; answers its exit code and signal. */
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (or `signal`), then waits for the process to exit; answers its exit code and signal. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface StartVirtflowOptions {
@@ -67,15 +67,17 @@ export interface StartVirtflowOptions {
   startTimeoutMs?: number;
   /** Keep the home directory after stop (default false). */
   keepHome?: boolean;
+  /** Start on this home (e.g. a kept one, to restart) instead of a new one. */
+  home?: string;
 }
 
 export async function startVirtflow(opts: StartVirtflowOptions = {}): Promise<VirtflowProcess> {
   const databaseUrl = opts.databaseUrl ?? (await createTestDatabase());
-  const home = await mkdtemp(path.join(os.tmpdir(), 'virtflow-e2e-'));
+  const home = opts.home ?? (await mkdtemp(path.join(os.tmpdir(), 'virtflow-e2e-')));
   const kubeconfig = path.join(home, 'kubeconfig');
   // kubectl's discovery and HTTP caches stay with this server, not in the user's ~/.kube.
   const cacheDir = path.join(home, 'kube-cache');
-  await mkdir(cacheDir);
+  await mkdir(cacheDir, { recursive: true });
   const port = await freePort();
 
   // The simulated external controller on any free port: several servers may run at once.
@@ -129,9 +131,9 @@ export async function startVirtflow(opts: StartVirtflowOptions = {}): Promise<Vi
     startBackground(args, { cwd: kopts.cwd ?? repoRoot, env: kubectlEnv(kopts.env) });
 
   let stopping: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
-  const stop = () => {
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
     stopping ??= (async () => {
-      if (!exitInfo) child.kill('SIGTERM');
+      if (!exitInfo) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       const info = await exited;
       clearTimeout(timer);

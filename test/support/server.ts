@@ -1,10 +1,11 @@
 // A real VirtFlow API server over HTTPS for a test file, on its own database of the run's
 // shared PostgreSQL.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { startStandalone, type Standalone, type StandaloneOptions } from '../../src/cli/standalone.js';
+import { newKeyLine } from '../../src/store/encryption.js';
 import { createTestDatabase } from './database.js';
 
 export interface TestServer extends Standalone {
@@ -20,10 +21,25 @@ export interface TestResponse {
   text: string;
 }
 
+/** Per database, the key file every server of it is given, as replicas must be. */
+const keyFiles = new Map<string, string>();
+
+async function sharedKeyFile(databaseUrl: string): Promise<string> {
+  let file = keyFiles.get(databaseUrl);
+  if (!file) {
+    file = path.join(await mkdtemp(path.join(os.tmpdir(), 'virtflow-test-keys-')), 'encryption-keys');
+    await writeFile(file, `${newKeyLine()}\n`, { mode: 0o600 });
+    keyFiles.set(databaseUrl, file);
+  }
+  return file;
+}
+
 export async function startTestServer(opts: Partial<StandaloneOptions> = {}): Promise<TestServer> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'virtflow-test-home-'));
   const databaseUrl = opts.databaseUrl ?? (await createTestDatabase());
-  const vf = await startStandalone({ home, port: 0, databaseUrl, ...opts });
+  // A test that restarts a server on the same database gets the same key, as replicas do.
+  const encryptionKeyFile = opts.encryptionKeyFile ?? (opts.databaseUrl ? await sharedKeyFile(databaseUrl) : undefined);
+  const vf = await startStandalone({ home, port: 0, databaseUrl, encryptionKeyFile, ...opts });
   const dispatcher = new Agent({ connect: { ca: vf.caCert }, connections: 64 });
   const call = async (method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) => {
     const hasBody = body !== undefined;

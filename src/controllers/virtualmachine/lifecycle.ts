@@ -65,6 +65,7 @@ export const lifecycleReasons = {
   restarted: 'Restarted',
   updating: 'Updating',
   drift: 'ExternalDrift',
+  deletedExternally: 'DeletedExternally',
   powerChanged: 'PowerChangedExternally',
   deprovisioning: 'Deprovisioning',
   deprovisionSkipped: 'DeprovisionSkipped',
@@ -300,13 +301,32 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
         // Recorded before the request, so a crash after it cannot lead to a second machine elsewhere.
         vm = await report(vm, { ...fields, phase: 'Provisioning', externalController: xc }, base);
       }
+      const provision = {
+        image: { name: image.metadata.name!, source: image.spec.source as never, format: (image.spec.format ?? 'qcow2') as never },
+        powerOn: strategy !== 'Halted',
+      };
       try {
-        await provider.create(vm, vm.status!.placement as never, {
-          image: { name: image.metadata.name!, source: image.spec.source as never, format: (image.spec.format ?? 'qcow2') as never },
-          powerOn: strategy !== 'Halted',
-        });
+        await provider.create(vm, vm.status!.placement as never, provision);
       } catch (err) {
-        return providerFailure(key, vm, err, `create the VM at external controller ${xc}`, base);
+        if (!(err instanceof ProviderRejected && err.code === errorCodes.deleted)) {
+          return providerFailure(key, vm, err, `create the VM at external controller ${xc}`, base);
+        }
+        // The uid's machine was deleted through the protocol, and not by VirtFlow: this VM is
+        // not being deleted. Checked on the API server itself, not the cache, so a stale copy
+        // of a VM deleted since can never bring its machine back.
+        const fresh = await ctx.client.find<VirtualMachine>(Kinds.VirtualMachine, { namespace: vm.metadata.namespace, name: vm.metadata.name! });
+        if (!fresh || fresh.metadata.uid !== vm.metadata.uid || fresh.metadata.deletionTimestamp) return {};
+        const message = `The machine was deleted at ${xc} by a request VirtFlow did not make; building it again on ${host}.`;
+        vm = await report(vm, { phase: 'Provisioning' }, [
+          ...base,
+          { type: 'Provisioned', status: 'False', reason: lifecycleReasons.deletedExternally, message },
+          { type: 'Ready', status: 'False', reason: lifecycleReasons.deletedExternally, message },
+        ], { type: 'Warning', reason: lifecycleReasons.deletedExternally, message });
+        try {
+          await provider.create(vm, vm.status!.placement as never, { ...provision, recreate: true });
+        } catch (again) {
+          return providerFailure(key, vm, again, `create the VM at external controller ${xc}`, base);
+        }
       }
       // No Event for the request: the Provisioned condition names the operation while it
       // runs (from the report that follows), and its outcome is an Event (Running, Stopped,

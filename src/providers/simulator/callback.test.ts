@@ -1,13 +1,15 @@
 // The simulator reports back through a real VirtFlow API server: it PATCHes the VM's status
 // subresource with the callback's token and CA, and those patches are what the VM
 // controller will read.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test/support/server.js';
 import { waitUntil } from '../../../test/support/wait.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import { FakeClock } from '../../runtime/testing.js';
-import { HttpVirtualMachineProvider } from '../http-provider.js';
-import { placementTw, ubuntu } from '../testing.js';
+import { HttpVirtualMachineProvider, httpProviderFor } from '../http-provider.js';
+import { makeExternalController, makeVm, placementTw, ubuntu } from '../testing.js';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from './server.js';
 
 let vf: TestServer;
@@ -44,7 +46,7 @@ async function statusOf(name: string): Promise<NonNullable<VirtualMachine['statu
 }
 
 async function simulator(opts: SimulatorOptions): Promise<SimulatorHandle> {
-  const sim = await startSimulator(opts);
+  const sim = await startSimulator({ token: 'callback-test-token', ...opts });
   sims.push(sim);
   return sim;
 }
@@ -53,6 +55,8 @@ async function simulator(opts: SimulatorOptions): Promise<SimulatorHandle> {
 function providerFor(sim: SimulatorHandle, callback = true): HttpVirtualMachineProvider {
   return new HttpVirtualMachineProvider({
     endpoint: sim.url,
+    allowInsecureHttp: true,
+    token: sim.token,
     callback: callback ? { apiServer: vf.url, caCert: vf.caCert, token: vf.token } : undefined,
   });
 }
@@ -81,7 +85,7 @@ describe('status callbacks to VirtFlow', () => {
       message: 'created on bm-tw-001',
     });
     expect(done.powerState).toBe('On');
-    expect(done.externalId).toMatch(/^sim-tw-\d+$/);
+    expect(done.externalId).toMatch(/^sim-tw-[0-9a-f]{6}-\d{6}$/);
     expect(done.addresses).toEqual([{ type: 'InternalIP', address: expect.stringMatching(/^10\./) }]);
     expect(sim.reporter.counts).toMatchObject({ sent: 2, dropped: 0 });
   });
@@ -172,6 +176,57 @@ describe('status callbacks to VirtFlow', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('never go to an address a caller names: without the token the request is refused, with it a foreign apiServer is', async () => {
+    // The attack of issue 13: a callback on the caller's own listener, to receive the token.
+    const stolen: (string | undefined)[] = [];
+    const listener = http.createServer((req, res) => {
+      stolen.push(req.headers.authorization);
+      res.writeHead(200).end('{}');
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const trap = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    try {
+      const clock = new FakeClock();
+      const sim = await simulator({ clock, callback: { apiServer: vf.url, caCert: vf.caCert, token: vf.statusToken } });
+      const vm = await createVm('cb-trap');
+      const body = {
+        uid: vm.metadata.uid,
+        generation: 1,
+        namespace: 'default',
+        name: 'cb-trap',
+        placement: placementTw,
+        resources,
+        image: ubuntu,
+        specification: 'c2m4-g2',
+        callback: { apiServer: trap, statusPath: vmPath('cb-trap') + '/status' },
+      };
+      const post = (headers: Record<string, string>, payload: unknown = body) =>
+        fetch(`${sim.url}/v1/virtualmachines`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
+      const anonymous = await post({});
+      expect(anonymous.status).toBe(401);
+      const wrongToken = await post({ authorization: 'Bearer callback-test-tokeN' });
+      expect(wrongToken.status).toBe(401);
+      const foreign = await post({ authorization: `Bearer ${sim.token}` });
+      expect(foreign.status).toBe(400);
+      expect(((await foreign.json()) as { message: string }).message).toContain(`callback.apiServer must be ${vf.url}`);
+      // Another VM's status path is refused too: a report goes to the VM the request is for.
+      const otherPath = await post({ authorization: `Bearer ${sim.token}` }, { ...body, callback: { statusPath: vmPath('someone-else') + '/status' } });
+      expect(otherPath.status).toBe(400);
+      expect(sim.simulation.machines.size).toBe(0);
+
+      // Naming nothing (or the configured server) reports there, with the configured token.
+      const fine = await post({ authorization: `Bearer ${sim.token}` }, { ...body, callback: { statusPath: body.callback.statusPath } });
+      expect(fine.status).toBe(202);
+      clock.advance(0);
+      await sim.whenReported();
+      expect(await statusOf('cb-trap')).toMatchObject({ powerState: 'On', lastOperation: { state: 'Succeeded' } });
+      expect(stolen).toEqual([]);
+    } finally {
+      listener.closeAllConnections();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
+  });
+
   it('with a token VirtFlow does not accept are dropped, and the VM status is untouched', async () => {
     const clock = new FakeClock();
     const sim = await simulator({ clock, callback: { apiServer: vf.url, caCert: vf.caCert, token: 'not-a-virtflow-token' } });
@@ -181,5 +236,19 @@ describe('status callbacks to VirtFlow', () => {
     await sim.whenReported();
     expect(sim.reporter.counts.dropped).toBe(1);
     expect(await statusOf('cb-badtoken')).not.toHaveProperty('lastOperation');
+  });
+});
+
+describe('a simulator over TLS', () => {
+  it('is trusted through the caBundle or the extra CA VirtFlow gives, and not by the system roots alone', async () => {
+    const secure = await simulator({ tls: vf.tls, clock: new FakeClock() });
+    expect(secure.url).toMatch(/^https:/);
+    const xc = (spec: Record<string, unknown>) => makeExternalController('tls', { endpoint: secure.url, allowInsecureHttp: undefined, ...spec });
+    const withBundle = httpProviderFor(xc({ caBundle: Buffer.from(vf.caCert).toString('base64') }), { token: secure.token });
+    await expect(withBundle.observe(makeVm())).resolves.toMatchObject({ exists: false });
+    const withExtra = httpProviderFor(xc({}), { token: secure.token, extraCa: vf.caCert });
+    await expect(withExtra.observe(makeVm())).resolves.toMatchObject({ exists: false });
+    const rootsOnly = httpProviderFor(xc({}), { token: secure.token });
+    await expect(rootsOnly.observe(makeVm())).rejects.toMatchObject({ reason: 'ProviderUnreachable' });
   });
 });

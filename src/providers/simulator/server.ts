@@ -1,6 +1,7 @@
 // The simulator's HTTP face: an external controller speaking protocol v1 (express), over the
 // in-memory Simulation. `virtflow agent simulate` and the tests start it with startSimulator.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Ajv, type ValidateFunction } from 'ajv';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -15,6 +16,8 @@ import {
   PowerRequest,
   protocolVersion,
   UpdateRequest,
+  virtualMachineStatusPath,
+  type Callback,
   type DataDiskPolicy,
   type ErrorBody,
   type Health,
@@ -22,6 +25,8 @@ import {
 import type { Random } from './random.js';
 import { Simulation, type Answer, type FailureMode, type Latency, type SimulatorStats } from './simulation.js';
 import { StatusReporter } from './status-reporter.js';
+import { allowedHostnames, bearerTokenCheck, hostOf, sameApiServer } from './guard.js';
+import { SimulationStore } from './persistence.js';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -39,18 +44,45 @@ export interface SimulatorOptions {
   random?: Random;
   /** Time for latencies and callback back-off; default the real clock. */
   clock?: Clock;
-  /** The callback target used for what a request's callback leaves out (e.g. the token). */
+  /**
+   * Where status reports go: the API server, CA and token of the simulator's own kubeconfig.
+   * Reports go only to this apiServer; a request whose callback names another is refused,
+   * so the token is never sent to an address a caller chose.
+   */
   callback?: CallbackTarget;
-  /** When set, requests to /v1/virtualmachines must carry `Authorization: Bearer <token>`. */
+  /**
+   * The bearer token every request but healthz must carry (compared in constant time).
+   * Required unless allowUnauthenticated is set.
+   */
   token?: string;
+  /** Serve without a token: for tests only, never for a simulator others can reach. */
+  allowUnauthenticated?: boolean;
+  /** Serve https with this certificate and key (PEM) instead of http. */
+  tls?: { cert: string; key: string };
+  /**
+   * Host header names (without port) the simulator answers to, against DNS rebinding;
+   * default: localhost, 127.0.0.1, ::1, the listen address and this machine's hostname.
+   */
+  allowedHosts?: string[];
+  /** Largest request body read; default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Most uids it keeps state for (machines, operations, tombstones); default 100000. */
+  maxTrackedUids?: number;
+  /**
+   * A file where the machines it built are kept across restarts (written atomically, a
+   * moment after each change); absent: memory only.
+   */
+  stateFile?: string;
   /** Back-off of failed status reports (first delay, cap); defaults 100 ms and 30 s. */
   callbackBackoffMs?: { base?: number; max?: number };
   log?: Logger;
 }
 
 export interface SimulatorHandle {
-  /** Base URL, e.g. http://127.0.0.1:7480; the protocol lives under /v1. */
+  /** Base URL, e.g. https://127.0.0.1:7480; the protocol lives under /v1. */
   url: string;
+  /** The bearer token it requires (undefined only with allowUnauthenticated). */
+  token?: string;
   port: number;
   /** Counters per uid: creates, machinesCreated, failures, ... (also GET /v1/_stats). */
   stats: SimulatorStats;
@@ -86,11 +118,42 @@ function refuse(res: Response, status: number, code: string, message: string): v
   res.status(status).json(body);
 }
 
+export interface SimulatorAppOptions {
+  /** Required bearer token; undefined serves without one (allowUnauthenticated). */
+  token?: string;
+  /** Host header names answered; undefined answers any. */
+  allowedHosts?: ReadonlySet<string>;
+  /** The API server reports go to; a request's callback.apiServer must name it. */
+  apiServer?: string;
+  maxBodyBytes?: number;
+  maxTrackedUids?: number;
+}
+
+export const defaultMaxBodyBytes = 64 * 1024;
+export const defaultMaxTrackedUids = 100_000;
+
 /** The express application of a simulation (exported for embedding in another server). */
-export function simulatorApp(sim: Simulation, opts: { token?: string }): express.Express {
+export function simulatorApp(sim: Simulation, opts: SimulatorAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
+  app.set('trust proxy', false);
+  // DNS rebinding: a page of another site resolving its name to this address is refused.
+  app.use((req, res, next) => {
+    if (!opts.allowedHosts) return next();
+    const host = hostOf(req.headers.host);
+    if (host !== undefined && opts.allowedHosts.has(host)) return next();
+    refuse(res, 400, errorCodes.invalid, `the Host header ${JSON.stringify(String(req.headers.host ?? '').slice(0, 100))} is not a name this controller answers to`);
+  });
+  app.use(express.json({ limit: opts.maxBodyBytes ?? defaultMaxBodyBytes, type: ['application/json', 'application/*+json'] }));
+  const authorized = bearerTokenCheck(opts.token);
+  const guarded = (req: Request, res: Response, next: NextFunction) => {
+    if (!authorized(req.get('authorization'))) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return refuse(res, 401, errorCodes.unauthorized, 'a valid bearer token is required');
+    }
+    next();
+  };
+  const maxTracked = opts.maxTrackedUids ?? defaultMaxTrackedUids;
 
   app.get(`${basePath}/healthz`, (_req, res) => {
     const body: Health = {
@@ -103,25 +166,49 @@ export function simulatorApp(sim: Simulation, opts: { token?: string }): express
     res.json(body);
   });
 
-  app.get(`${basePath}/_stats`, (_req, res) => {
+  app.get(`${basePath}/_stats`, guarded, (_req, res) => {
     res.json({ ...sim.stats.toJSON(), machines: sim.machines.size, retainedDisks: sim.retainedDisks.size });
   });
 
   const vms = express.Router();
-  vms.use((req, res, next) => {
-    if (opts.token && req.get('authorization') !== `Bearer ${opts.token}`) {
-      return refuse(res, 401, errorCodes.unauthorized, 'a valid bearer token is required');
+  vms.use(guarded);
+  /** A callback that would send reports elsewhere than the VM's status on our API server. */
+  const misdirected = (callback: Callback | undefined, namespace: string, name: string): Answer | undefined => {
+    if (!callback) return undefined;
+    if (callback.apiServer !== undefined && opts.apiServer !== undefined && !sameApiServer(callback.apiServer, opts.apiServer)) {
+      return {
+        status: 400,
+        body: { code: errorCodes.invalid, message: `callback.apiServer must be ${opts.apiServer}, the API server this controller reports to` },
+      };
     }
-    next();
-  });
+    const statusPath = virtualMachineStatusPath(namespace, name);
+    if (callback.statusPath !== statusPath) {
+      return { status: 400, body: { code: errorCodes.invalid, message: `callback.statusPath must be ${statusPath}, the status of the VM the request is for` } };
+    }
+    return undefined;
+  };
   vms.post('/', (req, res) => {
     if (!validators.create(req.body)) return send(res, invalid(validators.create));
-    send(res, sim.create(req.body));
+    const body = req.body as CreateRequest;
+    const wrong = misdirected(body.callback, body.namespace, body.name);
+    if (wrong) return send(res, wrong);
+    if (!sim.tracks(body.uid) && sim.trackedUids >= maxTracked) {
+      return send(res, {
+        status: 503,
+        body: { code: errorCodes.unavailable, message: `this controller keeps state for at most ${maxTracked} machines and holds that many; no new machine can be built` },
+        headers: { 'retry-after': '60' },
+      });
+    }
+    send(res, sim.create(body));
   });
   vms.get('/:uid', (req, res) => send(res, sim.observe(req.params.uid)));
   vms.put('/:uid', (req, res) => {
     if (!validators.update(req.body)) return send(res, invalid(validators.update));
-    send(res, sim.update(req.params.uid, req.body));
+    const body = req.body as UpdateRequest;
+    const machine = sim.machines.get(req.params.uid);
+    const wrong = machine ? misdirected(body.callback, machine.namespace, machine.name) : undefined;
+    if (wrong) return send(res, wrong);
+    send(res, sim.update(req.params.uid, body));
   });
   vms.post('/:uid/power', (req, res) => {
     if (!validators.power(req.body)) return send(res, invalid(validators.power));
@@ -142,11 +229,14 @@ export function simulatorApp(sim: Simulation, opts: { token?: string }): express
 
   app.use((req, res) => refuse(res, 404, errorCodes.notFound, `no route ${req.method} ${req.path}`));
   // express.json's parse errors, and anything thrown by a handler.
-  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: Error & { status?: number; type?: string; limit?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    if (err.type === 'entity.too.large') {
+      return refuse(res, 413, errorCodes.invalid, `the body is larger than ${err.limit ?? opts.maxBodyBytes ?? defaultMaxBodyBytes} bytes, the most this controller reads`);
+    }
     if (err.type === 'entity.parse.failed' || err.status === 400) {
       return refuse(res, 400, errorCodes.invalid, `the body is not valid JSON: ${err.message}`);
     }
-    refuse(res, 500, 'Internal', err.message);
+    refuse(res, 500, 'Internal', 'the simulator failed to answer; see its log');
   });
   return app;
 }
@@ -155,7 +245,12 @@ export function simulatorApp(sim: Simulation, opts: { token?: string }): express
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<SimulatorHandle> {
   const rate = opts.failureRate ?? 0;
   if (!(rate >= 0 && rate <= 1)) throw new Error(`the failure rate must be between 0 and 1, not ${rate}`);
+  if (!opts.token && !opts.allowUnauthenticated) {
+    throw new Error('the simulator requires a bearer token (token); only tests may run it without one (allowUnauthenticated)');
+  }
   const clock = opts.clock ?? realClock;
+  const store = opts.stateFile ? new SimulationStore(opts.stateFile, { log: opts.log }) : undefined;
+  const saved = await store?.load();
   const reporter = new StatusReporter({
     clock,
     defaults: opts.callback,
@@ -172,20 +267,41 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     failureMode: opts.failureMode,
     region: opts.region,
     log: opts.log,
+    onChange: () => store?.changed(),
   });
-  const server = http.createServer(simulatorApp(simulation, { token: opts.token }));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  if (saved) simulation.importState(saved);
+  store?.attach(simulation);
+  const listenHost = opts.host ?? '127.0.0.1';
+  const app = simulatorApp(simulation, {
+    token: opts.token,
+    allowedHosts: allowedHostnames(listenHost, opts.allowedHosts),
+    apiServer: opts.callback?.apiServer,
+    maxBodyBytes: opts.maxBodyBytes,
+    maxTrackedUids: opts.maxTrackedUids,
+  });
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, app) : http.createServer(app);
+  // Slow or idle clients cannot hold connections for long.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, listenHost, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    simulation.stop();
+    reporter.stop();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let stopped = false;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${address.port}`,
+    token: opts.token,
     port: address.port,
     stats: simulation.stats,
     simulation,
@@ -200,6 +316,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await store?.flush();
     },
   };
 }

@@ -3,6 +3,7 @@
 // latency on the injected clock, may fail by the injected random source, and reports
 // progress through the StatusReporter. Answers are {status, body} so the HTTP layer
 // (server.ts) only translates; the rules of the protocol all live here.
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../runtime/clock.js';
 import {
@@ -23,6 +24,7 @@ import {
   type PowerState,
   type Resources,
   type UpdateRequest,
+  virtualMachineStatusPath,
 } from '../protocol.js';
 import type { Random } from './random.js';
 import type { StatusReporter } from './status-reporter.js';
@@ -53,6 +55,21 @@ export interface SimulationOptions {
   /** The region served; a create placed in another region is refused (422 WrongRegion). */
   region?: string;
   log?: Logger;
+  /** Called after each change of what exists (machines, disks, deleted uids): persistence. */
+  onChange?: () => void;
+  /** Deleted uids remembered (to answer 410 Deleted); the oldest are forgotten beyond it. Default 50000. */
+  maxDeletedUids?: number;
+}
+
+/** What the simulation keeps across restarts (persistence.ts). */
+export interface SimulationState {
+  version: 1;
+  /** Random, chosen once per state: part of every external id, so none repeats if the state is lost. */
+  epoch: string;
+  machineSeq: number;
+  machines: Machine[];
+  retainedDisks: [string, Disk][];
+  deleted: string[];
 }
 
 export interface Disk {
@@ -184,6 +201,7 @@ export class Simulation {
   private readonly timers = new Set<Timer>();
   private operationSeq = 0;
   private machineSeq = 0;
+  private epoch = randomBytes(3).toString('hex');
   private stopped = false;
   /**
    * Distinguishes this run's operation ids from those of an earlier run (whose ids may still
@@ -199,6 +217,47 @@ export class Simulation {
     return this.opts.region;
   }
 
+  /** Does it keep anything about this uid (a machine, an operation, a tombstone)? */
+  tracks(uid: string): boolean {
+    return this.latest.has(uid) || this.machines.has(uid) || this.deleted.has(uid);
+  }
+
+  /** How many uids it keeps state for. */
+  get trackedUids(): number {
+    let n = this.latest.size;
+    for (const uid of this.machines.keys()) if (!this.latest.has(uid)) n++;
+    for (const uid of this.deleted) if (!this.latest.has(uid) && !this.machines.has(uid)) n++;
+    return n;
+  }
+
+  /** What it built, to be kept across restarts. */
+  exportState(): SimulationState {
+    return {
+      version: 1,
+      epoch: this.epoch,
+      machineSeq: this.machineSeq,
+      machines: [...this.machines.values()],
+      retainedDisks: [...this.retainedDisks],
+      deleted: [...this.deleted],
+    };
+  }
+
+  /**
+   * Takes back what an earlier run built. Operations in flight then are lost, as after a
+   * crash; VirtFlow repeats their requests. Reports of later operations on a machine go to
+   * its VM's status on the configured API server.
+   */
+  importState(state: SimulationState): void {
+    this.epoch = state.epoch;
+    this.machineSeq = Math.max(this.machineSeq, state.machineSeq);
+    for (const m of state.machines) {
+      this.machines.set(m.uid, m);
+      this.callbacks.set(m.uid, { statusPath: virtualMachineStatusPath(m.namespace, m.name) });
+    }
+    for (const [uid, disk] of state.retainedDisks) this.retainedDisks.set(uid, disk);
+    for (const uid of state.deleted) this.deleted.add(uid);
+  }
+
   /** Operations accepted and not yet finished. */
   get operationsInFlight(): number {
     return this.inFlight.size;
@@ -212,7 +271,11 @@ export class Simulation {
       return refuse(422, errorCodes.wrongRegion, `this controller serves region ${region}, not ${req.placement.region}`);
     }
     if (this.deleted.has(uid)) {
-      return refuse(410, errorCodes.deleted, `the machine of uid ${uid} was deleted; a uid is never built twice`);
+      if (!req.recreate) {
+        return refuse(410, errorCodes.deleted, `the machine of uid ${uid} was deleted; a uid is never built twice unless the create says recreate`);
+      }
+      this.deleted.delete(uid);
+      this.opts.onChange?.();
     }
     const key = `Create/${uid}/${req.generation}`;
     const known = this.operations.get(key);
@@ -320,7 +383,7 @@ export class Simulation {
     const attempt = (known?.attempt ?? 0) + 1;
     if (!this.machines.has(uid)) {
       // Nothing to do, and nothing to fail: answered finished at once.
-      this.deleted.add(uid);
+      this.tombstone(uid);
       const now = this.opts.clock.now();
       const op = this.record('Delete', uid, key, attempt, now);
       op.state = 'Succeeded';
@@ -334,7 +397,7 @@ export class Simulation {
     const op = this.begin('Delete', uid, key, attempt, failure.message, 'delete', () => {
       const m = this.machines.get(uid);
       this.machines.delete(uid);
-      this.deleted.add(uid);
+      this.tombstone(uid);
       let message = 'deleted; there was no machine';
       if (m) {
         if (dataDisk === 'Retain') {
@@ -368,7 +431,9 @@ export class Simulation {
 
   /** The machine disappears without a delete (a host lost, an operator's mistake). */
   vanish(uid: string): boolean {
-    return this.machines.delete(uid);
+    const gone = this.machines.delete(uid);
+    if (gone) this.opts.onChange?.();
+    return gone;
   }
 
   /** The machine's power changes without a power operation (a crash, a manual shutdown). */
@@ -376,6 +441,7 @@ export class Simulation {
     const m = this.machines.get(uid);
     if (!m) return false;
     m.powerState = state;
+    this.opts.onChange?.();
     return true;
   }
 
@@ -386,6 +452,31 @@ export class Simulation {
   }
 
   // -- the operation engine ------------------------------------------------------------------
+
+  /**
+   * Remembers a deleted uid (410 to a later create). Beyond maxDeletedUids the oldest are
+   * forgotten, with their operations, so memory stays bounded; Kubernetes never reuses a uid.
+   */
+  private tombstone(uid: string): void {
+    this.deleted.delete(uid);
+    this.deleted.add(uid);
+    this.opts.onChange?.();
+    const max = this.opts.maxDeletedUids ?? 50_000;
+    if (this.deleted.size <= max) return;
+    // Forget a tenth at once: one pass over the operations for many uids.
+    const forget = new Set<string>();
+    for (const old of this.deleted) {
+      if (this.deleted.size - forget.size <= Math.floor(max * 0.9)) break;
+      if (this.inFlight.has(old)) continue;
+      forget.add(old);
+    }
+    for (const old of forget) {
+      this.deleted.delete(old);
+      this.latest.delete(old);
+      this.callbacks.delete(old);
+    }
+    for (const [key, op] of this.operations) if (forget.has(op.uid)) this.operations.delete(key);
+  }
 
   private begin(
     type: OperationType,
@@ -436,6 +527,7 @@ export class Simulation {
     const progress = stage && !op.failure ? stage.run() : undefined;
     if (stage && progress) {
       op.message = progress.message;
+      this.opts.onChange?.();
       this.report(op, progress.report);
       const timer = this.opts.clock.setTimer(() => {
         this.timers.delete(timer);
@@ -457,6 +549,7 @@ export class Simulation {
     const { message, report } = op.effect();
     op.state = 'Succeeded';
     op.message = message;
+    this.opts.onChange?.();
     this.report(op, report);
   }
 
@@ -483,7 +576,7 @@ export class Simulation {
       namespace: req.namespace,
       name: req.name,
       generation: req.generation,
-      externalId: `sim-${this.opts.region ?? 'any'}-${String(n).padStart(6, '0')}`,
+      externalId: `sim-${this.opts.region ?? 'any'}-${this.epoch}-${String(n).padStart(6, '0')}`,
       powerState: req.powerOn === false ? 'Off' : 'On',
       // 10.0.0.0/8 from a counter: unique, deterministic, never routed anywhere.
       addresses: [{ type: 'InternalIP', address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` }],

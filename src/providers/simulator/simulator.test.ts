@@ -2,6 +2,10 @@
 // checked against the protocol's schemas, failure injection from a seeded random source,
 // latency on an injected clock, and counts per uid.
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +16,8 @@ import { ErrorBody, Health, Observation, OperationAccepted, virtualMachineStatus
 import { makeVm, placementTw, ubuntu } from '../testing.js';
 import { seededRandom } from './random.js';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from './server.js';
+import { Simulation } from './simulation.js';
+import { StatusReporter } from './status-reporter.js';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (a: Ajv) => Ajv;
 const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
@@ -27,8 +33,11 @@ afterEach(async () => {
   for (const s of running.splice(0)) await s.stop();
 });
 
+const TOKEN = 'simulator-test-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
 async function simulator(opts: SimulatorOptions): Promise<SimulatorHandle> {
-  const sim = await startSimulator(opts);
+  const sim = await startSimulator({ token: TOKEN, ...opts });
   running.push(sim);
   return sim;
 }
@@ -36,7 +45,7 @@ async function simulator(opts: SimulatorOptions): Promise<SimulatorHandle> {
 async function call(sim: SimulatorHandle, method: string, path: string, body?: unknown) {
   const res = await fetch(`${sim.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -184,7 +193,7 @@ describe('failure injection', () => {
     const rate = 0.4;
     const clock = new FakeClock();
     const sim = await simulator({ clock, failureRate: rate, random: seededRandom(seed) });
-    const provider = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: TOKEN });
     const vms = Array.from({ length: 20 }, (_, i) => makeVm({ name: `vm-${i}` }));
 
     // The same seed predicts which of the 20 first draws fail.
@@ -223,7 +232,7 @@ describe('failure injection', () => {
     const clock = new FakeClock();
     const draws = [0.1, 0.9];
     const sim = await simulator({ clock, failureRate: 0.5, random: () => draws.shift()! });
-    const provider = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: TOKEN });
     const vm = makeVm();
     const first = await provider.create(vm, placementTw, { image: ubuntu });
     clock.advance(0);
@@ -236,7 +245,7 @@ describe('failure injection', () => {
 
   it('in http mode answers 503 Unavailable, retryable, and changes nothing', async () => {
     const sim = await simulator({ failureRate: 1, failureMode: 'http', random: seededRandom(1), clock: new FakeClock() });
-    const provider = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: TOKEN });
     const vm = makeVm();
     const err = await provider.create(vm, placementTw, { image: ubuntu }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderRejected);
@@ -245,7 +254,7 @@ describe('failure injection', () => {
     expect(sim.stats.uid(vm.metadata.uid!)).toMatchObject({ creates: 1, failures: 1, machinesCreated: 0 });
     const raw = await fetch(`${sim.url}/v1/virtualmachines`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify(createRequest()),
     });
     expect(raw.status).toBe(503);
@@ -272,7 +281,7 @@ describe('drift controls', () => {
   it('a machine that vanished behind VirtFlow\'s back is observed gone, and the same create builds it again', async () => {
     const clock = new FakeClock();
     const sim = await simulator({ clock });
-    const provider = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: TOKEN });
     const vm = makeVm();
     await provider.create(vm, placementTw, { image: ubuntu });
     clock.advance(0);
@@ -287,11 +296,161 @@ describe('drift controls', () => {
   it('a machine switched off behind VirtFlow\'s back is observed Off', async () => {
     const clock = new FakeClock();
     const sim = await simulator({ clock });
-    const provider = new HttpVirtualMachineProvider({ endpoint: sim.url });
+    const provider = new HttpVirtualMachineProvider({ allowInsecureHttp: true, endpoint: sim.url, token: TOKEN });
     const vm = makeVm();
     await provider.create(vm, placementTw, { image: ubuntu });
     clock.advance(0);
     sim.simulation.setPower(vm.metadata.uid!, 'Off');
     expect((await provider.observe(vm)).powerState).toBe('Off');
+  });
+});
+
+describe('guards', () => {
+  /** A raw request, so the Host header can be anything. */
+  function raw(sim: SimulatorHandle, path: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+    const url = new URL(sim.url);
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: url.hostname, port: url.port, path, headers }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('will not start without a token unless told it is a test', async () => {
+    await expect(startSimulator({})).rejects.toThrow('requires a bearer token');
+  });
+
+  it('answers 401 to a missing or wrong token, also one that differs only in its last character, on every route but healthz', async () => {
+    const sim = await simulator({});
+    const uid = randomUUID();
+    for (const authorization of [undefined, `Bearer ${TOKEN.slice(0, -1)}X`, `bearer ${TOKEN}`, TOKEN]) {
+      const headers: Record<string, string> = authorization ? { authorization } : {};
+      for (const [method, path] of [['GET', `/v1/virtualmachines/${uid}`], ['DELETE', `/v1/virtualmachines/${uid}?requestId=bogus`], ['GET', '/v1/_stats']] as const) {
+        const res = await fetch(`${sim.url}${path}`, { method, headers });
+        expect(res.status, `${method} ${path} with ${authorization}`).toBe(401);
+        expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      }
+    }
+    expect(sim.stats.uid(uid)).toMatchObject({ observes: 0, deletes: 0 });
+    expect((await fetch(`${sim.url}/v1/healthz`)).status).toBe(200);
+  });
+
+  it('answers only to Host names it knows (against DNS rebinding)', async () => {
+    const sim = await simulator({ allowedHosts: ['sim.example.internal'] });
+    expect((await raw(sim, '/v1/healthz', { host: 'attacker.example:7480' })).status).toBe(400);
+    const refused = await raw(sim, '/v1/_stats', { host: 'attacker.example', ...auth });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain('Host header');
+    for (const host of ['127.0.0.1:1', 'localhost', 'sim.example.internal:7480']) {
+      expect((await raw(sim, '/v1/healthz', { host })).status, host).toBe(200);
+    }
+  });
+
+  it('refuses a body over the limit with 413, and a new machine beyond the most it tracks with 503', async () => {
+    const clock = new FakeClock();
+    const sim = await simulator({ clock, maxBodyBytes: 4096, maxTrackedUids: 2 });
+    const big = { ...createRequest(), specification: 'x'.repeat(5000) };
+    const tooBig = await call(sim, 'POST', '/v1/virtualmachines', big);
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.body.message).toContain('larger than 4096 bytes');
+    const [a, b, c] = [createRequest(), createRequest(), createRequest()];
+    expect((await call(sim, 'POST', '/v1/virtualmachines', a)).status).toBe(202);
+    expect((await call(sim, 'POST', '/v1/virtualmachines', b)).status).toBe(202);
+    const full = await call(sim, 'POST', '/v1/virtualmachines', c);
+    expect(full.status).toBe(503);
+    expect(full.body).toMatchObject({ code: 'Unavailable', message: expect.stringContaining('at most 2 machines') });
+    // A repeat of a tracked uid is still answered.
+    expect((await call(sim, 'POST', '/v1/virtualmachines', a)).status).toBe(200);
+  });
+
+  it('forgets the oldest deleted uids beyond its bound, keeping memory flat', async () => {
+    const clock = new FakeClock();
+    const reporter = new StatusReporter({ clock });
+    const sim = new Simulation({ clock, random: () => 1, reporter, maxDeletedUids: 10 });
+    for (let i = 0; i < 100; i++) sim.delete(`gone-${i}`, 'Delete', 'r');
+    expect(sim.trackedUids).toBeLessThanOrEqual(10);
+    expect(sim.tracks('gone-99')).toBe(true);
+    expect(sim.tracks('gone-0')).toBe(false);
+    sim.stop();
+    reporter.stop();
+  });
+});
+
+describe('a bogus delete', () => {
+  it('refuses a re-create of the deleted uid, unless the create says recreate', async () => {
+    const clock = new FakeClock();
+    const sim = await simulator({ clock });
+    const req = createRequest();
+    await call(sim, 'POST', '/v1/virtualmachines', req);
+    clock.advance(0);
+    const first = sim.simulation.machines.get(req.uid)!.externalId;
+    expect((await call(sim, 'DELETE', `/v1/virtualmachines/${req.uid}?requestId=not-virtflow`)).status).toBe(202);
+    clock.advance(0);
+    expect((await call(sim, 'POST', '/v1/virtualmachines', req)).body.code).toBe('Deleted');
+    const again = await call(sim, 'POST', '/v1/virtualmachines', { ...req, recreate: true });
+    expect(again.status).toBe(202);
+    clock.advance(0);
+    expect(sim.simulation.machines.get(req.uid)).toMatchObject({ powerState: 'On' });
+    expect(sim.simulation.machines.get(req.uid)!.externalId).not.toBe(first);
+  });
+});
+
+describe('persistence', () => {
+  it('a restarted simulator has every machine it built, with the same ids, disks and power; new ids never repeat old ones', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'virtflow-sim-'));
+    const stateFile = path.join(home, 'simulator', 'state.json');
+    try {
+      const clock = new FakeClock();
+      const first = await startSimulator({ token: TOKEN, clock, stateFile, region: 'tw' });
+      const [on, off, retained] = [createRequest(), { ...createRequest(), powerOn: false }, createRequest()];
+      for (const r of [on, off, retained]) await call(first, 'POST', '/v1/virtualmachines', r);
+      clock.advance(0);
+      await call(first, 'DELETE', `/v1/virtualmachines/${retained.uid}?requestId=delete:1&dataDisk=Retain`);
+      clock.advance(0);
+      const before = new Map([...first.simulation.machines].map(([uid, m]) => [uid, { ...m }]));
+      const disk = first.simulation.retainedDisks.get(retained.uid);
+      expect(before.size).toBe(2);
+      await first.stop();
+      const saved = JSON.parse(await readFile(stateFile, 'utf8'));
+      expect(saved.machines).toHaveLength(2);
+      expect((await stat(stateFile)).mode & 0o777).toBe(0o600);
+
+      const second = await startSimulator({ token: TOKEN, clock, stateFile, region: 'tw' });
+      try {
+        expect(new Map([...second.simulation.machines].map(([uid, m]) => [uid, { ...m }]))).toEqual(before);
+        expect(second.simulation.retainedDisks.get(retained.uid)).toEqual(disk);
+        const observed = (await call(second, 'GET', `/v1/virtualmachines/${on.uid}`)).body;
+        expect(observed).toMatchObject({ exists: true, generation: 1, powerState: 'On', externalId: before.get(on.uid)!.externalId });
+        // The create VirtFlow repeats after its own restart builds nothing.
+        expect((await call(second, 'POST', '/v1/virtualmachines', on)).status).toBe(202);
+        clock.advance(0);
+        expect(second.stats.uid(on.uid).machinesCreated).toBe(0);
+        // The deleted uid stays deleted.
+        expect((await call(second, 'POST', '/v1/virtualmachines', retained)).body.code).toBe('Deleted');
+        // New machines get ids, addresses and disks no machine had before.
+        const fresh = createRequest();
+        await call(second, 'POST', '/v1/virtualmachines', fresh);
+        clock.advance(0);
+        const made = second.simulation.machines.get(fresh.uid)!;
+        const old = [...before.values(), ...(disk ? [{ externalId: '', dataDisk: disk, addresses: [] }] : [])];
+        expect(old.map((m) => m.externalId)).not.toContain(made.externalId);
+        expect(old.map((m) => m.dataDisk.id)).not.toContain(made.dataDisk.id);
+        expect(old.flatMap((m) => m.addresses.map((a) => a.address))).not.toContain(made.addresses[0]!.address);
+        // A power change behind VirtFlow's back is kept too.
+        second.simulation.setPower(on.uid, 'Off');
+      } finally {
+        await second.stop();
+      }
+      const third = await startSimulator({ token: TOKEN, clock, stateFile, region: 'tw' });
+      expect(third.simulation.machines.get(on.uid)!.powerState).toBe('Off');
+      expect(third.simulation.machines.size).toBe(3);
+      await third.stop();
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });

@@ -42,7 +42,7 @@ beforeEach(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   apiServer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   clock = new FakeClock();
-  reporter = new StatusReporter({ clock, defaults: { token: 'configured-token' } });
+  reporter = new StatusReporter({ clock, defaults: { apiServer, token: 'configured-token' } });
 });
 
 afterEach(async () => {
@@ -71,6 +71,31 @@ describe('StatusReporter', () => {
     reporter.report('u1', { apiServer, statusPath, token: 'status-writer' }, { powerState: 'On' });
     await reporter.whenIdle();
     expect(received[0]!.headers.authorization).toBe('Bearer status-writer');
+  });
+
+  it('sends every report to the configured API server, never the configured token to one a request names', async () => {
+    const elsewhere: http.IncomingHttpHeaders[] = [];
+    const trap = http.createServer((req, res) => {
+      elsewhere.push(req.headers);
+      res.writeHead(200).end('{}');
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+    try {
+      reporter.report('u1', { apiServer: trapUrl, statusPath }, { powerState: 'On' });
+      await reporter.whenIdle();
+      expect(received[0]!.headers.authorization).toBe('Bearer configured-token');
+      // Without a configured API server, a request's own goes with its own token only.
+      const bare = new StatusReporter({ clock, defaults: { token: 'configured-token' } });
+      bare.report('u2', { apiServer: trapUrl, statusPath }, { powerState: 'On' });
+      await bare.whenIdle();
+      bare.stop();
+      expect(elsewhere).toHaveLength(1);
+      expect(elsewhere[0]!.authorization).toBeUndefined();
+    } finally {
+      trap.closeAllConnections();
+      await new Promise<void>((resolve) => trap.close(() => resolve()));
+    }
   });
 
   it('sends one patch per uid at a time, combining those queued behind it in order', async () => {
@@ -135,10 +160,11 @@ describe('StatusReporter', () => {
   });
 
   it('retries when the API server cannot be reached', async () => {
-    const closed = 'http://127.0.0.1:1';
-    reporter.report('u1', { apiServer: closed, statusPath }, { powerState: 'On' });
+    const closed = new StatusReporter({ clock, defaults: { apiServer: 'http://127.0.0.1:1' } });
+    closed.report('u1', { statusPath }, { powerState: 'On' });
     await waitFor(() => clock.pending === 1, { what: 'the retry timer' });
-    expect(reporter.counts.retried).toBe(1);
+    expect(closed.counts.retried).toBe(1);
+    closed.stop();
   });
 
   it('drops a report when neither the request nor the configuration names an API server', async () => {

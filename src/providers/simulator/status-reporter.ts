@@ -16,7 +16,11 @@ import type { Callback } from '../protocol.js';
 
 export interface StatusReporterOptions {
   clock: Clock;
-  /** Used for whatever a request's callback leaves out (apiServer, caCert, token). */
+  /**
+   * The simulator's own API server, CA and token. When apiServer is set, every report goes
+   * there (with this CA), whatever a request's callback says; the request's token is used
+   * when it brings one.
+   */
   defaults?: CallbackTarget;
   log?: Logger;
   /** Bound on one PATCH; default 30 s. */
@@ -136,9 +140,13 @@ export class StatusReporter {
 
   private send(uid: string, { callback, patch }: Pending): Promise<Outcome> {
     const defaults = this.opts.defaults ?? {};
-    const apiServer = callback.apiServer ?? defaults.apiServer;
-    const token = callback.token ?? defaults.token;
-    const ca = callback.caCert ?? defaults.caCert;
+    // A configured API server is the only destination, with its own CA: the configured token
+    // never goes to an address a request named. Without one, a request's own callback is used,
+    // with its own token only.
+    const own = defaults.apiServer !== undefined;
+    const apiServer = own ? defaults.apiServer : callback.apiServer;
+    const token = callback.token ?? (own ? defaults.token : undefined);
+    const ca = own ? defaults.caCert : callback.caCert;
     const log = this.opts.log;
     if (!apiServer) {
       log?.warn({ uid }, 'cannot report status: no callback apiServer in the request nor configured');
