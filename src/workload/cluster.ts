@@ -47,8 +47,8 @@ export async function ensureDatabase(serverUrl: string, name: string): Promise<s
   await admin.connect();
   try {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    // The name is checked by the caller's pattern; identifiers cannot be bound parameters.
-    if (found.rowCount === 0) await admin.query(`CREATE DATABASE "${name}"`);
+    // Identifiers cannot be bound parameters: quoted, with any quote doubled.
+    if (found.rowCount === 0) await admin.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
   } catch (err) {
     // Two starts racing: the other one made it.
     if ((err as { code?: string }).code !== '42P04') throw err;
@@ -63,7 +63,10 @@ export async function ensureDatabase(serverUrl: string, name: string): Promise<s
 export async function startSimulatedCluster(opts: SimulatedClusterOptions): Promise<SimulatedCluster> {
   if (!NAME.test(opts.name)) throw new Error(`a simulated cluster's name must be a DNS label of at most 40 characters, got "${opts.name}"`);
   const version = opts.version ?? 'v1.32.0';
-  const databaseUrl = await ensureDatabase(opts.databaseUrl, `virtflow_cluster_${opts.name.replaceAll('-', '_')}`);
+  // Named after the database VirtFlow itself uses, so two VirtFlows on one PostgreSQL server
+  // each have their own "demo".
+  const parent = decodeURIComponent(new URL(opts.databaseUrl).pathname.slice(1)) || 'postgres';
+  const databaseUrl = await ensureDatabase(opts.databaseUrl, `${parent}_cluster_${opts.name.replaceAll('-', '_')}`.slice(0, 63));
   const standalone = await startStandalone({
     home: path.join(opts.home, 'clusters', opts.name),
     port: opts.port ?? 0,
