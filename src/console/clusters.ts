@@ -10,7 +10,7 @@ import { isPlainObject } from '../machinery/object.js';
 import type { ResourceInfo } from '../machinery/resource.js';
 import type { Database } from '../store/database.js';
 import { consoleErrors, isoSeconds } from './envelope.js';
-import type { Credentials } from './member-client.js';
+import { serverOf, type Credentials } from './member-client.js';
 
 export const CONSOLE_NAMESPACE = 'virtflow-system';
 /** The console's name for a cluster when it differs from metadata.name (which cannot change). */
@@ -175,7 +175,7 @@ export class ConsoleClusters {
           spec: {
             version: input.version,
             ...(input.description ? { description: input.description } : {}),
-            import: { apiServer: creds.authType === 'token' ? creds.apiServer : (creds.apiServer ?? ''), authType: creds.authType, credentialsSecret: secretName },
+            import: { apiServer: creds.authType === 'token' ? creds.apiServer : (creds.apiServer ?? serverOf(creds)), authType: creds.authType, credentialsSecret: secretName },
           },
         },
         opts,
