@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 
 // The operations console (seed 004) names clusters by a small integer that must not change
 // while the cluster exists, and keeps a log of every operation made through it.
-export class Migration0003Console extends Migration {
+export class Migration0004Console extends Migration {
   override async up(): Promise<void> {
     this.addSql(`CREATE TABLE console_clusters (
       id bigserial PRIMARY KEY,
