@@ -2,7 +2,7 @@
 import { isPlainObject } from '../machinery/object.js';
 import { allVerbs, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
 
-function builtin(fields: Partial<ResourceInfo> & Pick<ResourceInfo, 'group' | 'version' | 'plural' | 'singular' | 'kind' | 'namespaced'>): ResourceInfo {
+export function builtin(fields: Partial<ResourceInfo> & Pick<ResourceInfo, 'group' | 'version' | 'plural' | 'singular' | 'kind' | 'namespaced'>): ResourceInfo {
   return {
     listKind: `${fields.kind}List`,
     shortNames: [],
@@ -17,7 +17,7 @@ function builtin(fields: Partial<ResourceInfo> & Pick<ResourceInfo, 'group' | 'v
   };
 }
 
-const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+export const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
 /** How many keys the maps at these fields hold together, as kubectl shows for ConfigMaps and Secrets. */
 function keyCount(...fields: string[]): PrinterColumn {

@@ -128,6 +128,7 @@ export function normalizeBuiltin(obj: KubeObject, info: ResourceInfo, current: K
       }
       break;
     default:
+      info.applyDefaults?.(obj);
       break;
   }
 }

@@ -75,7 +75,7 @@ export function initializeMetadata(obj: KubeObject, info: ResourceInfo, now: str
 
 /** Custom resources and a few built-ins count spec changes in metadata.generation. */
 export function tracksGeneration(info: ResourceInfo): boolean {
-  return !info.builtin || info.kind === 'CustomResourceDefinition';
+  return !info.builtin || info.kind === 'CustomResourceDefinition' || info.tracksGeneration === true;
 }
 
 /** Keeps what the client may not change on update from the stored object. */

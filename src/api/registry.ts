@@ -22,7 +22,11 @@ export class ResourceRegistry {
   generation = 0;
   private readonly listeners = new Set<() => void>();
 
-  constructor() {
+  /**
+   * `served`: the built-in kinds beyond the ones every server has; by default the workload
+   * kinds served read-only for `kubectl apply --prune`.
+   */
+  constructor(private readonly served: ResourceInfo[] = pruneDefaultResources) {
     this.rebuild();
   }
 
@@ -56,7 +60,7 @@ export class ResourceRegistry {
   }
 
   private rebuild(): void {
-    this.infos = [...builtinResources, ...pruneDefaultResources, ...[...this.custom.values()].flat()];
+    this.infos = [...builtinResources, ...this.served, ...[...this.custom.values()].flat()];
     this.byPath = new Map(this.infos.map((i) => [`${i.group}/${i.version}/${i.plural}`, i]));
     this.generation += 1;
     for (const fn of this.listeners) fn();

@@ -162,6 +162,10 @@ export async function handleResource(
   const { service } = deps;
   const method = req.method ?? 'GET';
   const verb = verbOf(method, r, query);
+  if (r.subresource === 'log' && info.builtin && info.kind === 'Pod' && info.verbs.includes('create') && verb === 'get') {
+    const { servePodLog } = await import('../workload/pod-log.js');
+    return servePodLog((name) => service.read(info, r.namespace, name), res, r.name!, query);
+  }
   if (r.subresource && r.subresource !== 'status' && r.subresource !== 'scale') {
     throw errors.notFound({ group: info.group, resource: `${info.plural}/${r.subresource}` }, r.name ?? '');
   }

@@ -5,9 +5,12 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApiError, errors } from '../machinery/errors.js';
+import type { ResourceInfo } from '../machinery/resource.js';
 import type { Store } from '../store/store.js';
 import { TokenAuthenticator } from './auth.js';
 import { authorize } from './authorize.js';
+import { CONSOLE_NAMESPACE } from '../console/clusters.js';
+import { isConsolePath, OperationsConsole, type ConsoleAuthorizer } from '../console/index.js';
 import {
   aggregatedDiscovery,
   apiGroupDocument,
@@ -37,6 +40,10 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   version?: string;
   applyPatch?: ApplyPatcher;
+  /** Built-in kinds served beyond the standard ones (default: the read-only workload kinds). */
+  servedResources?: ResourceInfo[];
+  /** Serve the operations console API under /api/k8s (default true). */
+  console?: boolean;
   /** Run the garbage collector in this process (default true). */
   garbageCollector?: boolean;
   /** Per-user and per-request bounds (see limits.ts); each unset one has its default. */
@@ -57,12 +64,19 @@ export const serverVersion = {
   platform: `${process.platform}/${process.arch}`,
 };
 
+/** /version: VirtFlow's own, or the Kubernetes version a simulated cluster plays ("v1.30.2"). */
+export function versionInfo(version?: string): typeof serverVersion {
+  const match = version ? /^v(\d+)\.(\d+)/.exec(version) : null;
+  return match ? { ...serverVersion, major: match[1]!, minor: match[2]!, gitVersion: version! } : serverVersion;
+}
+
 export class ApiServer {
-  readonly registry = new ResourceRegistry();
+  readonly registry: ResourceRegistry;
   readonly service: ObjectService;
   readonly metrics = new ApiMetrics({ defaultMetrics: true });
   readonly openapi: OpenApiDocuments;
   private readonly auth: TokenAuthenticator;
+  private readonly console?: OperationsConsole;
   private server?: https.Server;
   private stopLifecycle?: () => void;
   private stopGc?: () => void;
@@ -72,6 +86,7 @@ export class ApiServer {
   readonly limiter: UserLimiter;
 
   constructor(private readonly opts: ApiServerOptions) {
+    this.registry = new ResourceRegistry(opts.servedResources);
     this.registry.follow(opts.store.cache);
     this.service = new ObjectService(opts.store, this.registry);
     this.service.ownership = updateOwnership;
@@ -79,6 +94,7 @@ export class ApiServer {
     this.openapi = new OpenApiDocuments(this.registry);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.limiter = new UserLimiter(this.limits);
+    if (opts.console !== false) this.console = new OperationsConsole(this.service, opts.store.db, authorizeClusterAccess);
   }
 
   get url(): string {
@@ -104,6 +120,7 @@ export class ApiServer {
       },
       (req, res) => {
         if ((req.url?.length ?? 0) > limits.maxUrlBytes) this.fail(req, res, uriTooLong(limits.maxUrlBytes), 'unknown');
+        else if (this.console && isConsolePath(req.url ?? '')) this.serveConsole(this.console, req, res);
         else if (isApiPath(req.url ?? '')) this.serveApi(req, res);
         else app(req, res);
       },
@@ -151,7 +168,7 @@ export class ApiServer {
         .catch((err) => this.fail(req, res, err, 'unknown'));
     });
 
-    app.get('/version', (_req, res) => sendJson(res, 200, serverVersion));
+    app.get('/version', (_req, res) => sendJson(res, 200, versionInfo(this.opts.version)));
     for (const path of ['/healthz', '/livez']) app.get(path, (_req, res) => res.type('text/plain').send('ok'));
     app.get('/readyz', (_req, res) => {
       // The change feed's LISTEN connection stands for the database: it notices a lost
@@ -187,6 +204,13 @@ export class ApiServer {
         return this.handleApi(req, res);
       })
       .catch((err) => this.fail(req, res, err, 'unknown'));
+  }
+
+  private serveConsole(consoleApi: OperationsConsole, req: IncomingMessage, res: ServerResponse): void {
+    this.auth.authenticate(req).then(
+      (user) => consoleApi.serve(req, res, user).catch((err) => consoleApi.refuse(res, err)),
+      (err) => consoleApi.refuse(res, err),
+    );
   }
 
   private async handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -299,6 +323,19 @@ export class ApiServer {
     void req;
   }
 }
+
+/** The console asks the authorizer as for the K8sCluster itself (or the console's namespace). */
+const authorizeClusterAccess: ConsoleAuthorizer = (user, verb, cluster) =>
+  authorize(user, {
+    verb,
+    request: {
+      group: 'virtflow.io',
+      version: 'v1alpha1',
+      resource: 'k8sclusters',
+      namespace: cluster?.metadata.namespace ?? CONSOLE_NAMESPACE,
+      name: cluster?.metadata.name,
+    },
+  });
 
 interface RequestWithUser extends IncomingMessage {
   user?: UserInfo;

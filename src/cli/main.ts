@@ -35,6 +35,13 @@ Commands:
               --allowed-host NAME        a Host header name it answers to besides loopback
                                and this machine's name (repeatable)
 
+  cluster simulate
+              Run a simulated workload cluster: VirtFlow's API server on a database of its own
+              serving Nodes, Pods (with logs), Deployments, StatefulSets, DaemonSets, Services,
+              Ingresses, volumes and storage classes, with controllers that make them run.
+              Its kubeconfig is $VIRTFLOW_HOME/clusters/<name>/kubeconfig.
+              --name N (demo) --port N (any free) --nodes N (3) --version V (v1.32.0)
+
 Options:
   --home DIR     Where data, certificates and the kubeconfig live (default: $VIRTFLOW_HOME or ./.virtflow)
   --port N       HTTPS port of the API server (default: 6443)
@@ -42,6 +49,8 @@ Options:
   --simulator-port N
                  up: port of the simulated external controller (default: 7480; 0 = any free port)
   --no-simulator up: run no simulated external controller
+  --no-demo-cluster
+                 up: run no simulated workload cluster "demo" (for the operations console)
   --encryption-key-file F
                  Keys that encrypt Secrets at rest (default: $VIRTFLOW_ENCRYPTION_KEY_FILE, else
                  encryption-keys in the home, created on first start). Replicas sharing
@@ -64,6 +73,7 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
       host: { type: 'string' },
       'simulator-port': { type: 'string' },
       'no-simulator': { type: 'boolean' },
+      'no-demo-cluster': { type: 'boolean' },
       'encryption-key-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -86,7 +96,7 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
   // A replica that cannot decrypt what another wrote cannot serve a consistent store: it stops.
   const onFatal = () => void stopAll().finally(() => process.exit(1));
   const common = { home, port, host: values.host, databaseUrl: process.env.DATABASE_URL, encryptionKeyFile, onFatal };
-  const up = withControllers ? await startUp({ ...common, simulatorPort }) : undefined;
+  const up = withControllers ? await startUp({ ...common, simulatorPort, demoCluster: !values['no-demo-cluster'] }) : undefined;
   const vf = up ? up.standalone : await startStandalone(common);
   stopAll = () => (up ? up.stop() : vf.stop());
   process.stdout.write(
@@ -97,6 +107,7 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
       `  status-writer kubeconfig (for external controllers): ${vf.statusKubeconfig}`,
       ...(up?.simulator ? [`  simulated external controller: ${up.simulator.url} (ExternalController virtflow-simulator)`] : []),
       ...(up?.controllers ? ['  controllers: running in this process'] : []),
+      ...(up?.demo ? [`  demo workload cluster: ${up.demo.url} (kubeconfig ${up.demo.kubeconfig}); import it with the console: docs/console.md`] : []),
       '',
       'Try:',
       `  export KUBECONFIG=${vf.kubeconfig}`,
@@ -223,6 +234,51 @@ async function runSimulator(args: string[]): Promise<void> {
   await untilSignal(() => sim.stop());
 }
 
+async function runSimulatedCluster(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      home: { type: 'string' },
+      name: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      nodes: { type: 'string' },
+      version: { type: 'string' },
+    },
+    strict: true,
+  });
+  const home = path.resolve(values.home ?? process.env.VIRTFLOW_HOME ?? '.virtflow');
+  const version = values.version ?? 'v1.32.0';
+  if (!/^v\d+\.\d+\.\d+$/.test(version)) throw new Error(`--version must look like v1.30.2, got "${version}"`);
+  // Its own database needs a server: DATABASE_URL's, else an embedded one in its home.
+  let databaseUrl = process.env.DATABASE_URL;
+  let embedded: { stop(): Promise<void> } | undefined;
+  if (!databaseUrl) {
+    const { startEmbeddedPostgresInOwnSession } = await import('../store/embedded-session.js');
+    const db = await startEmbeddedPostgresInOwnSession(path.join(home, 'clusters', 'postgres'));
+    databaseUrl = db.url;
+    embedded = db;
+  }
+  const { startSimulatedCluster } = await import('../workload/cluster.js');
+  const cluster = await startSimulatedCluster({
+    name: values.name ?? 'demo',
+    home,
+    databaseUrl,
+    port: number(values.port, 'port', 0),
+    host: values.host,
+    nodes: number(values.nodes, 'nodes', 3),
+    version,
+  }).catch(async (err) => {
+    await embedded?.stop();
+    throw err;
+  });
+  process.stdout.write(`Simulated workload cluster "${cluster.name}" (${version}) listening on ${cluster.url}\n  kubeconfig: ${cluster.kubeconfig}\nCtrl-C stops.\n`);
+  await untilSignal(async () => {
+    await cluster.stop();
+    await embedded?.stop();
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -241,6 +297,13 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       }
       await runSimulator(rest.slice(1));
+      return 0;
+    case 'cluster':
+      if (rest[0] !== 'simulate') {
+        process.stderr.write(`virtflow: unknown cluster command "${rest[0] ?? ''}"; try: virtflow cluster simulate\n`);
+        return 2;
+      }
+      await runSimulatedCluster(rest.slice(1));
       return 0;
     case KEEPER_COMMAND:
       // Internal: the helper that runs the embedded PostgreSQL (see embedded-session.ts).

@@ -32,6 +32,12 @@ export interface StandaloneOptions {
   garbageCollector?: boolean;
   /** Change-log retention, watch history and compaction settings. */
   store?: StoreOptions;
+  /** Built-in kinds beyond the standard ones (a simulated workload cluster's, say). */
+  servedResources?: ApiServerOptions['servedResources'];
+  /** The Kubernetes version /version reports (default: VirtFlow's own). */
+  version?: string;
+  /** VirtFlow's kinds and admission rules (default true); a workload cluster has neither. */
+  virtflowKinds?: boolean;
   /**
    * The keys that encrypt Secrets at rest. Default: `encryption-keys` in the home, made with
    * a new key on first start. Replicas sharing a database must all be given the same file.
@@ -61,6 +67,8 @@ export interface Standalone {
   /** A kubeconfig with statusToken, beside the admin one: for external controllers. */
   statusKubeconfig: string;
   caCert: string;
+  /** The PostgreSQL server this one stores in (embedded or DATABASE_URL). */
+  databaseUrl: string;
   /** The API server's serving certificate and key (PEM), which the built-in simulator shares. */
   tls: { cert: string; key: string };
   stop(): Promise<void>;
@@ -116,11 +124,15 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       applyPatch: opts.applyPatch,
       garbageCollector: opts.garbageCollector,
       limits: opts.limits,
+      servedResources: opts.servedResources,
+      version: opts.version,
+      console: opts.virtflowKinds !== false,
     });
-    installVirtflowAdmission(server.service);
+    const virtflowKinds = opts.virtflowKinds !== false;
+    if (virtflowKinds) installVirtflowAdmission(server.service);
     await server.start();
     cleanup.push(() => server.stop());
-    await bootstrap(server.service, opts.crdDir ?? defaultCrdDir);
+    await bootstrap(server.service, virtflowKinds ? (opts.crdDir ?? defaultCrdDir) : undefined);
     const kubeconfig = path.join(home, 'kubeconfig');
     await writeKubeconfig(kubeconfig, { server: server.url, caCert: pki.caCert, token });
     const statusKubeconfig = path.join(home, 'status-writer.kubeconfig');
@@ -137,6 +149,7 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       statusToken,
       statusKubeconfig,
       caCert: pki.caCert,
+      databaseUrl: url,
       tls: { cert: pki.cert, key: pki.key },
       async stop() {
         if (stopped) return;

@@ -3,6 +3,7 @@
 // with kubectl converge out of the box.
 import path from 'node:path';
 import { ApiError } from '../machinery/errors.js';
+import { startSimulatedCluster, type SimulatedCluster } from '../workload/cluster.js';
 import { callbackTargetFromKubeconfig, startSimulator, type SimulatorHandle } from '../providers/simulator/index.js';
 import { loadKubeConfig, startControllers, type RunningControllers } from './controllers.js';
 import { simulatorRegistration } from './simulator-registration.js';
@@ -14,12 +15,15 @@ export interface UpOptions extends StandaloneOptions {
   controllers?: boolean;
   /** Faster timings for tests. */
   vmResyncMs?: number;
+  /** Run a simulated workload cluster named `demo` beside VirtFlow, for the console (default false). */
+  demoCluster?: boolean;
 }
 
 export interface Up {
   standalone: Standalone;
   simulator?: SimulatorHandle;
   controllers?: RunningControllers;
+  demo?: SimulatedCluster;
   stop(): Promise<void>;
 }
 
@@ -29,6 +33,7 @@ export async function startUp(opts: UpOptions): Promise<Up> {
   const standalone = await startStandalone(opts);
   let simulator: SimulatorHandle | undefined;
   let controllers: RunningControllers | undefined;
+  let demo: SimulatedCluster | undefined;
   try {
     if (opts.simulatorPort !== false) {
       // Over TLS with the API server's certificate, a token of its own, reporting with the
@@ -54,7 +59,11 @@ export async function startUp(opts: UpOptions): Promise<Up> {
         process.stderr.write(`virtflow: the controllers stopped: ${(err as Error).message}\n`);
       });
     }
+    if (opts.demoCluster) {
+      demo = await startSimulatedCluster({ name: 'demo', home: standalone.home, databaseUrl: standalone.databaseUrl, host: opts.host });
+    }
   } catch (err) {
+    await controllers?.stop().catch(() => {});
     await simulator?.stop().catch(() => {});
     await standalone.stop();
     throw err;
@@ -63,7 +72,9 @@ export async function startUp(opts: UpOptions): Promise<Up> {
     standalone,
     simulator,
     controllers,
+    demo,
     async stop() {
+      await demo?.stop().catch(() => {});
       await controllers?.stop();
       await simulator?.stop().catch(() => {});
       await standalone.stop();

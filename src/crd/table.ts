@@ -83,12 +83,12 @@ export function buildTable(info: ResourceInfo, objects: KubeObject[], opts: Tabl
     apiVersion: 'meta.k8s.io/v1',
     metadata,
     columnDefinitions: opts.noHeaders ? [] : columnDefinitions(columns),
-    rows: objects.map((obj) => tableRow(obj, columns, opts.includeObject, now)),
+    rows: objects.map((obj) => tableRow(obj, columns, opts.includeObject, now, info.nameCell)),
   };
 }
 
-export function tableRow(obj: KubeObject, columns: PrinterColumn[], includeObject: IncludeObject, now: Date): TableRow {
-  const cells: unknown[] = [obj.metadata?.name ?? ''];
+export function tableRow(obj: KubeObject, columns: PrinterColumn[], includeObject: IncludeObject, now: Date, nameCell?: (obj: KubeObject) => string): TableRow {
+  const cells: unknown[] = [nameCell ? nameCell(obj) : (obj.metadata?.name ?? '')];
   for (const column of columns) cells.push(cellFor(column, obj, now));
   const row: TableRow = { cells };
   if (includeObject === 'Object') row.object = obj;

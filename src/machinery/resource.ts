@@ -50,6 +50,12 @@ export interface ResourceInfo {
   builtin: boolean;
   /** Is this the storage/preferred version of its group-kind. */
   storage: boolean;
+  /** A built-in kind's defaults, set on every write as kube-apiserver's SetDefaults_ functions do. */
+  applyDefaults?: (obj: KubeObject) => void;
+  /** The Name cell of Table output, where kube-apiserver's printer adds to the name. */
+  nameCell?: (obj: KubeObject) => string;
+  /** A built-in kind that counts spec changes in metadata.generation, as apps/v1 kinds do. */
+  tracksGeneration?: boolean;
   /** Why verbs outside `verbs` are refused, when there is more to say than "not allowed". */
   refusal?: string;
 }

@@ -390,7 +390,7 @@ describe('decodeKubernetesProtobuf: errors', () => {
 
   it('rejects a kind it does not decode with a 415 that points to JSON', () => {
     for (const [apiVersion, kind] of [
-      ['apps/v1', 'Deployment'],
+      ['apps/v1', 'StatefulSet'],
       ['example.com/v1', 'Widget'],
       ['v2', 'Namespace'],
       ['events.k8s.io/v1', 'Event'],
@@ -419,5 +419,46 @@ describe('decodeKubernetesProtobuf: errors', () => {
     expect(farFuture.message).toContain('metadata.creationTimestamp');
     const badNanos = decodeError(envelope('coordination.k8s.io/v1', 'Lease', m([2, m([3, m([1, 1], [2, 1_000_000_000])])])));
     expect(badNanos.message).toContain('spec.acquireTime');
+  });
+});
+
+describe('workload kinds a simulated workload cluster reads as protobuf', () => {
+  const container = (...extra: Array<[number, WireValue]>) => m([1, 'web'], [2, 'nginx:1.27'], [6, m([3, 80], [4, 'TCP'])], [7, m([1, 'MODE'], [2, 'fast'])], [8, m()], ...extra);
+  const deployment = (c: Uint8Array) =>
+    envelope(
+      'apps/v1',
+      'Deployment',
+      m(
+        [1, m([1, 'web'], entry(11, 'app', 'web'))],
+        [2, m([1, 2], [2, m(entry(1, 'app', 'web'))], [3, m([1, m(entry(11, 'app', 'web'))], [2, m([2, c])])], [4, m([1, 'RollingUpdate'], [2, m([1, m([1, 1], [3, '25%'])], [2, m([1, 0], [2, 1])])])])],
+        [3, m()],
+      ),
+    );
+
+  it('decodes a Deployment as kubectl create deployment sends it, int-or-strings and quantities included', () => {
+    const obj = decodeKubernetesProtobuf(deployment(container()));
+    expect(obj).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', labels: { app: 'web' } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 80, protocol: 'TCP' }], env: [{ name: 'MODE', value: 'fast' }], resources: {} }] },
+        },
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: 1 } },
+      },
+      status: {},
+    });
+  });
+
+  it('refuses, rather than drops, a container field it does not declare', () => {
+    // Container.securityContext is field 15 upstream; it is not declared here.
+    const err = decodeError(deployment(container([15, m([1, m()])])));
+    expect(err.code).toBe(415);
+    expect(err.message).toContain('field 15 of Container');
+    expect(err.message).toContain('application/json');
   });
 });

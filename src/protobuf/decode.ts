@@ -5,6 +5,7 @@
 // rest of the server never knows the difference.
 import protobuf from 'protobufjs';
 import { coordinationV1Proto, coreV1Proto, metaV1Proto, runtimeProto } from './kubernetes-proto.js';
+import { appsV1Proto, corePodProto, intstrProto, labelSelectorProto, resourceProto } from './workload-proto.js';
 
 export const KUBERNETES_PROTOBUF = 'application/vnd.kubernetes.protobuf';
 
@@ -38,7 +39,9 @@ export function isKubernetesProtobuf(contentType: string): boolean {
 }
 
 const root = new protobuf.Root();
-for (const source of [runtimeProto, metaV1Proto, coreV1Proto, coordinationV1Proto]) protobuf.parse(source, root, { keepCase: true });
+for (const source of [runtimeProto, metaV1Proto, coreV1Proto, coordinationV1Proto, intstrProto, resourceProto, labelSelectorProto, corePodProto, appsV1Proto]) {
+  protobuf.parse(source, root, { keepCase: true });
+}
 root.resolveAll();
 
 const meta = 'k8s.io.apimachinery.pkg.apis.meta.v1';
@@ -51,6 +54,9 @@ const kinds = new Map<string, protobuf.Type>([
   ['v1/Secret', root.lookupType('k8s.io.api.core.v1.Secret')],
   ['v1/Event', root.lookupType('k8s.io.api.core.v1.Event')],
   ['coordination.k8s.io/v1/Lease', root.lookupType('k8s.io.api.coordination.v1.Lease')],
+  ['v1/Pod', root.lookupType('k8s.io.api.core.v1.Pod')],
+  ['v1/Service', root.lookupType('k8s.io.api.core.v1.Service')],
+  ['apps/v1/Deployment', root.lookupType('k8s.io.api.apps.v1.Deployment')],
 ]);
 // client-go encodes DeleteOptions with the group-version of the client that sends it
 // (v1, coordination.k8s.io/v1, meta.k8s.io/v1, ...): the message is the same in all of them.
@@ -116,6 +122,10 @@ function readMessage(type: protobuf.Type, reader: protobuf.Reader, end: number, 
     if (id === 0) throw malformed(`${path}: invalid field number 0`);
     const field = type.fieldsById[id];
     if (!field) {
+      // A message declared only in part: what it does not declare would be lost, not skipped.
+      if (type.options?.['(partial)'] === true) {
+        throw new ProtobufDecodeError(`${path || 'object'}: field ${id} of ${type.name} is not read from protobuf by this server: send the object as application/json`, 415);
+      }
       reader.skipType(wire);
       continue;
     }
@@ -203,6 +213,10 @@ function messageJson(type: protobuf.Type, fields: Fields, path: string): unknown
       return timeJson(fields, false, path);
     case `${meta}.MicroTime`:
       return timeJson(fields, true, path);
+    case 'k8s.io.apimachinery.pkg.util.intstr.IntOrString':
+      return fields.type === 1 ? (fields.strVal ?? '') : (fields.intVal ?? 0);
+    case 'k8s.io.apimachinery.pkg.api.resource.Quantity':
+      return fields.string ?? '0';
     case `${meta}.FieldsV1`: {
       if (!(fields.Raw instanceof Uint8Array)) return undefined;
       try {

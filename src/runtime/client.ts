@@ -195,15 +195,25 @@ export class ObjectClient {
     return { fieldManager: opts.fieldManager ?? this.fieldManager, dryRun: opts.dryRun ? 'All' : undefined };
   }
 
+  /** GET of any path of the API server (/version, say), answered as JSON. */
+  getPath<T>(path: string, query: Record<string, string | undefined> = {}, opts: RequestOptions = {}): Promise<T> {
+    return this.request('GET', path, { query }, opts);
+  }
+
+  /** GET of a path whose answer is text, such as pods/<name>/log. */
+  getText(path: string, query: Record<string, string | undefined> = {}, opts: RequestOptions = {}): Promise<string> {
+    return this.request('GET', path, { query, text: true }, opts);
+  }
+
   private async request<T>(
     method: keyof typeof HttpMethod,
     path: string,
-    req: { query?: Record<string, string | undefined>; body?: unknown; contentType?: string },
+    req: { query?: Record<string, string | undefined>; body?: unknown; contentType?: string; text?: boolean },
     opts: RequestOptions,
   ): Promise<T> {
     const ctx = this.config.baseServer.makeRequestContext(path, HttpMethod[method]);
     for (const [name, value] of Object.entries(req.query ?? {})) if (value !== undefined) ctx.setQueryParam(name, value);
-    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setHeaderParam('Accept', req.text ? 'text/plain, application/json' : 'application/json');
     if (req.body !== undefined) {
       ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');
       ctx.setBody(JSON.stringify(req.body));
@@ -214,6 +224,7 @@ export class ObjectClient {
     this.reuseConnections(ctx);
     const res = await this.config.httpApi.send(ctx).toPromise();
     const text = await res.body.text();
+    if (req.text && res.httpStatusCode >= 200 && res.httpStatusCode < 300) return text as T;
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;

@@ -65,6 +65,8 @@ export interface StartVirtflowOptions {
   databaseUrl?: string;
   /** How long to wait for the "listening" line (default 90 s: tsx compiles on first start). */
   startTimeoutMs?: number;
+  /** Start the simulated workload cluster "demo" as `virtflow up` does by default (default false here). */
+  demoCluster?: boolean;
   /** Keep the home directory after stop (default false). */
   keepHome?: boolean;
   /** Start on this home (e.g. a kept one, to restart) instead of a new one. */
@@ -81,7 +83,7 @@ export async function startVirtflow(opts: StartVirtflowOptions = {}): Promise<Vi
   const port = await freePort();
 
   // The simulated external controller on any free port: several servers may run at once.
-  const args = ['bin/virtflow.js', 'up', '--home', home, '--port', String(port), '--simulator-port', '0'];
+  const args = ['bin/virtflow.js', 'up', '--home', home, '--port', String(port), '--simulator-port', '0', ...(opts.demoCluster ? [] : ['--no-demo-cluster'])];
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, DATABASE_URL: databaseUrl },
