@@ -28,6 +28,8 @@ import { isUnfiltered, selects, type Selection } from './selection.js';
 export interface UserInfo {
   username: string;
   groups: string[];
+  /** The ServiceAccount's uid, for a ServiceAccount token. */
+  uid?: string;
 }
 
 export interface WriteOptions {

@@ -41,6 +41,7 @@ export function sendError(res: ServerResponse, err: unknown): ApiError {
     return apiError;
   }
   if (apiError.code === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="virtflow"');
+  if (apiError.details?.retryAfterSeconds) res.setHeader('Retry-After', String(apiError.details.retryAfterSeconds));
   sendJson(res, apiError.code, apiError.toStatus());
   return apiError;
 }
