@@ -25,7 +25,7 @@ export function escalationAdmitter(authorizer: Authorizer): Admitter {
       const roleRef = (object as { roleRef?: RoleRef }).roleRef;
       if (!roleRef) return;
       const before = (oldObject as { roleRef?: RoleRef } | undefined)?.roleRef;
-      if (before && JSON.stringify(before) !== JSON.stringify({ apiGroup: roleRef.apiGroup, kind: roleRef.kind, name: roleRef.name })) {
+      if (before && (before.apiGroup !== roleRef.apiGroup || before.kind !== roleRef.kind || before.name !== roleRef.name)) {
         throw errors.invalid(info.kind, RBAC_GROUP, name, [{ type: 'FieldValueInvalid', field: 'roleRef', message: 'Invalid value: cannot change roleRef' }]);
       }
       if (info.plural === 'clusterrolebindings' && roleRef.kind !== 'ClusterRole') {

@@ -3,7 +3,8 @@
 // with kubectl converge out of the box.
 import { ApiError } from '../machinery/errors.js';
 import { startSimulator, type SimulatorHandle } from '../providers/simulator/index.js';
-import { loadKubeConfig, startControllers, type RunningControllers } from './controllers.js';
+import { controllersKubeConfig } from './controller-identity.js';
+import { startControllers, type RunningControllers } from './controllers.js';
 import { startStandalone, type Standalone, type StandaloneOptions } from './standalone.js';
 
 export interface UpOptions extends StandaloneOptions {
@@ -37,7 +38,7 @@ export async function startUp(opts: UpOptions): Promise<Up> {
     }
     if (opts.controllers !== false) {
       controllers = startControllers({
-        kubeConfig: loadKubeConfig(standalone.kubeconfig),
+        kubeConfig: await controllersKubeConfig(standalone),
         resyncMs: opts.vmResyncMs,
         // One /metrics for the whole process: the API server's and the controllers'.
         registry: standalone.server.metrics.registry,
