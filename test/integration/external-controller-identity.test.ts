@@ -33,10 +33,13 @@ describe('an ExternalController identity', () => {
     const sa = ok(await w.vf.call('GET', `/api/v1/namespaces/${SA_NAMESPACE}/serviceaccounts/externalcontroller-vm-service-tw`), 200);
     expect(sa.metadata.annotations['virtflow.io/external-controller']).toBe('vm-service-tw');
     expect(sa.metadata.ownerReferences[0]).toMatchObject({ kind: 'ExternalController', name: 'vm-service-tw' });
-    const rows = await w.vf.db.query<{ username: string }>(
-      "SELECT DISTINCT username FROM audit_events WHERE resource = 'virtualmachines' AND subresource = 'status' AND name = 'routed-1'",
-    );
-    const users = rows.map((r) => r.username).sort();
+    const statusWriters = async () =>
+      (await w.vf.db.query<{ username: string }>(
+        "SELECT DISTINCT username FROM audit_events WHERE resource = 'virtualmachines' AND subresource = 'status' AND name = 'routed-1'",
+      )).map((r) => r.username);
+    // The external controller's reports arrive on their own time (the VM controller also observes).
+    await waitUntil(async () => (await statusWriters()).some((u) => u.includes('externalcontroller')), 'a status report by the external controller');
+    const users = await statusWriters();
     // The external controller under its own name, not the shared status writer's. (These
     // controllers run with the admin kubeconfig; `virtflow up` gives them their own: e2e.)
     expect(users).toContain('system:serviceaccount:virtflow-system:externalcontroller-vm-service-tw');
