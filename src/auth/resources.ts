@@ -2,7 +2,7 @@
 // ServiceAccount (schema-validated like custom resources, so a typo in a rule is refused),
 // and the review kinds, which are created and answered but never stored.
 import { s } from '../crd/schema-builders.js';
-import { allVerbs, type JSONSchemaProps, type ResourceInfo } from '../machinery/resource.js';
+import { allVerbs, type JSONSchemaProps, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
 import { RBAC_GROUP } from './rbac-rules.js';
 
 function info(fields: Partial<ResourceInfo> & Pick<ResourceInfo, 'group' | 'version' | 'plural' | 'singular' | 'kind' | 'namespaced'>): ResourceInfo {
@@ -68,7 +68,17 @@ const bindingSchema = (what: string): JSONSchemaProps =>
   s.obj(what, { ...envelope(), subjects: s.list('Subjects holds references to the objects the role applies to.', subject), roleRef }, ['roleRef']);
 
 const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
-const roleColumn = { name: 'Role', type: 'string', jsonPath: '.roleRef.name', description: 'The role bound.' };
+/** "ClusterRole/name", as kube-apiserver prints a binding's role. */
+const roleColumn: PrinterColumn = {
+  name: 'Role',
+  type: 'string',
+  jsonPath: '.roleRef.name',
+  description: 'The role bound.',
+  cell: (obj) => {
+    const ref = (obj as { roleRef?: { kind?: string; name?: string } }).roleRef;
+    return ref ? `${ref.kind}/${ref.name}` : '';
+  },
+};
 
 export const rbacResources: ResourceInfo[] = [
   info({

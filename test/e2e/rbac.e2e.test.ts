@@ -260,6 +260,16 @@ describe('kubectl auth and tokens', () => {
     );
   });
 
+  it('kubectl creates and lists the RBAC kinds through discovery', async () => {
+    expectOk(await vf.kubectl(['create', 'role', 'cm-reader', '--verb=get,list', '--resource=configmaps', '-n', 'globex']));
+    expectOk(await vf.kubectl(['create', 'rolebinding', 'cm-reader', '--role=cm-reader', '--serviceaccount=people:globex-admin', '-n', 'globex']));
+    expect(expectOk(await vf.kubectl(['get', 'roles', '-n', 'globex'])).stdout).toMatch(/^cm-reader\s/m);
+    expect(expectOk(await vf.kubectl(['get', 'rolebindings', '-n', 'globex'])).stdout).toMatch(/^cm-reader\s+Role\/cm-reader\s/m);
+    expect(expectOk(await vf.kubectl(['get', 'clusterroles'])).stdout).toMatch(/^virtflow:tenant-admin\s/m);
+    expect(expectOk(await vf.kubectl(['api-resources', '--api-group=rbac.authorization.k8s.io'])).stdout).toMatch(/^clusterrolebindings\s/m);
+    await waitUntil(async () => (await vf.kubectl(['auth', 'can-i', 'list', 'configmaps', '-n', 'globex', '--token', tokens['globex-admin']!])).stdout.trim() === 'yes', 'the new binding counts');
+  });
+
   it('the controllers of virtflow up write as their own ServiceAccount, never as admin', async () => {
     const rows = await db.query<{ username: string }>(
       "SELECT DISTINCT username FROM audit_events WHERE resource = 'tenants' AND subresource = 'status'",
