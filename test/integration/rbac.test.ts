@@ -2,6 +2,7 @@
 // kube-apiserver wording of a denial, Roles and ClusterRoles bound in a namespace, resource
 // names, subresources, non-resource URLs, the review kinds, revocation and escalation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServiceAccountTokens } from '../../src/auth/service-account-tokens.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -79,6 +80,23 @@ describe('ServiceAccount tokens', () => {
     await vf.call('POST', '/api/v1/namespaces/team-a/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'short-lived' } });
     await vf.store.syncCache();
     expect((await review()).status).toBe(401);
+  });
+
+  it('refuses an expired token, with the signing key every replica shares', async () => {
+    await serviceAccountToken('team-a', 'robot');
+    let now = Date.now();
+    // Another issuer over the same database: the same key, a clock the test moves.
+    const tokens = await ServiceAccountTokens.open(vf.db, vf.store.cache, () => now);
+    const sa = (await vf.call('GET', '/api/v1/namespaces/team-a/serviceaccounts/robot')).body;
+    const issued = await tokens.issue({ namespace: 'team-a', name: 'robot', uid: sa.metadata.uid }, { expirationSeconds: 600 });
+    expect((await vf.call('GET', '/apis', undefined, as(issued.token))).status).toBe(200);
+    expect(await tokens.verify(issued.token)).toBeDefined();
+    now += 601_000;
+    expect(await tokens.verify(issued.token)).toBeUndefined();
+    // The server's own clock: a token that expired an hour ago is refused.
+    now = Date.now() - 3_600_000 - 601_000;
+    const old = await tokens.issue({ namespace: 'team-a', name: 'robot', uid: sa.metadata.uid }, { expirationSeconds: 600 });
+    expect((await vf.call('GET', '/apis', undefined, as(old.token))).status).toBe(401);
   });
 
   it('refuses a token whose signature does not match', async () => {
