@@ -59,6 +59,8 @@ export function resourceAttributes(user: UserInfo, req: RequestAttributes, query
   // A list or watch of one name (fieldSelector=metadata.name=x) is authorized as that name,
   // so resourceNames rules can grant it.
   if (!name && (req.verb === 'list' || req.verb === 'watch')) name = singleNameOf(query.get('fieldSelector')) ?? '';
+  // A Namespace is in itself, as RequestInfo has it: a RoleBinding there may grant it.
+  const ownNamespace = r?.group === '' && r.resource === 'namespaces' && r.name ? r.name : undefined;
   return {
     user,
     verb: req.verb,
@@ -66,7 +68,7 @@ export function resourceAttributes(user: UserInfo, req: RequestAttributes, query
     apiGroup: r?.group ?? '',
     resource: r?.resource ?? '',
     subresource: r?.subresource ?? '',
-    namespace: r?.namespace ?? '',
+    namespace: r?.namespace ?? ownNamespace ?? '',
     name,
     path,
   };

@@ -11,7 +11,7 @@ import { isPlainObject } from '../machinery/object.js';
 import type { ResourceInfo } from '../machinery/resource.js';
 import type { Authorizer } from './authorizer.js';
 import { MASTERS_GROUP, type Attributes, type PolicyRule } from './rbac-rules.js';
-import { MIN_EXPIRATION_SECONDS, DEFAULT_EXPIRATION_SECONDS, type ServiceAccountTokens } from './service-account-tokens.js';
+import { API_AUDIENCE, MIN_EXPIRATION_SECONDS, DEFAULT_EXPIRATION_SECONDS, type ServiceAccountTokens } from './service-account-tokens.js';
 
 export interface ReviewContext {
   authorizer: Authorizer;
@@ -132,7 +132,7 @@ const handlers: Record<string, Handler> = {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',
       metadata: { name: r.name, namespace: r.namespace, creationTimestamp: null },
-      spec: { audiences: audiences.length > 0 ? audiences : [], expirationSeconds, boundObjectRef: null },
+      spec: { audiences: audiences.length > 0 ? audiences : [API_AUDIENCE], expirationSeconds, boundObjectRef: null },
       status: issued,
     };
   },

@@ -4,6 +4,7 @@
 // flavor's size anyway, and repaired).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, NS, ok, startWorld, vmPath, type World } from './lifecycle-harness.js';
+import { openWatch } from '../support/api.js';
 import { waitUntil } from '../support/wait.js';
 
 let w: World;
@@ -89,6 +90,14 @@ describe('an ExternalController identity', () => {
     expect(ok(await w.vf.call('GET', `${GROUP}/virtualmachines`, undefined, as(eu)), 200).items).toEqual([]);
     const mine = ok(await w.vf.call('GET', `${GROUP}/virtualmachines`, undefined, as(tw)), 200).items.map((v: any) => v.metadata.name);
     expect(mine).toContain('routed-1');
+    // A watch shows the same: its own VMs, none of another controller's.
+    const twWatch = await openWatch(w.vf, `${GROUP}/virtualmachines?watch=1&timeoutSeconds=2`, as(tw));
+    const euWatch = await openWatch(w.vf, `${GROUP}/virtualmachines?watch=1&timeoutSeconds=2`, as(eu));
+    expect([twWatch.status, euWatch.status]).toEqual([200, 200]);
+    await twWatch.waitFor((e) => e.type === 'ADDED' && e.object.metadata.name === 'routed-1', 'routed-1 in the tw watch');
+    await euWatch.ended;
+    expect(euWatch.events.filter((e) => e.type !== 'BOOKMARK')).toEqual([]);
+    await twWatch.close();
     // Nothing but VMs and clusters: no tenants, no secrets.
     expect((await w.vf.call('GET', `${GROUP}/tenants`, undefined, as(tw))).status).toBe(403);
     expect((await w.vf.call('GET', `/api/v1/namespaces/${SA_NAMESPACE}/secrets`, undefined, as(tw))).status).toBe(403);

@@ -37,7 +37,25 @@ export function tenantClusterRules(tenant: string, quotas: string[]): PolicyRule
   return rules;
 }
 
+/** What was last made true per tenant, and when: a tenant reconciles on every VM added or gone. */
+const applied = new WeakMap<ControllerContext, Map<string, { digest: string; at: number }>>();
+/** How often access that has not changed is checked again anyway (someone may delete a binding). */
+const RECHECK_MS = 60_000;
+
 export async function reconcileTenantAccess(ctx: ControllerContext, tenant: Tenant, namespace: string): Promise<void> {
+  const name = tenant.metadata.name!;
+  const quotaNames = ctx.listers.quotas.byIndex('byTenant', name).map((q) => q.metadata.name!).sort();
+  const digest = canonicalJson({ uid: tenant.metadata.uid, namespace, admins: tenant.spec?.admins ?? [], viewers: tenant.spec?.viewers ?? [], quotaNames });
+  let seen = applied.get(ctx);
+  if (!seen) applied.set(ctx, (seen = new Map()));
+  const last = seen.get(name);
+  const now = ctx.now().getTime();
+  if (last && last.digest === digest && now - last.at < RECHECK_MS) return;
+  await applyTenantAccess(ctx, tenant, namespace, quotaNames);
+  seen.set(name, { digest, at: now });
+}
+
+async function applyTenantAccess(ctx: ControllerContext, tenant: Tenant, namespace: string, quotas: string[]): Promise<void> {
   const name = tenant.metadata.name!;
   const owner = { ownerReferences: [{ apiVersion: 'virtflow.io/v1alpha1', kind: 'Tenant', name, uid: tenant.metadata.uid!, controller: true }] };
   const admins = subjectsOf(tenant.spec?.admins, namespace);
@@ -46,7 +64,6 @@ export async function reconcileTenantAccess(ctx: ControllerContext, tenant: Tena
   await ensure(ctx, RoleBindings, viewers.length ? binding('RoleBinding', TENANT_VIEWERS_BINDING, { kind: 'ClusterRole', name: ROLES.tenantViewer }, viewers, namespace, owner) : undefined, { namespace, name: TENANT_VIEWERS_BINDING });
   const everyone = [...admins, ...viewers];
   const clusterName = tenantClusterAccessName(name);
-  const quotas = ctx.listers.quotas.byIndex('byTenant', name).map((q) => q.metadata.name!);
   await ensure(ctx, ClusterRoles, everyone.length ? { ...clusterRole(clusterName, tenantClusterRules(name, quotas)), metadata: { ...clusterRole(clusterName, []).metadata, ...owner } } : undefined, { name: clusterName });
   await ensure(ctx, ClusterRoleBindings, everyone.length ? binding('ClusterRoleBinding', clusterName, { kind: 'ClusterRole', name: clusterName }, everyone, undefined, owner) : undefined, { name: clusterName });
 }
