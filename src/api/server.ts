@@ -8,7 +8,7 @@ import { ApiError, errors } from '../machinery/errors.js';
 import type { Store } from '../store/store.js';
 import { Authorizer, nonResourceAttributes, resourceAttributes } from '../auth/authorizer.js';
 import { escalationAdmitter } from '../auth/escalation.js';
-import { serveAuthRequest } from '../auth/reviews.js';
+import { isAuthRequest, serveAuthRequest } from '../auth/reviews.js';
 import { ServiceAccountTokens } from '../auth/service-account-tokens.js';
 import { TokenAuthenticator } from './auth.js';
 import {
@@ -205,7 +205,7 @@ export class ApiServer {
       if (!info) {
         throw errors.notFound({ group: r.group, resource: r.resource }, r.name ?? '');
       }
-      if (await serveAuthRequest({ authorizer: this.authorizer, tokens: this.tokens!, service: this.service }, req, res, r, info, user)) {
+      if (isAuthRequest(info, r) && (await serveAuthRequest({ authorizer: this.authorizer, tokens: this.tokens!, service: this.service }, req, res, r, info, user))) {
         code = res.statusCode;
         return;
       }

@@ -19,6 +19,11 @@ export interface ReviewContext {
   service: ObjectService;
 }
 
+/** Is this one of the requests serveAuthRequest answers? Cheap: asked of every request. */
+export function isAuthRequest(info: ResourceInfo, r: ResourceRequest): boolean {
+  return r.subresource === 'token' ? info.group === '' && info.plural === 'serviceaccounts' : info.verbs.length === 1 && handlers[`${info.group}/${info.plural}`] !== undefined;
+}
+
 /** Answers the request when it is one of these; false lets the ordinary handler serve it. */
 export async function serveAuthRequest(
   ctx: ReviewContext,

@@ -275,5 +275,14 @@ describe('kubectl auth and tokens', () => {
       "SELECT DISTINCT username FROM audit_events WHERE resource = 'tenants' AND subresource = 'status'",
     );
     expect(rows.map((r) => r.username)).toEqual(['system:serviceaccount:virtflow-system:virtflow-controllers']);
+    // Least privilege: what they need, not what an administrator has.
+    const token = expectOk(await vf.kubectl(['create', 'token', 'virtflow-controllers', '-n', 'virtflow-system'])).stdout.trim();
+    const can = async (...args: string[]) => (await vf.kubectl(['auth', 'can-i', ...args, '--token', token])).stdout.trim();
+    expect(await can('patch', 'virtualmachines', '--subresource=status', '-n', 'acme')).toBe('yes');
+    expect(await can('create', 'leases', '-n', 'virtflow-system')).toBe('yes');
+    expect(await can('list', 'secrets', '-A')).toBe('no');
+    expect(await can('create', 'virtualmachines', '-n', 'acme')).toBe('no');
+    expect(await can('bind', 'clusterroles/virtflow:platform-admin')).toBe('no');
+    expect(await can('create', 'leases', '-n', 'acme')).toBe('no');
   });
 });
