@@ -7,7 +7,7 @@ import type { ExternalController } from '../kinds/externalcontroller.js';
 import type { VirtualMachine } from '../kinds/virtualmachine.js';
 import { ApiError } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
-import { isPlainObject } from '../machinery/object.js';
+import { canonicalJson, isPlainObject } from '../machinery/object.js';
 import { routeExternalController, type ExternalService } from '../providers/routing.js';
 import type { ObjectCache } from '../store/cache.js';
 import { SERVICE_ACCOUNT_RESOURCE } from './service-account-tokens.js';
@@ -92,10 +92,10 @@ export class ExternalControllerScope {
         const before = isPlainObject(oldObject?.status) ? oldObject!.status : {};
         const after = isPlainObject(object.status) ? object.status : {};
         const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
-          (k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]),
+          (k) => canonicalJson(before[k] ?? null) !== canonicalJson(after[k] ?? null),
         );
         const forbiddenFields = changed.filter((k) => !allowed.includes(k)).sort();
-        if (JSON.stringify(oldObject?.spec) !== JSON.stringify(object.spec)) forbiddenFields.unshift('spec');
+        if (canonicalJson(oldObject?.spec ?? null) !== canonicalJson(object.spec ?? null)) forbiddenFields.unshift('spec');
         if (forbiddenFields.length === 0) return;
         throw refusal(
           info.plural,
