@@ -64,14 +64,18 @@ export class TokenAuthenticator {
       if (user) return user;
       this.valid.delete(token!);
     }
-    // Only now, with no valid cached token, does a client that keeps failing wait.
+    // What cannot be a token costs nothing more and is refused at once.
+    const kind = token === undefined ? undefined : tokenKind(token);
+    if (!kind) throw errors.unauthorized();
+    // Only a token worth a verification or a lookup counts, and only now, with no valid
+    // cached token, does a client that keeps failing wait.
     const wait = this.failures.retryAfter(client);
     if (wait > 0) {
       throw new ApiError(429, 'TooManyRequests', `too many failed authentication attempts from this client; retry after ${wait}s`, {
         retryAfterSeconds: wait,
       });
     }
-    const user = token ? await this.lookup(token, now) : undefined;
+    const user = await this.lookup(token!, kind, now);
     if (!user) {
       this.failures.fail(client);
       throw errors.unauthorized();
@@ -79,15 +83,14 @@ export class TokenAuthenticator {
     return user;
   }
 
-  private async lookup(token: string, now: number): Promise<UserInfo | undefined> {
-    if (JWT.test(token) && token.length <= MAX_JWT_LENGTH) {
+  private async lookup(token: string, kind: 'jwt' | 'opaque', now: number): Promise<UserInfo | undefined> {
+    if (kind === 'jwt') {
       const verified = await this.serviceAccounts?.verify(token);
       if (!verified) return undefined;
       const user = this.serviceAccounts!.userOf(verified.sa);
       if (user) this.valid.set(token, { sa: verified.sa, until: verified.expiresAt });
       return user;
     }
-    if (!OPAQUE_TOKEN.test(token)) return undefined;
     const rows = await this.db.query<{ username: string; groups: string[] }>(
       'SELECT username, groups FROM api_tokens WHERE token_hash = ?',
       [hashToken(token)],
@@ -102,6 +105,11 @@ export class TokenAuthenticator {
   get cachedTokens(): number {
     return this.valid.size;
   }
+}
+
+function tokenKind(token: string): 'jwt' | 'opaque' | undefined {
+  if (token.length <= MAX_JWT_LENGTH && JWT.test(token)) return 'jwt';
+  return OPAQUE_TOKEN.test(token) ? 'opaque' : undefined;
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or undefined when it has none. */

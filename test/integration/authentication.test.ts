@@ -57,7 +57,8 @@ describe('authentication over HTTPS', () => {
     try {
       for (const bad of ['x', 'a b c', '"><script>', 'é'.repeat(40), 'A'.repeat(5000), 'eyJ.not.a.jwt!']) {
         const res = await vf.call('GET', '/api/v1/namespaces', undefined, { authorization: `Bearer ${bad}`, 'x-test': 'malformed' });
-        expect([401, 429]).toContain(res.status);
+        // Refused at once, and not counted against the client: they cost nothing.
+        expect(res.status).toBe(401);
       }
       expect(queries).toBe(0);
       // A well-formed unknown token is looked up once; a valid one is looked up once and cached.
