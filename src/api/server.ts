@@ -78,7 +78,7 @@ export class ApiServer {
     this.service.ownership = updateOwnership;
     this.auth = new TokenAuthenticator(opts.store.db);
     this.authorizer = new Authorizer(opts.store.cache);
-    this.service.admitters.push(this.authorizer.scope.admitter(), escalationAdmitter(this.authorizer));
+    this.service.admitters.push(this.authorizer.scope.admitter(), escalationAdmitter(this.authorizer, () => opts.store.syncCache()));
     this.openapi = new OpenApiDocuments(this.registry);
   }
 

@@ -7,7 +7,8 @@ import { ApiError, errors } from '../machinery/errors.js';
 import type { Authorizer } from './authorizer.js';
 import { MASTERS_GROUP, RBAC_GROUP, rulesCover, type PolicyRule, type RoleRef } from './rbac-rules.js';
 
-export function escalationAdmitter(authorizer: Authorizer): Admitter {
+/** `sync` brings the cache up to the store's newest change (a role written just before its binding). */
+export function escalationAdmitter(authorizer: Authorizer, sync: () => Promise<unknown>): Admitter {
   return {
     admit({ operation, info, object, oldObject, user }) {
       if (info.group !== RBAC_GROUP || operation === 'DELETE') return;
@@ -34,12 +35,17 @@ export function escalationAdmitter(authorizer: Authorizer): Admitter {
       if (masters) return;
       const roleResource = roleRef.kind === 'ClusterRole' ? 'clusterroles' : 'roles';
       if (allowedVerb(authorizer, user, 'bind', roleResource, roleRef.kind === 'Role' ? namespace : '', roleRef.name)) return;
+      const check = (rules: PolicyRule[] | undefined): void => {
+        if (!rules) {
+          throw new ApiError(403, 'Forbidden', `${info.plural}.${RBAC_GROUP} "${name}" is forbidden: ${roleRef.kind.toLowerCase()}s.${RBAC_GROUP} "${roleRef.name}" not found, and user "${user.username}" may not bind it`, { name, group: RBAC_GROUP, kind: info.plural });
+        }
+        const missing = rulesCover(heldRules(authorizer, user, namespace), rules);
+        if (missing.length > 0) throw escalation(info.plural, name, user, missing);
+      };
       const rules = authorizer.rbac.roleRules(roleRef, namespace);
-      if (!rules) {
-        throw new ApiError(403, 'Forbidden', `${info.plural}.${RBAC_GROUP} "${name}" is forbidden: ${roleRef.kind.toLowerCase()}s.${RBAC_GROUP} "${roleRef.name}" not found, and user "${user.username}" may not bind it`, { name, group: RBAC_GROUP, kind: info.plural });
-      }
-      const missing = rulesCover(heldRules(authorizer, user, namespace), rules);
-      if (missing.length > 0) throw escalation(info.plural, name, user, missing);
+      if (rules) return check(rules);
+      // Perhaps written a moment ago through this or another replica: catch up once.
+      return sync().then(() => check(authorizer.rbac.roleRules(roleRef, namespace)));
     },
   };
 }
