@@ -1,6 +1,7 @@
 // The kinds the server serves by code rather than from a CustomResourceDefinition.
 import { isPlainObject } from '../machinery/object.js';
 import { allVerbs, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
+import { authResources } from '../auth/resources.js';
 
 export function builtin(fields: Partial<ResourceInfo> & Pick<ResourceInfo, 'group' | 'version' | 'plural' | 'singular' | 'kind' | 'namespaced'>): ResourceInfo {
   return {
@@ -117,6 +118,8 @@ export const builtinResources: ResourceInfo[] = [
     subresources: { status: true },
     printerColumns: [{ name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
   }),
+  // RBAC, ServiceAccounts and the review kinds: src/auth/resources.ts.
+  ...authResources,
 ];
 
 /**

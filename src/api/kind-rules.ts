@@ -31,6 +31,7 @@ export function validateObject(
   const causes: StatusCause[] = validateObjectMeta(obj.metadata, {
     namespaced: info.namespaced,
     isCreate: opts.isCreate,
+    nameRule: info.nameRule,
   });
   let warnings: string[] = [];
   if (info.builtin) {

@@ -30,6 +30,8 @@ import { isUnfiltered, selects, type Selection } from './selection.js';
 export interface UserInfo {
   username: string;
   groups: string[];
+  /** The ServiceAccount's uid, for a ServiceAccount token. */
+  uid?: string;
 }
 
 export interface WriteOptions {
@@ -377,6 +379,11 @@ export class ObjectService {
         await this.admit('UPDATE', info, decision.object, currentRow.object, opts);
       }
       if (decision.action === 'none' || opts.dryRun) {
+        // A write that changed nothing is still a request someone made: on record, by name.
+        if (decision.action === 'none' && !opts.dryRun) {
+          const verb = opts.subresource === 'status' ? 'update' : isPatch ? 'patch' : 'update';
+          await this.store.objects.recordRefusal(this.audit(info, verb, namespace, name, opts), 200);
+        }
         const shown = decision.action === 'none' ? currentRow.object : decision.object;
         return { object: this.present(shown, info), warnings };
       }

@@ -158,6 +158,8 @@ export async function handleResource(
   query: URLSearchParams,
   user: UserInfo,
   signal: AbortSignal,
+  /** What the authorizer lets this user see of a list or watch (an external controller's objects). */
+  visible?: (obj: KubeObject) => boolean,
 ): Promise<void> {
   const { service } = deps;
   const method = req.method ?? 'GET';
@@ -198,7 +200,7 @@ export async function handleResource(
       return;
     }
     case 'list': {
-      const selection = parseSelection(info, query, namespace);
+      const selection = { ...parseSelection(info, query, namespace), visible };
       const result = await service.list(info, selection, {
         limit: nonNegativeInt(query, 'limit'),
         continueToken: query.get('continue') ?? undefined,
@@ -236,7 +238,7 @@ export async function handleResource(
       return;
     }
     case 'watch': {
-      const selection = parseSelection(info, query, namespace);
+      const selection = { ...parseSelection(info, query, namespace), visible };
       await serveWatch(
         service.store,
         res,

@@ -8,6 +8,8 @@ export interface Selection {
   namespace?: string;
   labels?: LabelSelector;
   fields?: FieldSelector;
+  /** Narrows what this caller may see (set by the authorizer, never by the query). */
+  visible?: (obj: KubeObject) => boolean;
 }
 
 function valueAt(obj: KubeObject, path: string): string | undefined {
@@ -44,9 +46,10 @@ export function selects(selection: Selection, obj: KubeObject): boolean {
   if (selection.namespace !== undefined && (obj.metadata.namespace ?? '') !== selection.namespace) return false;
   if (selection.labels && !selection.labels.matches(obj.metadata.labels)) return false;
   if (selection.fields && !selection.fields.matches((field) => valueAt(obj, field))) return false;
+  if (selection.visible && !selection.visible(obj)) return false;
   return true;
 }
 
 export function isUnfiltered(selection: Selection): boolean {
-  return !selection.labels && !selection.fields;
+  return !selection.labels && !selection.fields && !selection.visible;
 }

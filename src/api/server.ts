@@ -7,8 +7,11 @@ import express from 'express';
 import { ApiError, errors } from '../machinery/errors.js';
 import type { ResourceInfo } from '../machinery/resource.js';
 import type { Store } from '../store/store.js';
+import { Authorizer, nonResourceAttributes, resourceAttributes } from '../auth/authorizer.js';
+import { escalationAdmitter } from '../auth/escalation.js';
+import { isAuthRequest, serveAuthRequest } from '../auth/reviews.js';
+import { ServiceAccountTokens } from '../auth/service-account-tokens.js';
 import { TokenAuthenticator } from './auth.js';
-import { authorize } from './authorize.js';
 import { CONSOLE_NAMESPACE } from '../console/clusters.js';
 import { isConsolePath, OperationsConsole, type ConsoleAuthorizer } from '../console/index.js';
 import {
@@ -75,7 +78,10 @@ export class ApiServer {
   readonly service: ObjectService;
   readonly metrics = new ApiMetrics({ defaultMetrics: true });
   readonly openapi: OpenApiDocuments;
-  private readonly auth: TokenAuthenticator;
+  readonly auth: TokenAuthenticator;
+  readonly authorizer: Authorizer;
+  /** ServiceAccount tokens; ready once start() has loaded the signing key. */
+  tokens?: ServiceAccountTokens;
   private readonly console?: OperationsConsole;
   private server?: https.Server;
   private stopLifecycle?: () => void;
@@ -91,10 +97,12 @@ export class ApiServer {
     this.service = new ObjectService(opts.store, this.registry);
     this.service.ownership = updateOwnership;
     this.auth = new TokenAuthenticator(opts.store.db);
+    this.authorizer = new Authorizer(opts.store.cache);
+    this.service.admitters.push(this.authorizer.scope.admitter(), escalationAdmitter(this.authorizer, () => opts.store.syncCache()));
     this.openapi = new OpenApiDocuments(this.registry);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.limiter = new UserLimiter(this.limits);
-    if (opts.console !== false) this.console = new OperationsConsole(this.service, opts.store.db, authorizeClusterAccess);
+    if (opts.console !== false) this.console = new OperationsConsole(this.service, opts.store.db, this.consoleAuthorizer());
   }
 
   get url(): string {
@@ -103,6 +111,8 @@ export class ApiServer {
   }
 
   async start(): Promise<void> {
+    this.tokens = await ServiceAccountTokens.open(this.opts.store.db, this.opts.store.cache);
+    this.auth.serviceAccounts = this.tokens;
     const app = this.buildApp();
     // The API paths, nearly every request, go straight to their handler; express serves the
     // rest. Its router and middleware chain cost more than everything else a create does in
@@ -163,6 +173,7 @@ export class ApiServer {
         .authenticate(req)
         .then((user) => {
           (req as RequestWithUser).user = user;
+          this.authorizer.authorize(nonResourceAttributes(user, req.method, req.path));
           next();
         })
         .catch((err) => this.fail(req, res, err, 'unknown'));
@@ -206,6 +217,23 @@ export class ApiServer {
       .catch((err) => this.fail(req, res, err, 'unknown'));
   }
 
+  /** The console asks the authorizer as for the K8sCluster itself (or the console's namespace). */
+  private consoleAuthorizer(): ConsoleAuthorizer {
+    return (user, verb, cluster) => {
+      this.authorizer.authorize({
+        user,
+        verb,
+        resourceRequest: true,
+        apiGroup: 'virtflow.io',
+        resource: 'k8sclusters',
+        subresource: '',
+        namespace: cluster?.metadata.namespace ?? CONSOLE_NAMESPACE,
+        name: cluster?.metadata.name ?? '',
+        path: '',
+      });
+    };
+  }
+
   private serveConsole(consoleApi: OperationsConsole, req: IncomingMessage, res: ServerResponse): void {
     this.auth.authenticate(req).then(
       (user) => consoleApi.serve(req, res, user).catch((err) => consoleApi.refuse(res, err)),
@@ -219,6 +247,7 @@ export class ApiServer {
     const prefix = segments.shift() as 'api' | 'apis';
     const method = req.method ?? 'GET';
     if (method === 'GET' && segments.length <= (prefix === 'api' ? 1 : 2)) {
+      this.authorizer.authorize(nonResourceAttributes((req as RequestWithUser).user!, method, url.pathname));
       this.serveDiscovery(req, res, prefix, segments);
       return;
     }
@@ -234,9 +263,14 @@ export class ApiServer {
     let code = 0;
     const labels = { verb: metricVerb(attrs.verb, req.headers['content-type']), group: r.group, resource: r.resource, subresource: r.subresource ?? '' };
     try {
-      authorize((req as RequestWithUser).user!, attrs);
+      const user = (req as RequestWithUser).user!;
+      const decision = this.authorizer.authorize(resourceAttributes(user, attrs, url.searchParams, url.pathname));
       if (!info) {
         throw errors.notFound({ group: r.group, resource: r.resource }, r.name ?? '');
+      }
+      if (isAuthRequest(info, r) && (await serveAuthRequest({ authorizer: this.authorizer, tokens: this.tokens!, service: this.service }, req, res, r, info, user))) {
+        code = res.statusCode;
+        return;
       }
       // Only a watch outlives its request handling; for other verbs an abort per response
       // would just build an AbortError nobody reads, on the hottest path.
@@ -251,8 +285,9 @@ export class ApiServer {
           r,
           info,
           url.searchParams,
-          (req as RequestWithUser).user!,
+          user,
           signal,
+          decision.filter,
         );
       } finally {
         release();
@@ -323,19 +358,6 @@ export class ApiServer {
     void req;
   }
 }
-
-/** The console asks the authorizer as for the K8sCluster itself (or the console's namespace). */
-const authorizeClusterAccess: ConsoleAuthorizer = (user, verb, cluster) =>
-  authorize(user, {
-    verb,
-    request: {
-      group: 'virtflow.io',
-      version: 'v1alpha1',
-      resource: 'k8sclusters',
-      namespace: cluster?.metadata.namespace ?? CONSOLE_NAMESPACE,
-      name: cluster?.metadata.name,
-    },
-  });
 
 interface RequestWithUser extends IncomingMessage {
   user?: UserInfo;

@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { ApiError } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import type { ObjectService, WriteOptions } from '../api/object-service.js';
+import { defaultRbacObjects } from '../auth/default-roles.js';
 
 const system: WriteOptions = {
   dryRun: false,
@@ -23,9 +24,10 @@ async function ensure(service: ObjectService, group: string, version: string, pl
     await service.create(info, obj.metadata.namespace, structuredClone(obj), system);
   } catch (err) {
     if (!(err instanceof ApiError && err.code === 409)) throw err;
-    if (plural !== 'customresourcedefinitions') return;
-    // A newer VirtFlow may ship a changed CRD: bring the stored one up to date.
-    await service.patch(info, undefined, obj.metadata.name!, (current) => ({ ...current, spec: obj.spec }), system);
+    // A newer VirtFlow may ship a changed CRD or default role: bring the stored one up to date.
+    const shipped = plural === 'customresourcedefinitions' ? { spec: obj.spec } : plural.endsWith('roles') ? { rules: obj.rules } : undefined;
+    if (!shipped) return;
+    await service.patch(info, obj.metadata.namespace, obj.metadata.name!, (current) => ({ ...current, ...shipped }), system);
   }
 }
 
@@ -50,6 +52,10 @@ export async function readCrdFiles(dir: string): Promise<KubeObject[]> {
 export async function bootstrap(service: ObjectService, crdDir?: string): Promise<void> {
   for (const name of standardNamespaces) {
     await ensure(service, '', 'v1', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+  // The default roles, the controllers' ServiceAccount and bindings (docs/security.md).
+  for (const { plural, object } of defaultRbacObjects()) {
+    await ensure(service, plural === 'serviceaccounts' ? '' : 'rbac.authorization.k8s.io', 'v1', plural, object);
   }
   if (crdDir) {
     for (const crd of await readCrdFiles(crdDir)) {

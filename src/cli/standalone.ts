@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newToken, registerToken } from '../api/auth.js';
-import { STATUS_WRITERS_GROUP } from '../api/authorize.js';
+import { STATUS_WRITERS_GROUP } from '../auth/external-controller-scope.js';
 import { ApiServer, type ApiServerOptions } from '../api/server.js';
 import { openDatabase, type Database } from '../store/database.js';
 import type { EmbeddedDatabase } from '../store/embedded.js';

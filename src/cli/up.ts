@@ -5,7 +5,8 @@ import path from 'node:path';
 import { ApiError } from '../machinery/errors.js';
 import { startSimulatedCluster, type SimulatedCluster } from '../workload/cluster.js';
 import { callbackTargetFromKubeconfig, startSimulator, type SimulatorHandle } from '../providers/simulator/index.js';
-import { loadKubeConfig, startControllers, type RunningControllers } from './controllers.js';
+import { controllersKubeConfig } from './controller-identity.js';
+import { startControllers, type RunningControllers } from './controllers.js';
 import { simulatorRegistration } from './simulator-registration.js';
 import { startStandalone, storedToken, type Standalone, type StandaloneOptions } from './standalone.js';
 
@@ -50,7 +51,7 @@ export async function startUp(opts: UpOptions): Promise<Up> {
     }
     if (opts.controllers !== false) {
       controllers = startControllers({
-        kubeConfig: loadKubeConfig(standalone.kubeconfig),
+        kubeConfig: await controllersKubeConfig(standalone),
         resyncMs: opts.vmResyncMs,
         // One /metrics for the whole process: the API server's and the controllers'.
         registry: standalone.server.metrics.registry,

@@ -28,6 +28,7 @@ import {
   zoneReconciler,
 } from './catalog/reconcilers.js';
 import { specificationReconciler } from './catalog/specification.js';
+import { ExternalControllerIdentities, withCallbackIdentity } from './externalcontroller/identity.js';
 import { externalControllerReconciler } from './externalcontroller/reconciler.js';
 import {
   baremetalGroupReconciler,
@@ -183,6 +184,8 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   // A tenant counts its VMs (and waits for them when deleted): only a VM added or gone
   // changes that, not the many status writes of each VM's life.
   watchWhen(listers.vms, (e) => e.type === 'added' || e.type === 'deleted', (vm) => key(tenantOfNamespace(vm.metadata.namespace!, listers)), tenantController);
+  // A tenant's subjects may read its quotas by name (src/controllers/tenancy/access.ts).
+  watchWhen(listers.quotas, (e) => e.type !== 'updated' || e.previous?.spec.tenant !== e.object.spec.tenant, (q) => key(q.spec.tenant), tenantController);
 
   // A quota's percent limits follow its group's capacity (its hosts' specs and locations).
   const quotasOfGroups = (groups: ObjectKey[]) => groups.flatMap((g) => keysOf(listers.quotas.byIndex('byGroup', g.name)));
@@ -228,11 +231,19 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .complete(k8sClusterReconciler(ctx));
   watchWhen(listers.specifications, specChanged, () => keysOf(listers.clusters.list()), clusterController);
   const extraCa = opts.trustedCa ?? kubeconfigCa(opts.kubeConfig);
+  // Each ExternalController reports back as its own ServiceAccount (docs/security.md).
+  const identities = new ExternalControllerIdentities(ctx.client);
   manager.controller('externalcontroller').for(listers.externalControllers)
-    .complete(externalControllerReconciler(ctx, (xc) => probeExternalController(xc, { extraCa }), { intervalMs: opts.probeIntervalMs }));
+    .complete(externalControllerReconciler(ctx, (xc) => probeExternalController(xc, { extraCa }), { intervalMs: opts.probeIntervalMs, identities }));
 
   const providerFor =
-    opts.providerFor ?? ((xc: ExternalController) => httpProviderFor(xc, { callback: opts.callback, token: credentialsReader(ctx.client, xc), extraCa }));
+    opts.providerFor ??
+    ((xc: ExternalController) =>
+      withCallbackIdentity(
+        (callbackToken) =>
+          httpProviderFor(xc, { callback: callbackToken ? { ...opts.callback, token: callbackToken } : opts.callback, token: credentialsReader(ctx.client, xc), extraCa }),
+        () => identities.token(xc),
+      ));
   const vmController = manager.controller('virtualmachine').for(listers.vms).withWorkers(opts.vmWorkers ?? 8)
     .watches(listers.externalControllers, () => keysOf(listers.vms.list().filter((v) => v.status?.placement?.baremetal && v.status?.phase !== 'Running')))
     .complete(virtualMachineReconciler(ctx, placer, { providerFor, resyncMs: opts.resyncMs, providerRetryMs: opts.providerRetryMs }));

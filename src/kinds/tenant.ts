@@ -1,8 +1,22 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineKind, type KindObject } from './define.js';
-import { count, flag, namespaceName, optionalText, statusOf, stringEnum } from './fields.js';
+import { count, flag, namespaceName, optionalText, statusOf, stringEnum, text } from './fields.js';
 
 export const tenantPhases = ['Active', 'Suspended', 'Terminating'] as const;
+
+/** Who may use the tenant: an RBAC subject, as a RoleBinding names it. */
+export const TenantSubject = Type.Object(
+  {
+    kind: stringEnum(['User', 'Group', 'ServiceAccount'] as const, 'Kind of subject: User, Group or ServiceAccount.'),
+    name: text('Name of the user, group or ServiceAccount.', { minLength: 1, maxLength: 253 }),
+    namespace: Type.Optional(
+      namespaceName('Namespace of a ServiceAccount; defaults to the tenant\'s namespace. Ignored for users and groups.'),
+    ),
+  },
+  { description: 'A user, group or ServiceAccount given access to the tenant.' },
+);
+
+const accessList = (description: string) => Type.Optional(Type.Array(TenantSubject, { description, 'x-kubernetes-list-type': 'atomic' }));
 
 export const TenantSpec = Type.Object(
   {
@@ -20,6 +34,12 @@ export const TenantSpec = Type.Object(
       'Naming rule (自訂命名規則) for VMs created with generateName, e.g. {tenant}-{role}-{index}. Placeholders: {tenant}, {role}, {cluster}, {index}.',
       { maxLength: 200 },
     ),
+    admins: accessList(
+      'Subjects who manage the tenant\'s VMs, clusters and node pools (ClusterRole virtflow:tenant-admin in its namespace) and read its quotas.',
+    ),
+    viewers: accessList(
+      'Subjects who read the tenant\'s VMs, clusters and node pools (ClusterRole virtflow:tenant-viewer in its namespace) and its quotas.',
+    ),
   },
   { description: 'Desired state of the tenant (租戶).', default: {} },
 );
@@ -35,6 +55,7 @@ export const TenantStatus = statusOf(
 );
 
 export type TenantSpec = Static<typeof TenantSpec>;
+export type TenantSubject = Static<typeof TenantSubject>;
 export type TenantStatus = Static<typeof TenantStatus>;
 export type Tenant = KindObject<TenantSpec, TenantStatus>;
 

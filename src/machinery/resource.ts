@@ -2,6 +2,7 @@
 // discovery, build OpenAPI and Table output, and validate a body. Built-in kinds and every
 // CustomResourceDefinition version are described the same way.
 
+import type { NameRule } from './names.js';
 import type { KubeObject } from './object.js';
 
 /** A JSON Schema as a CRD's openAPIV3Schema holds it (JSONSchemaProps). */
@@ -58,6 +59,8 @@ export interface ResourceInfo {
   tracksGeneration?: boolean;
   /** Why verbs outside `verbs` are refused, when there is more to say than "not allowed". */
   refusal?: string;
+  /** How names of this kind are checked; DNS-1123 subdomain when absent (RBAC kinds: path segment). */
+  nameRule?: NameRule;
 }
 
 export const allVerbs = [

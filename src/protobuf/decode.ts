@@ -4,6 +4,7 @@
 // the object's own message. The result is the object a JSON client would have sent, so the
 // rest of the server never knows the difference.
 import protobuf from 'protobufjs';
+import { authenticationV1Proto, authorizationV1Proto, rbacV1Proto, serviceAccountProto } from './auth-proto.js';
 import { coordinationV1Proto, coreV1Proto, metaV1Proto, runtimeProto } from './kubernetes-proto.js';
 import { appsV1Proto, corePodProto, intstrProto, labelSelectorProto, resourceProto } from './workload-proto.js';
 
@@ -39,7 +40,7 @@ export function isKubernetesProtobuf(contentType: string): boolean {
 }
 
 const root = new protobuf.Root();
-for (const source of [runtimeProto, metaV1Proto, coreV1Proto, coordinationV1Proto, intstrProto, resourceProto, labelSelectorProto, corePodProto, appsV1Proto]) {
+for (const source of [runtimeProto, metaV1Proto, coreV1Proto, coordinationV1Proto, intstrProto, resourceProto, labelSelectorProto, corePodProto, appsV1Proto, serviceAccountProto, rbacV1Proto, authenticationV1Proto, authorizationV1Proto]) {
   protobuf.parse(source, root, { keepCase: true });
 }
 root.resolveAll();
@@ -57,6 +58,12 @@ const kinds = new Map<string, protobuf.Type>([
   ['v1/Pod', root.lookupType('k8s.io.api.core.v1.Pod')],
   ['v1/Service', root.lookupType('k8s.io.api.core.v1.Service')],
   ['apps/v1/Deployment', root.lookupType('k8s.io.api.apps.v1.Deployment')],
+  ['v1/ServiceAccount', root.lookupType('k8s.io.api.core.v1.ServiceAccount')],
+  ...['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].map((kind) => [`rbac.authorization.k8s.io/v1/${kind}`, root.lookupType(`k8s.io.api.rbac.v1.${kind}`)] as const),
+  ['authentication.k8s.io/v1/TokenRequest', root.lookupType('k8s.io.api.authentication.v1.TokenRequest')],
+  ['authentication.k8s.io/v1/SelfSubjectReview', root.lookupType('k8s.io.api.authentication.v1.SelfSubjectReview')],
+  ['authorization.k8s.io/v1/SelfSubjectAccessReview', root.lookupType('k8s.io.api.authorization.v1.SelfSubjectAccessReview')],
+  ['authorization.k8s.io/v1/SelfSubjectRulesReview', root.lookupType('k8s.io.api.authorization.v1.SelfSubjectRulesReview')],
 ]);
 // client-go encodes DeleteOptions with the group-version of the client that sends it
 // (v1, coordination.k8s.io/v1, meta.k8s.io/v1, ...): the message is the same in all of them.

@@ -176,6 +176,11 @@ export class ObjectClient {
     );
   }
 
+  /** POST to a subresource that answers rather than stores (serviceaccounts/<name>/token). */
+  createSubresource<T>(r: ResourceType, key: ObjectKey, subresource: string, body: unknown, opts: RequestOptions = {}): Promise<T> {
+    return this.request('POST', objectPath(r, key, subresource), { body }, opts);
+  }
+
   /** Answers the object (still present while finalizers run) or the server's Status. */
   delete(r: ResourceType, key: ObjectKey, opts: DeleteOptions = {}): Promise<KubeObject | StatusBody> {
     const body =

@@ -56,6 +56,11 @@ export const Leases: ResourceType = {
   kind: 'Lease',
   namespaced: true,
 };
+export const ServiceAccounts: ResourceType = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true };
+const rbac = (plural: string, kind: string, namespaced: boolean): ResourceType => ({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, kind, namespaced });
+export const ClusterRoles = rbac('clusterroles', 'ClusterRole', false);
+export const ClusterRoleBindings = rbac('clusterrolebindings', 'ClusterRoleBinding', false);
+export const RoleBindings = rbac('rolebindings', 'RoleBinding', true);
 export const CustomResourceDefinitions: ResourceType = {
   group: 'apiextensions.k8s.io',
   version: 'v1',

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newToken, registerToken } from '../../src/api/auth.js';
-import { STATUS_WRITERS_GROUP } from '../../src/api/authorize.js';
+import { STATUS_WRITERS_GROUP } from '../../src/auth/external-controller-scope.js';
 import { loadKubeConfig } from '../../src/cli/controllers.js';
 import { ObjectClient } from '../../src/runtime/client.js';
 import { startSimulatedCluster, type SimulatedCluster } from '../../src/workload/cluster.js';

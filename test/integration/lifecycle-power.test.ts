@@ -201,12 +201,13 @@ describe('one VM from creation to power changes', () => {
 describe('the credential of the external controller', () => {
   const asStatusWriter = () => ({ authorization: `Bearer ${w.vf.statusToken}` });
 
-  it('the status reports arrived with the status-writer token, and only as status patches', async () => {
+  it('the status reports arrived with the ExternalController\'s own identity, and only as status patches', async () => {
     const rows = await w.vf.db.query<{ username: string; verb: string; subresource: string; code: number }>(
       `SELECT username, verb, subresource, code FROM audit_events WHERE resource = 'virtualmachines' AND namespace = ? AND name = 'web-1'`,
       [NS],
     );
-    const fromController = rows.filter((r) => r.username === 'virtflow:external-controller');
+    // The token handed over in the callback: the ServiceAccount of ExternalController vm-service-tw.
+    const fromController = rows.filter((r) => r.username === 'system:serviceaccount:virtflow-system:externalcontroller-vm-service-tw');
     expect(fromController.length).toBeGreaterThan(3);
     for (const r of fromController) {
       expect(r.subresource).toBe('status');

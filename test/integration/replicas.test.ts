@@ -39,6 +39,25 @@ function expectExactlyInOrder(watch: WatchStream, revisions: number[]) {
 }
 
 describe('two servers over one database', () => {
+  it('accept each other\'s ServiceAccount tokens, and a deletion through one revokes them on both', async () => {
+    expect((await a.call('POST', '/api/v1/namespaces/r5/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot' } })).status).toBe(201);
+    const issued = await a.call('POST', '/api/v1/namespaces/r5/serviceaccounts/robot/token', { spec: {} });
+    expect(issued.status).toBe(201);
+    const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' };
+    const whoami = (server: TestServer) =>
+      server.call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', review, { authorization: `Bearer ${issued.body.status.token}` });
+    let onB = await whoami(b);
+    for (let i = 0; onB.status === 401 && i < 100; i++) {
+      // b learns of the ServiceAccount through the change feed.
+      await b.store.syncCache();
+      onB = await whoami(b);
+    }
+    expect(onB.body.status.userInfo.username).toBe('system:serviceaccount:r5:robot');
+    expect((await a.call('DELETE', '/api/v1/namespaces/r5/serviceaccounts/robot')).status).toBe(200);
+    await b.store.syncCache();
+    expect((await whoami(b)).status).toBe(401);
+  });
+
   it('serve the same objects, tokens and CRDs', async () => {
     const created = await a.call('POST', cms('r1'), cm('shared'));
     expect(created.status).toBe(201);

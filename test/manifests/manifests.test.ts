@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { controllersNamespaceRules, defaultClusterRoles, ROLES } from '../../src/auth/default-roles.js';
 import { allKinds } from '../../src/kinds/index.js';
 
 const run = promisify(execFile);
@@ -21,5 +22,19 @@ describe('manifests/', () => {
       spec: { template: { spec: { containers: { command: string[] }[] } } };
     };
     expect(deployment.spec.template.spec.containers[0]!.command).toContain('controller');
+  });
+
+  it('ships the roles VirtFlow defines, the same rules as the code, and runs the controllers as their ServiceAccount', async () => {
+    const { stdout } = await run('kubectl', ['kustomize', 'manifests/']);
+    const docs = YAML.parseAllDocuments(stdout).map((d) => d.toJS() as any);
+    const rulesOf = (kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name)?.rules;
+    for (const name of [ROLES.platformAdmin, ROLES.operator, ROLES.tenantAdmin, ROLES.tenantViewer, ROLES.externalController, ROLES.controllers]) {
+      expect(rulesOf('ClusterRole', name), name).toEqual(defaultClusterRoles[name]);
+    }
+    expect(rulesOf('Role', ROLES.controllers)).toEqual(controllersNamespaceRules);
+    const deployment = docs.find((d) => d.kind === 'Deployment');
+    const account = deployment.spec.template.spec.serviceAccountName;
+    const bound = docs.find((d) => d.kind === 'ClusterRoleBinding' && d.roleRef.name === ROLES.controllers);
+    expect(bound.subjects).toEqual([{ kind: 'ServiceAccount', name: account, namespace: 'virtflow-system', apiGroup: '' }]);
   });
 });

@@ -5,18 +5,20 @@ import type { ProbeResult } from '../../providers/http-provider.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { nextStatus, writeStatus, type ControllerContext } from '../shared/context.js';
+import type { ExternalControllerIdentities } from './identity.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 
 export function externalControllerReconciler(
   ctx: ControllerContext,
   probe: (controller: ExternalController) => Promise<ProbeResult>,
-  opts: { intervalMs?: number } = {},
+  opts: { intervalMs?: number; identities?: ExternalControllerIdentities } = {},
 ): Reconciler {
   const intervalMs = opts.intervalMs ?? 30_000;
   return {
     async reconcile(_rc, key: ObjectKey): Promise<Result> {
       const controller = ctx.listers.externalControllers.get(keyString(key));
       if (!controller || controller.metadata.deletionTimestamp) return {};
+      await opts.identities?.ensure(controller);
       const result = await probe(controller);
       const wasReachable = controller.status?.reachable;
       const status = nextStatus(controller as never, { reachable: result.reachable, lastProbeTime: result.lastProbeTime }, [

@@ -88,9 +88,36 @@ function parsedAmounts(amounts: object | undefined): Readonly<Resources> {
   return r;
 }
 
-/** What a placed VM reserves: its status.resources, written when it was placed. */
-export function reservedBy(vm: VirtualMachine): Readonly<Resources> {
-  return parsedAmounts(vm.status?.resources);
+const reservations = new WeakMap<object, { flavor: object | undefined; reserved: Readonly<Resources> }>();
+
+/**
+ * What a placed VM reserves. status.resources is written when it is placed, but a status
+ * can be written by others (an external controller, an administrator): it is never trusted
+ * below what the VM's specification (flavor) asks, whose amounts cannot change while a VM
+ * uses it. So a status set to zero still counts the flavor's cores on the host and quota.
+ */
+export function reservedBy(vm: VirtualMachine, listers: Pick<Listers, 'specifications'>): Readonly<Resources> {
+  const flavor = listers.specifications.get(vm.spec.specification)?.spec;
+  const cached = reservations.get(vm);
+  if (cached && cached.flavor === flavor) return cached.reserved;
+  const written = parsedAmounts(vm.status?.resources);
+  const asked = parsedAmounts(flavor);
+  const reserved = Object.freeze({
+    cpu: Math.max(written.cpu, asked.cpu),
+    memory: Math.max(written.memory, asked.memory),
+    storage: Math.max(written.storage, asked.storage),
+    gpu: Math.max(written.gpu, asked.gpu),
+  });
+  reservations.set(vm, { flavor, reserved });
+  return reserved;
+}
+
+/** The reservation a VM's status should show, when what it shows is less (tampered or stale). */
+export function understatedReservation(vm: VirtualMachine, listers: Pick<Listers, 'specifications'>): Readonly<Resources> | undefined {
+  const written = parsedAmounts(vm.status?.resources);
+  const reserved = reservedBy(vm, listers);
+  const understated = (['cpu', 'memory', 'storage', 'gpu'] as const).some((r) => written[r] < reserved[r]);
+  return understated ? reserved : undefined;
 }
 
 /** A host's raw capacity, as numbers. */
@@ -105,7 +132,7 @@ export function vmsOnHost(host: string, listers: Listers): VirtualMachine[] {
 export function hostAllocated(host: string, listers: Listers): { allocated: Resources; count: number } {
   let allocated = zero();
   const vms = vmsOnHost(host, listers);
-  for (const vm of vms) allocated = addResources(allocated, reservedBy(vm));
+  for (const vm of vms) allocated = addResources(allocated, reservedBy(vm, listers));
   return { allocated, count: vms.length };
 }
 
@@ -193,7 +220,7 @@ export function quotaUsage(quota: TenantQuota, listers: Listers): QuotaUsage {
   if (namespace !== undefined) {
     for (const vm of listers.vms.list(namespace)) {
       if (accountingGroup(vm, listers) !== quota.spec.group) continue;
-      used = addResources(used, reservedBy(vm));
+      used = addResources(used, reservedBy(vm, listers));
       count++;
     }
   }

@@ -7,6 +7,7 @@ import { isAlreadyExists, isNotFound } from '../../runtime/client.js';
 import { Namespaces } from '../../runtime/resource.js';
 import { nextStatus, ready, writeStatus, type ControllerContext } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
+import { reconcileTenantAccess } from './access.js';
 
 export const TENANT_FINALIZER = 'virtflow.io/tenant-protection';
 export const TENANT_LABEL = 'virtflow.io/tenant';
@@ -61,6 +62,7 @@ export function tenantReconciler(ctx: ControllerContext): Reconciler {
         return {};
       }
       await ensureNamespace(ctx, tenant, namespace);
+      await reconcileTenantAccess(ctx, tenant, namespace);
       const suspended = tenant.spec?.suspended === true;
       const status = nextStatus(tenant as never, {
         phase: suspended ? 'Suspended' : 'Active',

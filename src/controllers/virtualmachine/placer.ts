@@ -164,7 +164,7 @@ export function buildSnapshot(listers: Listers, assumptions: [string, Assumption
     const host = vm.status?.placement?.baremetal;
     const key = `${vm.metadata.namespace}/${vm.metadata.name}`;
     if (!host || assumedKeys.has(key)) continue;
-    count(host, tenantByNamespace.get(vm.metadata.namespace ?? ''), accountingGroup(vm, listers), reservedBy(vm), vm.spec.placement?.spreadKey);
+    count(host, tenantByNamespace.get(vm.metadata.namespace ?? ''), accountingGroup(vm, listers), reservedBy(vm, listers), vm.spec.placement?.spreadKey);
   }
   for (const [, a] of assumptions) {
     const group = listers.hosts.get(a.host)?.spec.group ?? a.request.group;

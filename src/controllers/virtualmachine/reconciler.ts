@@ -13,7 +13,7 @@ import { ApiError } from '../../runtime/client.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import type { PlacementRequest } from '../../scheduler/types.js';
-import { hostLocation, tenantOfNamespace } from '../inventory/accounting.js';
+import { hostLocation, tenantOfNamespace, understatedReservation } from '../inventory/accounting.js';
 import { isStaleCache, nextStatus, writeStatus, type ControllerContext } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { fromAmounts, toAmounts } from '../shared/resources.js';
@@ -192,6 +192,14 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
           return {};
         }
         return place(key, vm, rc.signal);
+      }
+      // A reservation this controller did not write (status.resources lowered by someone
+      // else) is put back: hosts and quotas count the flavor anyway (reservedBy).
+      const reservation = understatedReservation(vm, ctx.listers);
+      if (reservation) {
+        const message = `status.resources (${JSON.stringify(vm.status?.resources ?? {})}) was less than specification ${vm.spec.specification} reserves; restored.`;
+        if (await report(vm, { resources: toAmounts(reservation) }, [])) ctx.events.record(vm, 'Warning', 'ReservationRepaired', message);
+        return {};
       }
       const finalizers = vm.metadata.finalizers ?? [];
       if (!finalizers.includes(VM_FINALIZER)) {
