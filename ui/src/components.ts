@@ -29,7 +29,7 @@ export const palette = {
 export function usageBar(label: string, used: number, limit: number, show: (n: number) => string) {
   const pct = limit > 0 ? Math.round((used / limit) * 100) : used > 0 ? 100 : 0;
   const level = pct >= 100 ? 'over' : pct >= 90 ? 'near' : 'ok';
-  const text = t('usageOf', { used: show(used), limit: limit > 0 ? show(limit) : '∞', percent: pct });
+  const text = t('usageOf', { used: show(used), limit: show(limit), percent: pct });
   return html`<div class="usage">
     <span class="usage-label">${label}</span>
     <div class="bar ${level}" role="meter" aria-label=${`${label}: ${text}`} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${Math.min(pct, 100)}>

@@ -75,15 +75,26 @@ export class Clusters extends Page {
                   </td>
                 </tr>`;
               })
-            : (status.nodePools ?? []).map(
+            : this.inlinePools(c, status).map(
                 (p) => html`<tr data-pool=${p.name}>
-                  <td>${p.name}</td><td></td><td></td><td>${p.version ?? ''}</td>
-                  <td>${t('readyWanted', { ready: p.ready ?? 0, wanted: p.replicas ?? 0 })}</td><td></td>
+                  <td>${p.name}</td><td>${p.specification ?? ''}</td><td>${p.group ?? ''}</td><td>${p.version ?? ''}</td>
+                  <td>${t('readyWanted', { ready: p.ready, wanted: p.wanted })}</td><td></td>
                 </tr>`,
               )}
         </tbody>
       </table>
     </div>`;
+  }
+
+  /** Without K8sNodePool: the pools an older cluster spec lists inline, with their status. */
+  private inlinePools(c: K8sCluster, status: ClusterStatusView) {
+    const inline = ((c.spec as { nodePools?: { name: string; replicas?: number; specification?: string; group?: string }[] }).nodePools ?? []);
+    const names = [...new Set([...inline.map((p) => p.name), ...(status.nodePools ?? []).map((p) => p.name)])];
+    return names.map((name) => {
+      const spec = inline.find((p) => p.name === name);
+      const seen = status.nodePools?.find((p) => p.name === name);
+      return { name, specification: spec?.specification, group: spec?.group, version: seen?.version, ready: seen?.ready ?? 0, wanted: spec?.replicas ?? seen?.replicas ?? 0 };
+    });
   }
 
   private async scale(e: Event, pool: K8sNodePool): Promise<void> {

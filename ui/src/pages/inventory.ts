@@ -54,10 +54,11 @@ export class Inventory extends Page {
     return html`<section class="page inventory">
       <h1 tabindex="-1">${t('navInventory')}</h1>
       ${this.uses.map((ref) => this.notice(ref))}
-      <div class="grid two">
+      <div class="layout">
         <div class="card">
           <h2>${t('datacenters')}</h2>
           ${this.renderTree(dcs, racks, hosts)}
+          ${chosen ? this.renderRackFacts(chosen, hosts.filter((h) => h.spec.rack === chosen.metadata.name)) : ''}
         </div>
         <div class="card">
           <h2>${t('elevation')}</h2>
@@ -105,6 +106,30 @@ export class Inventory extends Page {
         </li>`;
       })}
     </ul>`;
+  }
+
+  private renderRackFacts(rack: Rack, hosts: Baremetal[]) {
+    return html`<div class="rack-facts">
+      <h3>${t('rack')} ${rack.metadata.name}</h3>
+      <dl class="facts">
+        <dt>${t('datacenter')}</dt><dd>${rack.spec.datacenter}</dd>
+        <dt>${t('room')}</dt><dd>${rack.spec.room ?? '—'}</dd>
+        <dt>BGP ASN</dt><dd>${rack.spec.bgpAsn ?? '—'}</dd>
+        <dt>${t('state')}</dt><dd>${rack.spec.state ?? 'Active'}</dd>
+        <dt>${t('tenants')}</dt><dd>${(rack.spec.allowedTenants ?? []).join(', ') || t('all')}</dd>
+      </dl>
+      <table class="compact rack-hosts">
+        <thead><tr><th>${t('unit')}</th><th>${t('host')}</th><th>${t('phase')}</th><th>${t('load')}</th></tr></thead>
+        <tbody>
+          ${[...hosts]
+            .sort((a, b) => (b.spec.unit ?? 0) - (a.spec.unit ?? 0))
+            .map((h) => {
+              const u = hostUsage(h);
+              return html`<tr><td>U${h.spec.unit ?? '?'}</td><td>${h.metadata.name}</td><td>${h.status?.phase ?? 'Unknown'}</td><td>${usageBar(t('cpu'), u.used.cpu, u.total.cpu, String)}</td></tr>`;
+            })}
+        </tbody>
+      </table>
+    </div>`;
   }
 
   private renderHosts(hosts: Baremetal[], groups: BaremetalGroup[]) {
