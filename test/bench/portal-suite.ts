@@ -135,7 +135,7 @@ export async function run(): Promise<Figures> {
         const interactiveAt = (await page.evaluate('new Promise((resolve) => setTimeout(() => resolve(performance.now()), 0))')) as number;
         times.push(Math.max(drawnAt, interactiveAt));
         const listMs = (await page.evaluate(
-          `performance.getEntriesByType('resource').filter((e) => e.name.includes('/virtualmachines?limit=')).reduce((sum, e) => sum + e.duration, 0)`,
+          `performance.getEntriesByType('resource').filter((e) => e.name.includes('/virtualmachines?resourceVersion=0')).reduce((sum, e) => sum + e.duration, 0)`,
         )) as number;
         vmListTimes.push(listMs);
         progress(name, `open ${i + 1}: interactive after ${Math.round(times[i]!)} ms (VM list ${Math.round(listMs)} ms)`);

@@ -4,6 +4,8 @@
 import type { KubeObject } from '../../src/machinery/object.js';
 
 const TOKEN_KEY = 'virtflow.token';
+/** Dispatched on window when the server refuses the token. */
+export const UNAUTHORIZED = 'virtflow:unauthorized';
 
 export class ApiFailure extends Error {
   constructor(
@@ -41,6 +43,8 @@ export function authHeaders(extra: Record<string, string> = {}): Record<string, 
 
 /** A Status body (or anything else) of a failed response, as an ApiFailure. */
 export async function failureOf(res: Response): Promise<ApiFailure> {
+  // A token the server no longer accepts (say, after a new `virtflow up` home): sign in again.
+  if (res.status === 401) window.dispatchEvent(new Event(UNAUTHORIZED));
   const text = await res.text().catch(() => '');
   try {
     const status = JSON.parse(text) as { code?: number; reason?: string; message?: string; details?: { causes?: { field?: string; message?: string }[] } };

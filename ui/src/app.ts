@@ -1,7 +1,8 @@
 // The shell: sign-in, navigation and the hash router (#/vms/acme/web-1), so the server only
 // ever serves index.html and its assets.
 import { html, LitElement } from 'lit';
-import { session, signIn } from './api.js';
+import { keyed } from 'lit/directives/keyed.js';
+import { session, signIn, UNAUTHORIZED } from './api.js';
 import { language, onLanguage, setLanguage, t, type MessageKey } from './i18n.js';
 import { actionError } from './page.js';
 import './pages/overview.js';
@@ -49,6 +50,12 @@ export class App extends LitElement {
       void this.updateComplete.then(() => (this.querySelector('main h1') as HTMLElement | null)?.focus());
     });
     onLanguage(() => this.requestUpdate());
+    window.addEventListener(UNAUTHORIZED, () => {
+      if (!this.signedIn) return;
+      // Every watch and cache belongs to the identity that signed in: start clean.
+      session.clear();
+      location.reload();
+    });
   }
 
   protected override createRenderRoot(): HTMLElement {
@@ -75,7 +82,7 @@ export class App extends LitElement {
           <button type="button" @click=${() => this.signOut()}>${t('signOut')}</button>
         </div>
       </header>
-      <main id="main" tabindex="-1">${this.renderPage()}</main>`;
+      <main id="main" tabindex="-1">${keyed(location.hash, this.renderPage())}</main>`;
   }
 
   private renderPage() {

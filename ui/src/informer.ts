@@ -18,13 +18,12 @@ interface WatchEvent {
 }
 
 interface ListBody {
-  metadata: { resourceVersion?: string; continue?: string };
+  metadata: { resourceVersion?: string };
   items: KubeObject[];
 }
 
 /** A watch that delivers nothing (not even a bookmark) for this long is started again. */
 const STALE_MS = 150_000;
-const LIST_PAGE = 5000;
 
 export class Informer<T extends KubeObject = KubeObject> {
   readonly items = new Map<string, T>();
@@ -103,26 +102,23 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async relist(signal: AbortSignal): Promise<void> {
     if (!this.synced) this.state = 'loading';
-    const fresh = new Map<string, T>();
-    let next: string | undefined;
-    let resourceVersion: string | undefined;
-    do {
-      const query = new URLSearchParams({ limit: String(LIST_PAGE) });
-      if (next) query.set('continue', next);
-      const body = await request<ListBody>('GET', `${collectionPath(this.ref)}?${query}`);
-      if (signal.aborted) return;
-      for (const item of body.items) {
-        // Lists leave kind and apiVersion off their items.
-        const obj = { ...item, kind: this.ref.kind, apiVersion: this.ref.group ? `${this.ref.group}/${this.ref.version}` : this.ref.version } as T;
-        fresh.set(keyOf(obj), obj);
-      }
-      next = body.metadata.continue || undefined;
-      resourceVersion = body.metadata.resourceVersion;
-    } while (next);
+    // One request per kind: the server answers a list from its cache in one pass, where
+    // pages of a list pinned to a revision cost it more. The first list may be served from
+    // whatever the server has (resourceVersion=0, as reflectors do); a relist after 410 Gone
+    // must not go back in time, so it asks for the latest state.
+    const query = this.synced ? '' : '?resourceVersion=0';
+    const body = await request<ListBody>('GET', `${collectionPath(this.ref)}${query}`);
+    if (signal.aborted) return;
+    const apiVersion = this.ref.group ? `${this.ref.group}/${this.ref.version}` : this.ref.version;
     // Replacing the map's content yields the deletes a relist implies.
     this.items.clear();
-    for (const [k, v] of fresh) this.items.set(k, v);
-    this.resourceVersion = resourceVersion;
+    for (const item of body.items) {
+      // Lists leave kind and apiVersion off their items.
+      item.kind = this.ref.kind;
+      item.apiVersion = apiVersion;
+      this.items.set(keyOf(item), item as T);
+    }
+    this.resourceVersion = body.metadata.resourceVersion;
     this.synced = true;
     this.state = 'live';
     this.error = undefined;
@@ -220,6 +216,7 @@ export class Hub {
 
   /** Keeps the refs' watches running and calls onChange (coalesced) until released. */
   use(refs: readonly ResourceRef[], onChange: () => void): () => void {
+    // Bursts of events (a thousand VMs changing) re-render once per 50 ms, not once each.
     let scheduled = false;
     const notify = () => {
       if (scheduled) return;
@@ -227,7 +224,7 @@ export class Hub {
       setTimeout(() => {
         scheduled = false;
         onChange();
-      }, 16);
+      }, 50);
     };
     const unsubscribes = refs.map((ref) => {
       const inf = this.informer(ref);

@@ -41,6 +41,8 @@ export abstract class Page extends LitElement {
     if (inf.state === 'unavailable') return html`<p class="notice unavailable" role="status">${t('notAvailable', { what: ref.kind })}</p>`;
     if (!inf.synced && inf.state === 'reconnecting') return html`<p class="notice error" role="alert">${t('failed', { message: inf.error?.message ?? '' })}</p>`;
     if (!inf.synced) return html`<p class="notice" role="status">${t('loading')}</p>`;
+    // The cache is kept while the stream is down: say the figures may be behind.
+    if (inf.state === 'reconnecting') return html`<p class="notice" role="status">${ref.kind}: ${t('reconnecting')}</p>`;
     return nothing;
   }
 

@@ -28,7 +28,7 @@ export function rackElevation(rack: Rack, hosts: Baremetal[]) {
   const sorted = [...hosts].sort((a, b) => (b.spec.unit ?? 0) - (a.spec.unit ?? 0));
   return html`<figure class="elevation" data-rack=${rack.metadata.name!}>
     <figcaption>${title} · ${t('unitsUsed', { used, height })}</figcaption>
-    <svg viewBox="0 0 ${WIDTH} ${total + 2}" width=${WIDTH} height=${total + 2} role="img" aria-label=${title}>
+    <svg viewBox="0 0 ${WIDTH} ${total + 2}" width=${WIDTH} height=${total + 2} role="group" aria-label=${title}>
       <rect x="0" y="0" width=${WIDTH} height=${total + 2} fill="#1e293b" rx="4"></rect>
       ${Array.from({ length: height }, (_, i) => {
         const unit = i + 1;
@@ -47,7 +47,8 @@ export function rackElevation(rack: Rack, hosts: Baremetal[]) {
         const boxHeight = units * UNIT_PX - 2;
         const label = `${h.metadata.name}: U${unit}${units > 1 ? `–U${unit + units - 1}` : ''}, ${phase}, ${t('load')} ${load}%`;
         const barWidth = WIDTH - RAIL - 6 - 16;
-        return svg`<g class="host" data-host=${h.metadata.name!} data-unit=${unit} data-phase=${phase} role="listitem" aria-label=${label}>
+        // Each host is a link to the VMs on it: reachable with the keyboard, read out by its label.
+        return svg`<a href="#/vms?host=${encodeURIComponent(h.metadata.name!)}" aria-label=${label}><g class="host" data-host=${h.metadata.name!} data-unit=${unit} data-phase=${phase} aria-label=${label}>
           <title>${label}</title>
           <rect x=${RAIL} y=${top} width=${WIDTH - RAIL - 6} height=${boxHeight} fill="#e2e8f0" stroke=${phaseColor[phase] ?? '#94a3b8'} stroke-width="2" rx="2"></rect>
           <rect x=${RAIL} y=${top} width="6" height=${boxHeight} fill=${phaseColor[phase] ?? '#94a3b8'}></rect>
@@ -56,7 +57,7 @@ export function rackElevation(rack: Rack, hosts: Baremetal[]) {
             ? svg`<rect x=${RAIL + 12} y=${top + boxHeight - 10} width=${barWidth} height="6" fill="#cbd5e1" rx="2"></rect>
                  <rect x=${RAIL + 12} y=${top + boxHeight - 10} width=${(barWidth * Math.min(load, 100)) / 100} height="6" fill="#2563eb" rx="2"></rect>`
             : svg`<text x=${WIDTH - 12} y=${top + 12} font-size="10" text-anchor="end" fill="#0f172a">${load}%</text>`}
-        </g>`;
+        </g></a>`;
       })}
     </svg>
   </figure>`;

@@ -39,7 +39,7 @@ export class VmList extends Page {
     this.search = q.get('q') ?? '';
     this.phase = q.get('phase') ?? '';
     this.namespace = q.get('namespace') ?? '';
-    this.host = '';
+    this.host = q.get('host') ?? '';
     this.page = 0;
   }
 
@@ -59,7 +59,8 @@ export class VmList extends Page {
       }
       rows.push(vm);
     }
-    rows.sort((a, b) => (a.metadata.namespace! + '/' + a.metadata.name!).localeCompare(b.metadata.namespace! + '/' + b.metadata.name!));
+    const nameOf = (vm: VirtualMachine) => `${vm.metadata.namespace}/${vm.metadata.name}`;
+    rows.sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0));
     this.memo = { key, rows };
     return rows;
   }
