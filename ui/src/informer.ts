@@ -109,6 +109,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const query = this.synced ? '' : '?resourceVersion=0';
     const body = await request<ListBody>('GET', `${collectionPath(this.ref)}${query}`);
     if (signal.aborted) return;
+    performance.mark(`vf:listed:${this.ref.plural}`);
     const apiVersion = this.ref.group ? `${this.ref.group}/${this.ref.version}` : this.ref.version;
     // Replacing the map's content yields the deletes a relist implies.
     this.items.clear();

@@ -57,7 +57,7 @@ export class Ownership extends Page {
           <div class="card looks-after">${this.renderLooksAfter(who, assignments, groupsOf, groups)}</div>
           <div class="card">
             <h2>${t('resourceMaintainers')}</h2>
-            <label>${t('search')} <input type="search" placeholder=${t('chooseResource')} .value=${this.query} @input=${(e: Event) => (this.query = (e.target as HTMLInputElement).value)} /></label>
+            <label class="wide">${t('search')} <input type="search" placeholder=${t('chooseResource')} .value=${this.query} @input=${(e: Event) => (this.query = (e.target as HTMLInputElement).value)} /></label>
             ${this.renderResourceMaintainers(assignments, groups)}
           </div>
         </div>
@@ -80,7 +80,7 @@ export class Ownership extends Page {
       ${kind === 'm' ? html`<p>${t('groups')}: ${groupsOf(name).map((g) => g.metadata.name).join(', ') || t('none')}</p>` : ''}
       ${group ? html`<p>${t('manager')}: ${group.spec.manager} · ${t('members')}: ${(group.spec.members ?? []).join(', ')}</p>` : ''}
       <table class="compact">
-        <thead><tr><th>${t('object')}</th><th>${t('role')}</th><th></th></tr></thead>
+        <thead><tr><th>${t('object')}</th><th>${t('role')}</th><th>${t('through')}</th></tr></thead>
         <tbody>${rows.map((r) => html`<tr><td>${r.resource}</td><td>${r.role}</td><td>${r.via}</td></tr>`)}</tbody>
       </table>`;
   }

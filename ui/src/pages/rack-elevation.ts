@@ -27,7 +27,7 @@ export function rackElevation(rack: Rack, hosts: Baremetal[]) {
   const title = t('elevationOf', { rack: rack.metadata.name! });
   const sorted = [...hosts].sort((a, b) => (b.spec.unit ?? 0) - (a.spec.unit ?? 0));
   return html`<figure class="elevation" data-rack=${rack.metadata.name!}>
-    <figcaption>${title} · ${t('unitsUsed', { used, height })}</figcaption>
+    <figcaption>${title}<br />${t('unitsUsed', { used, height })}</figcaption>
     <svg viewBox="0 0 ${WIDTH} ${total + 2}" width=${WIDTH} height=${total + 2} role="group" aria-label=${title}>
       <rect x="0" y="0" width=${WIDTH} height=${total + 2} fill="#1e293b" rx="4"></rect>
       ${Array.from({ length: height }, (_, i) => {
