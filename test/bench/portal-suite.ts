@@ -10,7 +10,7 @@
 // first open and the median of the next ones; and the time a click takes to redraw the charts.
 //
 // Knobs: BENCH_VMS (10000), BENCH_HOSTS (1000), BENCH_TENANTS (50) as in the placement
-// suite; BENCH_PORTAL_OPENS (4).
+// suite; BENCH_PORTAL_OPENS (4); BENCH_PROFILE=1 prints a CPU profile of the page per open.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,11 +24,13 @@ import { setupControllers } from '../../src/controllers/setup.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { ensurePortalBuilt, launchChromium } from '../browser/browser.js';
 import { Api, inParallel, workload, type Workload } from './placement-suite.js';
+import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
 import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 
 export const name = 'portal';
 export const description = "The portal's overview of the 10,000-VM estate in Chromium: time until interactive";
 
+const PROFILE = process.env.BENCH_PROFILE === '1';
 const OPENS = Number(process.env.BENCH_PORTAL_OPENS) > 0 ? Number(process.env.BENCH_PORTAL_OPENS) : 4;
 const CLIENTS = 16;
 const TIMEOUT_MS = 600_000;
@@ -129,6 +131,11 @@ export async function run(): Promise<Figures> {
         // The page's own main-thread work, which the machine's load does not inflate.
         const cdp = await context.newCDPSession(page);
         await cdp.send('Performance.enable');
+        if (PROFILE) {
+          await cdp.send('Profiler.enable');
+          await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+          await cdp.send('Profiler.start');
+        }
         const serverCpu = process.cpuUsage();
         await page.goto(`${vf.url}/ui/#/overview`, { waitUntil: 'commit' });
         // Checked in the page on every frame: the moment everything is counted and drawn.
@@ -147,6 +154,10 @@ export async function run(): Promise<Figures> {
           `performance.getEntriesByType('resource').filter((e) => e.name.includes('/virtualmachines?resourceVersion=0')).reduce((sum, e) => sum + e.duration, 0)`,
         )) as number;
         vmListTimes.push(listMs);
+        if (PROFILE) {
+          const { profile } = await cdp.send('Profiler.stop');
+          progress(name, `the page's profile, open ${i + 1}:\n${formatProfileSummary(summarizeProfile(profile as never, 30))}`);
+        }
         const server = process.cpuUsage(serverCpu);
         serverCpuMs.push((server.user + server.system) / 1000);
         const metrics = (await cdp.send('Performance.getMetrics')).metrics;

@@ -190,6 +190,23 @@ describe('the operator portal', () => {
     }
   });
 
+  it('deletes a VM from the UI, keeping its data disk', async () => {
+    const watch = vf.kubectlBackground(['get', 'vm', '-n', 'acme', 'portal-form-1', '--watch', '-o', 'jsonpath={.spec.dataDisk}{" "}{.metadata.deletionTimestamp}{"\\n"}']);
+    try {
+      await watch.waitFor(/^Delete \n/m, 15_000);
+      await page.goto(`${vf.url}/ui/#/vms/acme/portal-form-1`);
+      await page.getByRole('button', { name: 'Delete' }).click();
+      const dialog = page.getByRole('alertdialog');
+      await dialog.getByLabel('Keep the data disk').check();
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      // The data disk was set to Retain before the deletion began.
+      await watch.waitFor(/^Retain \n[\s\S]*^Retain \d{4}-/m, 15_000);
+      await expect.poll(() => page.locator('.vm-detail').textContent(), { timeout: 30_000 }).toContain('acme/portal-form-1 not found');
+    } finally {
+      await watch.kill();
+    }
+  });
+
   it('filters Events by type and text', async () => {
     await page.goto(`${vf.url}/ui/#/events`);
     await page.getByLabel('Type').selectOption('Warning');

@@ -79,22 +79,22 @@ export class Inventory extends Page {
   private renderTree(dcs: Datacenter[], racks: Rack[], hosts: Baremetal[]) {
     const hostsPerRack = new Map<string, number>();
     for (const h of hosts) hostsPerRack.set(h.spec.rack, (hostsPerRack.get(h.spec.rack) ?? 0) + 1);
-    return html`<ul class="tree" role="tree" aria-label=${t('datacenters')}>
+    return html`<ul class="tree" aria-label=${t('datacenters')}>
       ${dcs.map((dc) => {
         const dcRacks = racks.filter((r) => r.spec.datacenter === dc.metadata.name);
         const rooms = [...new Set(dcRacks.map((r) => r.spec.room ?? '—'))].sort();
-        return html`<li role="treeitem" aria-expanded="true">
+        return html`<li>
           <strong>${dc.metadata.name}</strong>
           <span class="muted">${t('region')} ${dc.spec.region}${dc.spec.building ? html` · ${t('building')} ${dc.spec.building}` : ''}${dc.spec.phase ? html` · ${t('sitePhase')} ${dc.spec.phase}` : ''}</span>
-          <ul role="group">
+          <ul>
             ${rooms.map(
-              (room) => html`<li role="treeitem" aria-expanded="true">
+              (room) => html`<li>
                 ${t('room')} ${room}
-                <ul role="group">
+                <ul>
                   ${dcRacks
                     .filter((r) => (r.spec.room ?? '—') === room)
                     .map(
-                      (r) => html`<li role="treeitem">
+                      (r) => html`<li>
                         <a href="#/inventory/rack/${r.metadata.name}" aria-current=${r.metadata.name === this.rack ? 'true' : 'false'}>${r.metadata.name}</a>
                         <span class="muted">${hostsPerRack.get(r.metadata.name!) ?? 0} ${t('hosts').toLowerCase()} · ${r.spec.heightUnits ?? 42}U${r.spec.state && r.spec.state !== 'Active' ? ` · ${r.spec.state}` : ''}</span>
                       </li>`,
