@@ -53,6 +53,7 @@ export class BarChart extends LitElement {
   declare caption: string;
   declare unit: string;
   private chart?: Chart;
+  private drawn?: string;
 
   constructor() {
     super();
@@ -81,6 +82,12 @@ export class BarChart extends LitElement {
   }
 
   protected override updated(_changed: PropertyValues): void {
+    // Pages re-render on every change of their caches; chart.js's layout is the costly part
+    // of a render, so the chart is only touched when what it shows changed.
+    const drawn = JSON.stringify([this.labels, this.series, this.unit]);
+    // Nothing to draw yet (the lists are still coming): build the chart once they are in.
+    if (drawn === this.drawn || (!this.chart && this.labels.length === 0)) return;
+    this.drawn = drawn;
     const data = { labels: this.labels, datasets: this.series.map((s) => ({ label: s.label, data: s.values, backgroundColor: s.color, borderWidth: 0, barThickness: 18 })) };
     if (!this.chart) {
       this.chart = new Chart(this.querySelector('canvas')!, {
@@ -106,6 +113,7 @@ export class BarChart extends LitElement {
     super.disconnectedCallback();
     this.chart?.destroy();
     this.chart = undefined;
+    this.drawn = undefined;
   }
 }
 customElements.define('vf-bar-chart', BarChart);
@@ -117,6 +125,7 @@ export class DoughnutChart extends LitElement {
   declare colors: string[];
   declare caption: string;
   private chart?: Chart;
+  private drawn?: string;
 
   constructor() {
     super();
@@ -138,6 +147,9 @@ export class DoughnutChart extends LitElement {
   }
 
   protected override updated(): void {
+    const drawn = JSON.stringify([this.labels, this.values, this.colors]);
+    if (drawn === this.drawn || (!this.chart && this.labels.length === 0)) return;
+    this.drawn = drawn;
     const data = { labels: this.labels, datasets: [{ data: this.values, backgroundColor: this.colors, borderWidth: 1 }] };
     if (!this.chart) {
       this.chart = new Chart(this.querySelector('canvas')!, {
@@ -155,6 +167,7 @@ export class DoughnutChart extends LitElement {
     super.disconnectedCallback();
     this.chart?.destroy();
     this.chart = undefined;
+    this.drawn = undefined;
   }
 }
 customElements.define('vf-doughnut-chart', DoughnutChart);
