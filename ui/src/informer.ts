@@ -78,8 +78,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     while (!signal.aborted) {
       try {
         if (this.resourceVersion === undefined) await this.relist(signal);
+        const started = Date.now();
         await this.watch(signal);
-        delay = 1000;
+        // A stream the server ends at once, again and again, must not become a busy loop.
+        if (Date.now() - started < 1000) {
+          await sleep(delay * (0.8 + Math.random() * 0.4), signal);
+          delay = Math.min(delay * 2, 30_000);
+        } else delay = 1000;
       } catch (err) {
         if (signal.aborted) return;
         const failure = err instanceof ApiFailure ? err : new ApiFailure(0, 'StreamError', (err as Error).message);
