@@ -178,8 +178,7 @@ describe('the operator portal', () => {
     await screenshot(page, 'vms');
     for (const [route, name, texts] of [
       ['tenants/acme', 'tenants', ['acme-tw-general', 'portal-web-1']],
-      // K8sNodePool is not served here: the page says so and shows the pools of the cluster's spec.
-      ['clusters', 'clusters', ['acme/acme-prod', 'K8sNodePool is not available on this server']],
+      ['clusters', 'clusters', ['acme/acme-prod', 'Control plane']],
       // Maintainers directly and through their group.
       ['ownership', 'ownership', ['bob (direct)', 'alice (via platform-team)']],
       ['events', 'events', ['FailedScheduling', 'not exposed through the API yet']],
@@ -205,6 +204,32 @@ describe('the operator portal', () => {
     } finally {
       await watch.kill();
     }
+  });
+
+  it('scales a K8sNodePool from the clusters page, and says so when the kind is not served', async () => {
+    // The kind is being added alongside the portal: without it the page says it is not
+    // available, and a stand-in CRD with the contract's scale subresource takes its place.
+    const crd = 'k8snodepools.virtflow.io';
+    if ((await vf.kubectl(['get', 'crd', crd])).code !== 0) {
+      await page.goto(`${vf.url}/ui/#/clusters`);
+      await expect.poll(() => page.locator('main').textContent()).toContain('K8sNodePool is not available on this server');
+      expectOk(await vf.kubectl(['apply', '-f', path.join(repoRoot, 'test/browser/fixtures/k8snodepools.virtflow.io.yaml')]));
+      expectOk(await vf.kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=30s']));
+    }
+    expectOk(
+      await vf.kubectl(['apply', '-f', '-'], {
+        input: yamlDocuments([{ apiVersion: 'virtflow.io/v1alpha1', kind: 'K8sNodePool', metadata: { name: 'acme-prod-workers', namespace: 'acme' }, spec: { cluster: 'acme-prod', replicas: 2, specification: 'c4m16-g2', group: 'tw-general' } }]),
+      }),
+    );
+    await page.goto(`${vf.url}/ui/#/clusters`);
+    await page.reload();
+    const pool = page.locator('[data-cluster="acme/acme-prod"] tr[data-pool="acme-prod-workers"]');
+    await expect.poll(() => pool.textContent(), { timeout: 15_000 }).toMatch(/\/ 2 ready/);
+    await pool.getByLabel('Replicas').fill('3');
+    await pool.getByRole('button', { name: 'Scale' }).click();
+    await expect.poll(async () => (await vf.kubectl(['get', 'k8snodepool', '-n', 'acme', 'acme-prod-workers', '-o', 'jsonpath={.spec.replicas}'])).stdout).toBe('3');
+    await expect.poll(() => pool.textContent()).toMatch(/\/ 3 ready/);
+    await screenshot(page, 'clusters');
   });
 
   it('filters Events by type and text', async () => {
