@@ -251,6 +251,24 @@ describe('the operator portal', () => {
     await expect.poll(async () => (await vf.kubectl(['get', 'tenant', 'globex', '-o', 'jsonpath={.spec.suspended}'])).stdout).toBe('false');
   });
 
+  it('can be used with the keyboard: skip link, navigation, focus on the new page', async () => {
+    await page.goto(`${vf.url}/ui/#/overview`);
+    // A fresh load, so that focus starts at the top of the document.
+    await page.reload();
+    await page.locator('.overview h1').waitFor();
+    const focused = () => page.evaluate('document.activeElement.tagName + " " + document.activeElement.textContent.trim()');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('A Skip to content');
+    // The brand, then the navigation's links in order.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('A Inventory');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate('location.hash')).toBe('#/inventory');
+    await expect.poll(focused).toBe('H1 Inventory');
+  });
+
   it('switches to Traditional Chinese and back', async () => {
     await page.goto(`${vf.url}/ui/#/inventory/rack/tw-hsinchu-1-r01`);
     await page.getByRole('button', { name: 'Language' }).click();

@@ -46,8 +46,9 @@ export class App extends LitElement {
     this.signInError = '';
     window.addEventListener('hashchange', () => {
       this.route = currentRoute();
-      // After navigating, the page's heading is where keyboard focus belongs.
-      void this.updateComplete.then(() => (this.querySelector('main h1') as HTMLElement | null)?.focus());
+      // After navigating, the page's heading is where keyboard focus belongs (the page
+      // renders after the shell: wait a frame for it).
+      void this.updateComplete.then(() => requestAnimationFrame(() => (this.querySelector('main h1') as HTMLElement | null)?.focus()));
     });
     onLanguage(() => this.requestUpdate());
     window.addEventListener(UNAUTHORIZED, () => {
