@@ -29,6 +29,7 @@ import { ApiMetrics, metricVerb } from './metrics.js';
 import { wantsAggregatedDiscovery } from './negotiate.js';
 import { ObjectService, type UserInfo } from './object-service.js';
 import { OpenApiDocuments } from './openapi.js';
+import { serveUi } from './portal.js';
 import { ResourceRegistry } from './registry.js';
 import { parseResourcePath } from './request-info.js';
 import { describeRequest, handleResource, type ApplyPatcher } from './resource-handler.js';
@@ -166,6 +167,7 @@ export class ApiServer {
     app.disable('x-powered-by');
     app.disable('etag');
     app.set('query parser', 'simple');
+    app.use('/ui', serveUi());
 
     app.use((req, res, next) => {
       if (OPEN_PATHS.has(req.path)) return next();

@@ -106,7 +106,7 @@ interface ServerInfo {
 // ---------------------------------------------------------------------------------------
 // Requests
 
-class Api {
+export class Api {
   constructor(
     readonly pool: Pool,
     readonly token: string,
@@ -137,7 +137,7 @@ class Api {
   }
 }
 
-async function inParallel<T>(items: T[], width: number, work: (item: T, index: number) => Promise<unknown>): Promise<void> {
+export async function inParallel<T>(items: T[], width: number, work: (item: T, index: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(width, items.length) }, async () => {
@@ -152,13 +152,13 @@ async function inParallel<T>(items: T[], width: number, work: (item: T, index: n
 // ---------------------------------------------------------------------------------------
 // The workload
 
-interface Workload {
+export interface Workload {
   inventory: { plural: string; core?: boolean; obj: any }[];
   vms: { obj: any; resources: Resources; tenant: string }[];
   limits: Map<string, Resources>;
 }
 
-function workload(): Workload {
+export function workload(): Workload {
   const rng = seededRandom(42);
   const inventory: Workload['inventory'] = [];
   const add = (plural: string, obj: any, core = false) => inventory.push({ plural, obj, core });

@@ -1,0 +1,4 @@
+// The operator portal's entry point.
+import './styles.css';
+import './components.js';
+import './app.js';
