@@ -1,9 +1,13 @@
 // `virtflow up`: the API server (with its database), the controllers in the same process,
 // and a simulated external controller registered for every region, so documents applied
 // with kubectl converge out of the box.
+import path from 'node:path';
+import { CONTROLLER_LEASE } from '../controllers/setup.js';
 import { ApiError } from '../machinery/errors.js';
 import { startSimulator, type SimulatorHandle } from '../providers/simulator/index.js';
+import { homeIdentity, type HomeIdentity } from './controller-identity.js';
 import { loadKubeConfig, startControllers, type RunningControllers } from './controllers.js';
+import { superviseControllers } from './supervised-controllers.js';
 import { startStandalone, type Standalone, type StandaloneOptions } from './standalone.js';
 
 export interface UpOptions extends StandaloneOptions {
@@ -27,6 +31,7 @@ export async function startUp(opts: UpOptions): Promise<Up> {
   const standalone = await startStandalone(opts);
   let simulator: SimulatorHandle | undefined;
   let controllers: RunningControllers | undefined;
+  let identity: HomeIdentity | undefined;
   try {
     if (opts.simulatorPort !== false) {
       simulator = await startSimulator({
@@ -36,17 +41,23 @@ export async function startUp(opts: UpOptions): Promise<Up> {
       await registerSimulator(standalone, simulator.url);
     }
     if (opts.controllers !== false) {
-      controllers = startControllers({
-        kubeConfig: loadKubeConfig(standalone.kubeconfig),
-        resyncMs: opts.vmResyncMs,
-        // One /metrics for the whole process: the API server's and the controllers'.
-        registry: standalone.server.metrics.registry,
-      });
+      identity = await homeIdentity(path.resolve(opts.home));
+      const leaseIdentity = identity.identity;
+      controllers = superviseControllers(() =>
+        startControllers({
+          kubeConfig: loadKubeConfig(standalone.kubeconfig),
+          resyncMs: opts.vmResyncMs,
+          leaderElection: { ...CONTROLLER_LEASE, identity: leaseIdentity },
+          // One /metrics for the whole process: the API server's and the controllers'.
+          registry: standalone.server.metrics.registry,
+        }),
+      );
       controllers.done.catch((err) => {
         process.stderr.write(`virtflow: the controllers stopped: ${(err as Error).message}\n`);
       });
     }
   } catch (err) {
+    await identity?.release();
     await simulator?.stop().catch(() => {});
     await standalone.stop();
     throw err;
@@ -57,6 +68,7 @@ export async function startUp(opts: UpOptions): Promise<Up> {
     controllers,
     async stop() {
       await controllers?.stop();
+      await identity?.release();
       await simulator?.stop().catch(() => {});
       await standalone.stop();
     },

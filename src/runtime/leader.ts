@@ -268,7 +268,9 @@ export class LeaderElector {
       leaseTransitions: this.lease.spec.leaseTransitions ?? 0,
     };
     try {
-      this.remember(await this.opts.client.replace<Lease>(Leases, { ...this.lease, spec }), this.clock.now());
+      // Bounded: a database that is away must not hold up a shutdown.
+      const signal = AbortSignal.timeout(this.opts.renewDeadlineMs);
+      this.remember(await this.opts.client.replace<Lease>(Leases, { ...this.lease, spec }, { signal }), this.clock.now());
       this.log.info('released the lease');
     } catch (err) {
       // A conflict means it is no longer ours to release; anything else, it expires anyway.
