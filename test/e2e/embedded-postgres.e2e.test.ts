@@ -5,21 +5,25 @@
 // `virtflow up` starts it again and loses no acknowledged write; when it is frozen for longer
 // than the controllers' renew deadline, the controllers lead again once it is back; and
 // SIGTERM ends the process promptly even while PostgreSQL is frozen.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../src/store/embedded.js';
-import { apiCaller } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import {
+  apiOf,
+  killUnderWriteLoad,
+  lease,
+  postgresPid as pidOfPostgres,
+  postgresProcesses as processesOfPostgres,
+  signalAll,
+  startUpOnEmbeddedPostgres,
+  type EmbeddedUp,
+} from './database-kill-scenario.js';
 let home = '';
 beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'virtflow-embedded-'));
@@ -33,70 +37,16 @@ afterAll(async () => {
 });
 const started: number[] = [];
 
-interface Up {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Up = EmbeddedUp;
 
-/** `virtflow up` as the leader of its own process group, like a command typed in a terminal. */
 async function startUp(): Promise<Up> {
-  const env = { ...process.env };
-  delete env.DATABASE_URL;
-  const port = await freePort();
-  const args = ['bin/virtflow.js', 'up', '--home', home, '--port', String(port), '--simulator-port', '0'];
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  started.push(child.pid!);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  await waitUntil(() => output.includes('Press Ctrl-C to stop.'), 'virtflow up ready', 90_000);
-  return { child, url: `https://127.0.0.1:${port}`, output: () => output, exited };
+  const up = await startUpOnEmbeddedPostgres(home);
+  started.push(up.child.pid!);
+  return up;
 }
 
-/** Authenticated calls to it, as its kubeconfig's admin. */
-async function apiOf(up: Up) {
-  const token = (await readFile(path.join(home, 'admin-token'), 'utf8')).trim();
-  return apiCaller(up.url, token, await readFile(path.join(home, 'pki', 'ca.crt'), 'utf8'));
-}
-
-/** PostgreSQL's processes: the postmaster and its children. */
-function postgresProcesses(): number[] {
-  const postmaster = postgresPid();
-  const children = readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === postmaster;
-      } catch {
-        return false;
-      }
-    });
-  return [postmaster, ...children];
-}
-
-function signalAll(pids: number[], signal: NodeJS.Signals): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-}
-
-/** The controllers' Lease: who holds it and when it was last renewed (ms). */
-async function lease(call: Awaited<ReturnType<typeof apiOf>>['call']): Promise<{ holder: string; renewed: number }> {
-  const res = await call('GET', '/apis/coordination.k8s.io/v1/namespaces/virtflow-system/leases/virtflow-controller');
-  return { holder: res.body?.spec?.holderIdentity ?? '', renewed: Date.parse(res.body?.spec?.renewTime ?? '') || 0 };
-}
-
-function postgresPid(): number {
-  return Number(readFileSync(path.join(home, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
-}
+const postgresPid = () => pidOfPostgres(home);
+const postgresProcesses = () => processesOfPostgres(home);
 
 /** The session a process belongs to (field 6 of /proc/<pid>/stat), or undefined once it is gone. */
 function sessionOf(pid: number): number | undefined {
@@ -143,41 +93,16 @@ describe('virtflow up on its embedded PostgreSQL', () => {
 
   it('starts its PostgreSQL again after a kill -9 under write load, and loses no acknowledged write', async () => {
     const up = await startUp();
-    const { call, close } = await apiOf(up);
+    const { call, close } = await apiOf(home, up);
     try {
-      expect((await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'load' } })).status).toBe(201);
-      const acknowledged: string[] = [];
-      const failures: number[] = [];
-      let writing = true;
-      let n = 0;
-      const writer = async () => {
-        while (writing) {
-          const name = `cm-${n++}`;
-          const res = await call('POST', '/api/v1/namespaces/load/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { n: name } }).catch(() => ({ status: 0 }));
-          if (res.status === 201) acknowledged.push(name);
-          else failures.push(res.status);
-        }
-      };
-      const writers = Array.from({ length: 6 }, writer);
-      await waitUntil(() => acknowledged.length >= 100, 'writes to be acknowledged');
-      const killed = postgresPid();
-      const ackedBefore = acknowledged.length;
-      process.kill(killed, 'SIGKILL');
-      const killedAt = Date.now();
-      await waitUntil(() => acknowledged.length >= ackedBefore + 100, 'writes to be acknowledged again after the kill', 60_000).finally(() => (writing = false));
-      process.stderr.write(`killed PostgreSQL: 100 writes acknowledged again ${Date.now() - killedAt} ms after the kill; ${failures.length} failed meanwhile\n`);
-      await Promise.all(writers);
-      expect(postgresPid()).not.toBe(killed);
+      const figures = await killUnderWriteLoad(home, call, { writers: 6, before: 100, after: 100 });
+      process.stderr.write(`killed PostgreSQL under write load: ${JSON.stringify(figures)}\n`);
+      expect(figures.restarted).toBe(true);
       expect(up.output()).toMatch(/the embedded PostgreSQL ended unexpectedly; starting it again/);
-      // Every acknowledged write is there; the API answered the writes that failed with a 5xx.
-      const list = await call('GET', '/api/v1/namespaces/load/configmaps');
-      const stored = new Set((list.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name));
-      expect(acknowledged.filter((name) => !stored.has(name))).toEqual([]);
-      expect(failures.length).toBeGreaterThan(0);
-      expect(failures.filter((status) => status < 500 || status > 599)).toEqual([]);
-      // And the controllers still lead.
-      const after = Date.now();
-      await waitUntil(async () => (await lease(call)).renewed > after, 'the controllers to renew their Lease', 30_000);
+      // Every acknowledged write is there; the writes that failed were answered with a 5xx.
+      expect(figures.lost).toBe(0);
+      expect(figures.failed).toBeGreaterThan(0);
+      expect(figures.failedNot5xx).toBe(0);
     } finally {
       await close();
       process.kill(up.child.pid!, 'SIGTERM');
@@ -187,7 +112,7 @@ describe('virtflow up on its embedded PostgreSQL', () => {
 
   it('leads again after PostgreSQL was frozen past the renew deadline, and stops promptly while it is frozen', { timeout: 180_000 }, async () => {
     const up = await startUp();
-    const { call, close } = await apiOf(up);
+    const { call, close } = await apiOf(home, up);
     let frozen: number[] = [];
     try {
       await waitUntil(async () => (await lease(call)).holder !== '', 'the controllers to hold their Lease', 30_000);

@@ -9,7 +9,7 @@
 // machine without its VM, no VM without its machine).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startSimulator, type SimulatorHandle } from '../../src/providers/simulator/index.js';
+import { startSimulator, type FailureMode, type Latency, type Misdelivery, type SimulatorHandle } from '../../src/providers/simulator/index.js';
 import { apiCaller } from '../support/server.js';
 import { startVirtflow, type VirtflowProcess } from '../support/kubectl.js';
 import {
@@ -46,6 +46,10 @@ export interface CrashScenarioOptions {
   vms: number;
   /** Of those, VMs deleted; it is killed again once a quarter of them are gone. */
   deletes: number;
+  /** false: the same VMs without killing anything, e.g. to measure an unreliable simulator alone. */
+  kill?: boolean;
+  /** The external controller's behaviour (default: 300 ms per operation, no failures). */
+  simulator?: { latencyMs?: Latency; failureRate?: number; failureMode?: FailureMode; misdelivery?: Misdelivery };
   timeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -53,13 +57,13 @@ export interface CrashScenarioOptions {
 export interface CrashFigures {
   /** At the first kill: machines built, of `vms`. */
   builtAtKill: number;
-  /** From the restart (process started) until every VM is Running. */
+  /** From the restart (process started; without kills, the first create) until every VM is Running. */
   provisionConvergeS: number;
   /** From the restarted process's "listening" line until it renewed the Lease. */
   leaseTakeoverS: number;
   /** At the second kill: VMs gone, of `deletes`. */
   goneAtKill: number;
-  /** From the restart until every deleted VM is gone. */
+  /** From the restart (without kills, the first delete) until every deleted VM is gone. */
   deleteConvergeS: number;
   deleteLeaseTakeoverS: number;
   /** uids the simulator built more than one machine for. */
@@ -75,6 +79,8 @@ export interface CrashFigures {
 const NS = 'crash';
 const LEASE = { name: 'virtflow-controller', namespace: 'virtflow-system' };
 const HOST_CPU = 32;
+/** Between checks that list every VM: often enough to time convergence, rarely enough not to load it. */
+const POLL_MS = 250;
 
 async function lease(api: Api): Promise<{ holder: string; renewed: number }> {
   const l = await get(api, 'leases', LEASE.name, LEASE.namespace);
@@ -103,7 +109,9 @@ export async function runCrashScenario(opts: CrashScenarioOptions): Promise<Cras
   try {
     sim = await startSimulator({
       port: 0,
-      latencyMs: { create: 300, boot: 300, delete: 300 },
+      latencyMs: opts.simulator?.latencyMs ?? { create: 300, boot: 300, delete: 300 },
+      failureRate: opts.simulator?.failureRate,
+      failureMode: opts.simulator?.failureMode,
       callback: { apiServer: up.url, caCert, token: statusToken },
       callbackBackoffMs: { base: 50, max: 1_000 },
     });
@@ -120,7 +128,22 @@ export async function runCrashScenario(opts: CrashScenarioOptions): Promise<Cras
       quota(`${NS}-general`, NS, 'general', { cpu: opts.vms * 2 }),
       { apiVersion: API, kind: 'ExternalController', metadata: { name: 'crash-simulator' }, spec: { service: 'VirtualMachine', regions: [], endpoint: sim.url } },
     ]);
+    if (opts.simulator?.misdelivery) sim.reporter.misdeliver(opts.simulator.misdelivery);
     await waitUntil(async () => (await list(api, 'baremetals')).every((h) => h.status?.phase === 'Ready'), 'the hosts to be Ready', timeoutMs);
+    const kill = opts.kill ?? true;
+    const { holder } = await lease(api);
+    let sameHolder = true;
+    /** Kills and starts again (when killing): the seconds until the new process renewed the Lease. */
+    const crash = async (): Promise<number> => {
+      if (!kill) return 0;
+      const killedAt = Date.now();
+      await up!.kill();
+      up = undefined;
+      up = await start(port);
+      const takeoverS = await leaseRenewedAfter(api, killedAt, Date.now(), timeoutMs);
+      sameHolder &&= (await lease(api)).holder === holder;
+      return takeoverS;
+    };
 
     // -- provisioning, killed a quarter of the way ----------------------------------------
     const names = Array.from({ length: opts.vms }, (_, i) => `vm-${String(i).padStart(4, '0')}`);
@@ -129,53 +152,53 @@ export async function runCrashScenario(opts: CrashScenarioOptions): Promise<Cras
     // A create the killed server never answered may or may not have landed: asked again after.
     const unanswered: string[] = [];
     const creating = inParallel(names, 16, (n) => create(api, newVm(n)).catch(() => unanswered.push(n)));
+    const createdAt = Date.now();
     const built = () => sim!.stats.totals().machinesCreated;
     await waitUntil(() => built() >= opts.vms / 4, 'a quarter of the machines to be built', timeoutMs);
-    const { holder } = await lease(api);
-    const killedAt = Date.now();
-    await up.kill();
-    up = undefined;
     const builtAtKill = built();
-    log(`killed virtflow up with ${builtAtKill} of ${opts.vms} machines built`);
+    const restartedAt = kill ? Date.now() : createdAt;
+    const leaseTakeoverS = await crash();
+    if (kill) log(`killed virtflow up with ${builtAtKill} of ${opts.vms} machines built, and started it again`);
     await creating;
-    const restartedAt = Date.now();
-    up = await start(port);
-    const leaseTakeoverS = await leaseRenewedAfter(api, killedAt, Date.now(), timeoutMs);
-    const sameAfterFirst = (await lease(api)).holder === holder;
     for (const n of unanswered) {
       const got = await api.call('GET', pathOf('virtualmachines', NS, n));
       if (got.status === 404) await create(api, newVm(n));
     }
-    await waitUntil(async () => (await list(api, 'virtualmachines', NS)).filter((v) => v.status?.phase === 'Running').length === opts.vms, `every VM Running after the restart`, timeoutMs);
+    await waitUntil(async () => (await list(api, 'virtualmachines', NS)).filter((v) => v.status?.phase === 'Running').length === opts.vms, `every VM Running after the restart`, timeoutMs, POLL_MS);
     const provisionConvergeS = (Date.now() - restartedAt) / 1000;
-    log(`every VM Running ${provisionConvergeS.toFixed(1)} s after the restart`);
+    log(`every VM Running ${provisionConvergeS.toFixed(1)} s after ${kill ? 'the restart' : 'the first create'}`);
 
     // -- deletion, killed a quarter of the way -------------------------------------------
     const doomed = names.slice(0, opts.deletes);
-    const gone = async () => (await Promise.all(doomed.map((n) => api.call('GET', pathOf('virtualmachines', NS, n))))).filter((r) => r.status === 404).length;
+    const gone = async () => {
+      const left = new Set((await list(api, 'virtualmachines', NS)).map((v) => v.metadata.name as string));
+      return doomed.filter((n) => !left.has(n)).length;
+    };
     log(`deleting ${opts.deletes} VMs`);
+    const deletedAt = Date.now();
     await inParallel(doomed, 16, async (n) => {
       const r = await api.call('DELETE', pathOf('virtualmachines', NS, n));
       if (r.status !== 200 && r.status !== 202) throw new Error(`cannot delete ${n}: ${r.status} ${r.text}`);
     });
     let goneAtKill = 0;
-    await waitUntil(async () => (goneAtKill = await gone()) >= opts.deletes / 4, 'a quarter of the deleted VMs to be gone', timeoutMs);
-    const killedAgainAt = Date.now();
-    await up.kill();
-    up = undefined;
-    log(`killed virtflow up with about ${goneAtKill} of ${opts.deletes} deleted VMs gone`);
-    const restartedAgainAt = Date.now();
-    up = await start(port);
-    const deleteLeaseTakeoverS = await leaseRenewedAfter(api, killedAgainAt, Date.now(), timeoutMs);
-    const sameAfterSecond = (await lease(api)).holder === holder;
-    await waitUntil(async () => (await gone()) === opts.deletes, 'every deleted VM to be gone after the restart', timeoutMs);
+    await waitUntil(async () => (goneAtKill = await gone()) >= opts.deletes / 4, 'a quarter of the deleted VMs to be gone', timeoutMs, POLL_MS);
+    const restartedAgainAt = kill ? Date.now() : deletedAt;
+    const deleteLeaseTakeoverS = await crash();
+    if (kill) log(`killed virtflow up with ${goneAtKill} of ${opts.deletes} deleted VMs gone, and started it again`);
+    await waitUntil(async () => (await gone()) === opts.deletes, 'every deleted VM to be gone after the restart', timeoutMs, POLL_MS);
     const deleteConvergeS = (Date.now() - restartedAgainAt) / 1000;
-    log(`every deleted VM gone ${deleteConvergeS.toFixed(1)} s after the restart`);
+    log(`every deleted VM gone ${deleteConvergeS.toFixed(1)} s after ${kill ? 'the restart' : 'the first delete'}`);
 
     // -- what is left ---------------------------------------------------------------------
+    if (opts.simulator?.misdelivery) {
+      // Reports held back arrive after the newer ones; the VMs must be right after them too.
+      await waitUntil(() => sim!.reporter.replaysPending === 0, 'the held-back status reports to be sent', timeoutMs);
+      const running = names.length - opts.deletes;
+      await waitUntil(async () => (await list(api, 'virtualmachines', NS)).filter((v) => v.status?.phase === 'Running' && v.status?.lastOperation?.state === 'Succeeded').length === running, 'the VMs left to be Running after the stale reports', timeoutMs, POLL_MS);
+    }
     let world: World = await readWorld(api);
     // The accounting follows the VMs' writes within its status interval.
-    await waitUntil(async () => reservationErrorCpu((world = await readWorld(api))) === 0, 'hosts and quotas to account for the VMs', 30_000).catch(() => {});
+    await waitUntil(async () => reservationErrorCpu((world = await readWorld(api))) === 0, 'hosts and quotas to account for the VMs', 30_000, POLL_MS).catch(() => {});
     const uids = new Set(world.vms.map((v) => v.metadata.uid as string));
     const machines = [...sim.simulation.machines.keys()];
     const leftBehind = machines.filter((uid) => !uids.has(uid)).length + [...uids].filter((uid) => !sim!.simulation.machines.has(uid)).length;
@@ -190,7 +213,7 @@ export async function runCrashScenario(opts: CrashScenarioOptions): Promise<Cras
       duplicates,
       leftBehind,
       reservationErrorCpu: reservationErrorCpu(world),
-      sameHolder: sameAfterFirst && sameAfterSecond,
+      sameHolder,
     };
   } finally {
     await up?.stop();
