@@ -45,7 +45,7 @@ export const figures: Record<string, FigureInfo> = {
   crashDeleteLeaseTakeoverS: { label: 'crash: restart ready -> leading again (deletes)', unit: 's', goal: { op: '<=', value: 5 } },
   crashDuplicates: { label: 'crash: uids built twice', unit: '', goal: zero },
   crashLeftBehind: { label: 'crash: machines or VMs left behind', unit: '', goal: zero },
-  crashReservationErrorCpu: { label: 'crash: cpu booked wrongly (hosts + quotas)', unit: 'cpu', goal: zero },
+  crashReservationMismatches: { label: 'crash: host/quota status fields off the VMs\' sum', unit: '', goal: zero },
   dbAcknowledged: { label: 'database killed: writes acknowledged', unit: '' },
   dbLost: { label: 'database killed: acknowledged writes lost', unit: '', goal: zero },
   dbFailed: { label: 'database killed: writes failed meanwhile', unit: '' },
@@ -57,7 +57,7 @@ export const figures: Record<string, FigureInfo> = {
   flakyDeleteConvergeS: { label: 'flaky: first delete -> every deleted VM gone', unit: 's' },
   flakyDuplicates: { label: 'flaky: uids built twice', unit: '', goal: zero },
   flakyLeftBehind: { label: 'flaky: machines or VMs left behind', unit: '', goal: zero },
-  flakyReservationErrorCpu: { label: 'flaky: cpu booked wrongly (hosts + quotas)', unit: 'cpu', goal: zero },
+  flakyReservationMismatches: { label: 'flaky: host/quota status fields off the VMs\' sum', unit: '', goal: zero },
 };
 
 async function createDatabase(server: EmbeddedDatabase, db: string): Promise<string> {
@@ -76,7 +76,7 @@ function scenarioFigures(prefix: string, f: CrashFigures, withKills: boolean): F
     [`${prefix}DeleteConvergeS`]: round(f.deleteConvergeS, 1),
     [`${prefix}Duplicates`]: f.duplicates,
     [`${prefix}LeftBehind`]: f.leftBehind,
-    [`${prefix}ReservationErrorCpu`]: f.reservationErrorCpu,
+    [`${prefix}ReservationMismatches`]: f.reservationMismatches,
   };
   if (withKills) {
     Object.assign(out, {

@@ -27,7 +27,6 @@ import {
   list,
   namespace,
   pathOf,
-  qty,
   quota,
   rack,
   readWorld,
@@ -70,8 +69,8 @@ export interface CrashFigures {
   duplicates: number;
   /** Machines without a VM plus VMs without a machine. */
   leftBehind: number;
-  /** cpu booked on hosts and quotas beyond (or short of) what the placed VMs take. */
-  reservationErrorCpu: number;
+  /** Fields of the hosts' and quotas' status that differ from the sums over their placed VMs. */
+  reservationMismatches: number;
   /** Whether the Lease names the same holder after each restart. */
   sameHolder: boolean;
 }
@@ -198,7 +197,7 @@ export async function runCrashScenario(opts: CrashScenarioOptions): Promise<Cras
     }
     let world: World = await readWorld(api);
     // The accounting follows the VMs' writes within its status interval.
-    await waitUntil(async () => reservationErrorCpu((world = await readWorld(api))) === 0, 'hosts and quotas to account for the VMs', 30_000, POLL_MS).catch(() => {});
+    await waitUntil(async () => reservationMismatches((world = await readWorld(api))) === 0, 'hosts and quotas to account for the VMs', 30_000, POLL_MS).catch(() => {});
     const uids = new Set(world.vms.map((v) => v.metadata.uid as string));
     const machines = [...sim.simulation.machines.keys()];
     const leftBehind = machines.filter((uid) => !uids.has(uid)).length + [...uids].filter((uid) => !sim!.simulation.machines.has(uid)).length;
@@ -212,7 +211,7 @@ export async function runCrashScenario(opts: CrashScenarioOptions): Promise<Cras
       deleteLeaseTakeoverS,
       duplicates,
       leftBehind,
-      reservationErrorCpu: reservationErrorCpu(world),
+      reservationMismatches: reservationMismatches(world),
       sameHolder,
     };
   } finally {
@@ -222,11 +221,25 @@ export async function runCrashScenario(opts: CrashScenarioOptions): Promise<Cras
   }
 }
 
-/** cpu the hosts and the quota book, against what the VMs placed on them take (0 when equal). */
-export function reservationErrorCpu(world: World): number {
+/**
+ * Fields of the hosts' and quotas' status that differ from the sums over the VMs placed on
+ * them (allocated / used cpu, memory and storage, and the count of VMs): 0 when they agree.
+ */
+export function reservationMismatches(world: World): number {
   const want = expectedAccounting(world);
-  let error = 0;
-  for (const h of world.hosts) error += Math.abs(res(h.status?.allocated).cpu - (want.hosts.get(h.metadata.name)?.allocated.cpu ?? 0));
-  for (const q of world.quotas) error += Math.abs(qty(q.status?.used?.cpu) - (want.used.get(`${q.spec.tenant}/${q.spec.group}`)?.cpu ?? 0));
-  return error;
+  let mismatches = 0;
+  const compare = (got: Record<string, unknown> | undefined, sum: { cpu: number; memory: number; storage: number } | undefined, gotCount: unknown, count: number) => {
+    const have = res(got);
+    for (const r of ['cpu', 'memory', 'storage'] as const) if (have[r] !== (sum?.[r] ?? 0)) mismatches++;
+    if (Number(gotCount ?? 0) !== count) mismatches++;
+  };
+  for (const h of world.hosts) {
+    const w = want.hosts.get(h.metadata.name);
+    compare(h.status?.allocated, w?.allocated, h.status?.virtualMachines, w?.count ?? 0);
+  }
+  for (const q of world.quotas) {
+    const key = `${q.spec.tenant}/${q.spec.group}`;
+    compare(q.status?.used, want.used.get(key), q.status?.virtualMachines, want.usedCount.get(key) ?? 0);
+  }
+  return mismatches;
 }

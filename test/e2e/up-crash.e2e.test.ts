@@ -32,9 +32,9 @@ describe('virtflow up killed and started again on the same home', () => {
     expect({
       duplicates: figures.duplicates,
       leftBehind: figures.leftBehind,
-      reservationErrorCpu: figures.reservationErrorCpu,
+      reservationMismatches: figures.reservationMismatches,
       sameHolder: figures.sameHolder,
-    }).toEqual({ duplicates: 0, leftBehind: 0, reservationErrorCpu: 0, sameHolder: true });
+    }).toEqual({ duplicates: 0, leftBehind: 0, reservationMismatches: 0, sameHolder: true });
     expect(figures.leaseTakeoverS).toBeLessThan(LEASE_DURATION_S / 2);
     expect(figures.deleteLeaseTakeoverS).toBeLessThan(LEASE_DURATION_S / 2);
   });
