@@ -12,6 +12,7 @@ import type { EmbeddedDatabase } from '../store/embedded.js';
 import { SecretsEncryption } from '../store/encryption.js';
 import { startEmbeddedPostgresInOwnSession } from '../store/embedded-session.js';
 import { Store, type StoreOptions } from '../store/store.js';
+import { settlesWithin } from '../runtime/deadline.js';
 import { installVirtflowAdmission } from '../admission/index.js';
 import { bootstrap } from './bootstrap.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -86,6 +87,9 @@ export async function storedToken(home: string, fileName: string): Promise<strin
   return token;
 }
 
+/** Each shutdown step may wait this long for the database (which may be away) before the next. */
+const STOP_STEP_MS = 3_000;
+
 export async function startStandalone(opts: StandaloneOptions): Promise<Standalone> {
   const home = path.resolve(opts.home);
   await mkdir(home, { recursive: true, mode: 0o755 });
@@ -154,7 +158,7 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       async stop() {
         if (stopped) return;
         stopped = true;
-        for (const step of cleanup.reverse()) await step().catch(() => {});
+        for (const step of cleanup.reverse()) await settlesWithin(step(), STOP_STEP_MS);
         await embedded?.stop();
       },
     };

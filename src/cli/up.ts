@@ -2,12 +2,16 @@
 // and a simulated external controller registered for every region, so documents applied
 // with kubectl converge out of the box.
 import path from 'node:path';
+import { CONTROLLER_LEASE } from '../controllers/setup.js';
 import { ApiError } from '../machinery/errors.js';
+import { settlesWithin } from '../runtime/deadline.js';
 import { startSimulatedCluster, type SimulatedCluster } from '../workload/cluster.js';
 import { callbackTargetFromKubeconfig, startSimulator, type SimulatorHandle } from '../providers/simulator/index.js';
 import { controllersKubeConfig } from './controller-identity.js';
 import { startControllers, type RunningControllers } from './controllers.js';
+import { homeIdentity, type HomeIdentity } from './lease-identity.js';
 import { simulatorRegistration } from './simulator-registration.js';
+import { superviseControllers } from './supervised-controllers.js';
 import { startStandalone, storedToken, type Standalone, type StandaloneOptions } from './standalone.js';
 
 export interface UpOptions extends StandaloneOptions {
@@ -30,11 +34,18 @@ export interface Up {
 
 export const SIMULATOR_CONTROLLER = 'virtflow-simulator';
 
+/**
+ * How long stopping waits for the controllers' reconciles in flight. They finish at once
+ * unless the database is away (frozen), and then the process must stop all the same.
+ */
+const CONTROLLERS_STOP_MS = 5_000;
+
 export async function startUp(opts: UpOptions): Promise<Up> {
   const standalone = await startStandalone(opts);
   let simulator: SimulatorHandle | undefined;
   let controllers: RunningControllers | undefined;
   let demo: SimulatedCluster | undefined;
+  let identity: HomeIdentity | undefined;
   try {
     if (opts.simulatorPort !== false) {
       // Over TLS with the API server's certificate, a token of its own, reporting with the
@@ -50,12 +61,18 @@ export async function startUp(opts: UpOptions): Promise<Up> {
       await registerSimulator(standalone, simulator.url, token);
     }
     if (opts.controllers !== false) {
-      controllers = startControllers({
-        kubeConfig: await controllersKubeConfig(standalone),
-        resyncMs: opts.vmResyncMs,
-        // One /metrics for the whole process: the API server's and the controllers'.
-        registry: standalone.server.metrics.registry,
-      });
+      identity = await homeIdentity(path.resolve(opts.home));
+      const leaseIdentity = identity.identity;
+      const kubeConfig = await controllersKubeConfig(standalone);
+      controllers = superviseControllers(() =>
+        startControllers({
+          kubeConfig,
+          resyncMs: opts.vmResyncMs,
+          leaderElection: { ...CONTROLLER_LEASE, identity: leaseIdentity },
+          // One /metrics for the whole process: the API server's and the controllers'.
+          registry: standalone.server.metrics.registry,
+        }),
+      );
       controllers.done.catch((err) => {
         process.stderr.write(`virtflow: the controllers stopped: ${(err as Error).message}\n`);
       });
@@ -65,6 +82,7 @@ export async function startUp(opts: UpOptions): Promise<Up> {
     }
   } catch (err) {
     await controllers?.stop().catch(() => {});
+    await identity?.release();
     await simulator?.stop().catch(() => {});
     await standalone.stop();
     throw err;
@@ -76,7 +94,8 @@ export async function startUp(opts: UpOptions): Promise<Up> {
     demo,
     async stop() {
       await demo?.stop().catch(() => {});
-      await controllers?.stop();
+      if (controllers) await settlesWithin(controllers.stop(), CONTROLLERS_STOP_MS);
+      await identity?.release();
       await simulator?.stop().catch(() => {});
       await standalone.stop();
     },

@@ -79,6 +79,9 @@ export interface VirtflowControllers {
   placer: Placer;
 }
 
+/** The Lease the controllers campaign for, unless told another. */
+export const CONTROLLER_LEASE = { namespace: 'virtflow-system', name: 'virtflow-controller' } as const;
+
 const key = (name: string | undefined, namespace?: string): ObjectKey[] => (name ? [namespace ? { namespace, name } : { name }] : []);
 const keysOf = (objs: KubeObject[]): ObjectKey[] => objs.map((o) => keyOf(o));
 const membersOf = (g: MaintainerGroup | undefined): string[] => (g ? [g.spec.manager, ...(g.spec.members ?? [])] : []);
@@ -87,7 +90,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   const manager = new Manager({
     kubeConfig: opts.kubeConfig,
     fieldManager: 'virtflow-controller',
-    leaderElection: opts.leaderElection ?? { namespace: 'virtflow-system', name: 'virtflow-controller' },
+    leaderElection: opts.leaderElection ?? CONTROLLER_LEASE,
     informerDefaults: opts.informerDefaults,
     registry: opts.registry,
     log: opts.log,

@@ -42,7 +42,7 @@ interface Candidate {
 }
 
 /** Two or more candidates on one fake clock; `leaders` counts who leads at each instant. */
-function election(lease: string, clock: FakeClock) {
+function election(lease: string, clock: FakeClock, random: () => number = () => 0) {
   const candidates: Candidate[] = [];
   let leadingNow = 0;
   let maxLeadingAtOnce = 0;
@@ -51,7 +51,7 @@ function election(lease: string, clock: FakeClock) {
     const stop = new AbortController();
     const candidate = { identity, stop, running: true, observedLeaders: [] } as unknown as Candidate;
     candidate.elector = new LeaderElector(
-      { client: c, namespace: 'default', name: lease, identity, clock, random: () => 0, registry },
+      { client: c, namespace: 'default', name: lease, identity, clock, random, registry },
       {
         onStartedLeading: (signal) => {
           candidate.startedAt = clock.now();
@@ -113,6 +113,38 @@ describe('LeaderElector against the API server', () => {
     expect((await readLease('takeover')).spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
     b.stop.abort();
     await b.done;
+  });
+
+  it('takes over the moment a dead leader\'s lease expires, not a jittered retry later', async () => {
+    const clock = new FakeClock();
+    // The longest jitter: a candidate polls every 2 s x 2.2.
+    const e = election('expiry', clock, () => 0.999);
+    const cut = partitionable(client);
+    const a = e.start('a', cut.client);
+    await waitFor(() => a.elector.isLeader(), { what: 'a to lead' });
+    // When b last saw the record change: its lease runs from there, by b's clock.
+    const seen = { renewTime: '', at: 0 };
+    const observing = new Proxy(client, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'get') return typeof value === 'function' ? value.bind(target) : value;
+        return async (...args: unknown[]) => {
+          const lease = (await value.apply(target, args)) as Lease;
+          if (lease.spec?.renewTime !== seen.renewTime) Object.assign(seen, { renewTime: lease.spec?.renewTime, at: clock.now() });
+          return lease;
+        };
+      },
+    });
+    const b = e.start('b', observing);
+    for (let i = 0; i < 10; i++) await e.step(500);
+    cut.link.down = true;
+    while (!b.elector.isLeader()) await e.step(100);
+    expect(b.startedAt! - seen.at).toBeGreaterThanOrEqual(15_000);
+    // At the next step of the clock after the expiry, not up to a poll (4.4 s) later.
+    expect(b.startedAt! - seen.at).toBeLessThanOrEqual(15_000 + 100);
+    expect(e.maxLeading()).toBe(1);
+    b.stop.abort();
+    await Promise.all([a.done, b.done]);
   });
 
   it('releases the lease on shutdown so the next candidate takes over at its next try', async () => {

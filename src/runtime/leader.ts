@@ -145,8 +145,19 @@ export class LeaderElector {
       if (signal.aborted) return false;
       if (await this.tryAcquireOrRenew(signal)) return true;
       const jitter = this.opts.retryPeriodMs * acquireJitter * this.random();
-      await this.clock.sleep(this.opts.retryPeriodMs + jitter, signal);
+      await this.clock.sleep(Math.min(this.opts.retryPeriodMs + jitter, this.untilExpiry()), signal);
     }
+  }
+
+  /**
+   * How long until the observed holder's lease expires by the local clock: a candidate tries
+   * again at that instant rather than up to a jittered retry period later, so a dead leader's
+   * successor takes over once the lease duration has passed.
+   */
+  private untilExpiry(): number {
+    if (!this.observed?.holderIdentity) return Infinity;
+    const left = this.observedAt + (this.observed.leaseDurationSeconds ?? 0) * 1000 - this.clock.now();
+    return left > 0 ? left + 1 : Infinity;
   }
 
   private async renewUntilLost(signal: AbortSignal): Promise<void> {
@@ -268,7 +279,9 @@ export class LeaderElector {
       leaseTransitions: this.lease.spec.leaseTransitions ?? 0,
     };
     try {
-      this.remember(await this.opts.client.replace<Lease>(Leases, { ...this.lease, spec }), this.clock.now());
+      // Bounded: a database that is away must not hold up a shutdown.
+      const signal = AbortSignal.timeout(this.opts.renewDeadlineMs);
+      this.remember(await this.opts.client.replace<Lease>(Leases, { ...this.lease, spec }, { signal }), this.clock.now());
       this.log.info('released the lease');
     } catch (err) {
       // A conflict means it is no longer ours to release; anything else, it expires anyway.

@@ -24,6 +24,7 @@ import { realClock, type Clock } from './clock.js';
 import { Controller, ControllerBuilder, type InformerProvider, type InformerSelection } from './controller.js';
 import { EventRecorder } from './events.js';
 import { Informer, type InformerOptions } from './informer.js';
+import { settlesWithin } from './deadline.js';
 import { LeaderElector } from './leader.js';
 import { resourceName, type ResourceType } from './resource.js';
 
@@ -68,6 +69,9 @@ export class LeadershipLostError extends Error {
     this.name = 'LeadershipLostError';
   }
 }
+
+/** How long a lost term's reconciles may take to end (within leaseDuration - renewDeadline). */
+const LOST_TERM_WAIT_MS = 3_000;
 
 /** controller-runtime's default SyncPeriod: a safety net, not a poll. */
 const defaultResyncMs = 10 * 60 * 60_000;
@@ -220,6 +224,7 @@ export class Manager implements InformerProvider {
     };
     const election = this.opts.leaderElection;
     if (!election) return runAll(signal);
+    let term: Promise<void> | undefined;
     this.elector = new LeaderElector(
       {
         client: this.client,
@@ -229,10 +234,15 @@ export class Manager implements InformerProvider {
         registry: this.registry,
         log: this.log,
       },
-      { onStartedLeading: runAll, onNewLeader: (leader) => this.log.info({ leader }, 'leader observed') },
+      { onStartedLeading: (t) => (term = runAll(t)), onNewLeader: (leader) => this.log.info({ leader }, 'leader observed') },
     );
     await this.elector.run(signal);
-    if (!signal.aborted) throw new LeadershipLostError(`${election.namespace}/${election.name}`);
+    if (signal.aborted) return;
+    // The lost term's reconciles end before the loss is reported, so that a manager started
+    // again in this process under the same identity (virtflow up) never overlaps with them.
+    // Bounded: another candidate may lead once the lease runs out.
+    if (term) await settlesWithin(term, LOST_TERM_WAIT_MS);
+    throw new LeadershipLostError(`${election.namespace}/${election.name}`);
   }
 
   private runInformer(informer: Informer<any>, signal: AbortSignal): Promise<void> {

@@ -4,10 +4,13 @@
 // could not finish its own shutdown (releasing its leader lease, so that the next start need
 // not wait for the lease to expire). In its own session PostgreSQL stops when VirtFlow asks,
 // after everything else. The helper also stops it when VirtFlow goes away without asking
-// (killed, crashed): the IPC channel between them closes.
+// (killed, crashed): the IPC channel between them closes. And when PostgreSQL itself ends
+// without being asked (killed, out of memory), the helper starts it again on the same data
+// and address, so VirtFlow's connections come back without anyone stepping in.
 import { fork } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase, type EmbeddedPostgres } from './embedded.js';
 
 /** The hidden `virtflow` command the helper runs as. */
 export const KEEPER_COMMAND = 'embedded-postgres-keeper';
@@ -46,21 +49,29 @@ export function startEmbeddedPostgresInOwnSession(dataDir: string): Promise<Embe
   });
 }
 
-/** The helper's side: starts PostgreSQL, reports its URL, stops it when told or left alone. */
+/** First and longest wait between attempts to start PostgreSQL again after it ended. */
+const RESTART_BACKOFF_MS = { first: 100, max: 5_000 };
+
+/**
+ * The helper's side: starts PostgreSQL, reports its URL, starts it again whenever it ends on
+ * its own, and stops it when told or left alone.
+ */
 export async function keepEmbeddedPostgres(dataDir: string): Promise<void> {
-  let db: EmbeddedDatabase;
+  let db: EmbeddedPostgres;
   try {
     db = await startEmbeddedPostgres(dataDir, { persistent: true });
   } catch (err) {
     process.send!({ error: `embedded PostgreSQL did not start: ${(err as Error)?.message ?? String(err)}` } satisfies KeeperMessage);
     return;
   }
+  const stopping = new AbortController();
+  const kept = keepRunning(db, stopping.signal);
   await new Promise<void>((resolve) => {
-    let stopping = false;
     const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      db.stop().finally(resolve);
+      if (stopping.signal.aborted) return;
+      stopping.abort();
+      // A start in progress finishes first, so that nothing it started is left running.
+      kept.then(() => db.stop()).finally(resolve);
     };
     process.on('message', (message) => message === 'stop' && stop());
     process.on('disconnect', stop);
@@ -71,4 +82,26 @@ export async function keepEmbeddedPostgres(dataDir: string): Promise<void> {
     process.send!({ url: db.url } satisfies KeeperMessage);
   });
   process.disconnect?.();
+}
+
+async function keepRunning(db: EmbeddedPostgres, signal: AbortSignal): Promise<void> {
+  const log = (line: string) => process.stderr.write(`virtflow: ${line}\n`);
+  const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  for (;;) {
+    await Promise.race([db.exited(), aborted]);
+    if (signal.aborted) return;
+    log('the embedded PostgreSQL ended unexpectedly; starting it again');
+    // Backends of a killed server hold its shared memory for a moment: retry until they are gone.
+    for (let delay = RESTART_BACKOFF_MS.first; ; delay = Math.min(delay * 2, RESTART_BACKOFF_MS.max)) {
+      if (signal.aborted) return;
+      try {
+        await db.restart();
+        log('the embedded PostgreSQL is running again');
+        break;
+      } catch (err) {
+        log(`the embedded PostgreSQL did not start again (${(err as Error).message}); retrying in ${delay} ms`);
+        await sleep(delay, undefined, { signal }).catch(() => {});
+      }
+    }
+  }
 }

@@ -1,19 +1,29 @@
 // `virtflow up` on its embedded PostgreSQL, stopped the way an operator stops it: Ctrl-C in a
 // terminal signals the whole foreground process group. PostgreSQL runs in a session of its
 // own, so it stops last, after VirtFlow has finished its own shutdown; and it does not
-// outlive a VirtFlow that was killed.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// outlive a VirtFlow that was killed. When PostgreSQL itself is killed under write load,
+// `virtflow up` starts it again and loses no acknowledged write; when it is frozen for longer
+// than the controllers' renew deadline, the controllers lead again once it is back; and
+// SIGTERM ends the process promptly even while PostgreSQL is frozen.
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/store/embedded.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '../support/wait.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import {
+  apiOf,
+  killUnderWriteLoad,
+  lease,
+  postgresPid as pidOfPostgres,
+  postgresProcesses as processesOfPostgres,
+  signalAll,
+  startUpOnEmbeddedPostgres,
+  type EmbeddedUp,
+} from './database-kill-scenario.js';
 let home = '';
 beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'virtflow-embedded-'));
@@ -27,30 +37,16 @@ afterAll(async () => {
 });
 const started: number[] = [];
 
-interface Up {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Up = EmbeddedUp;
 
-/** `virtflow up` as the leader of its own process group, like a command typed in a terminal. */
 async function startUp(): Promise<Up> {
-  const env = { ...process.env };
-  delete env.DATABASE_URL;
-  const args = ['bin/virtflow.js', 'up', '--home', home, '--port', String(await freePort()), '--simulator-port', '0'];
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  started.push(child.pid!);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  await waitUntil(() => output.includes('Press Ctrl-C to stop.'), 'virtflow up ready', 90_000);
-  return { child, output: () => output, exited };
+  const up = await startUpOnEmbeddedPostgres(home);
+  started.push(up.child.pid!);
+  return up;
 }
 
-function postgresPid(): number {
-  return Number(readFileSync(path.join(home, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
-}
+const postgresPid = () => pidOfPostgres(home);
+const postgresProcesses = () => processesOfPostgres(home);
 
 /** The session a process belongs to (field 6 of /proc/<pid>/stat), or undefined once it is gone. */
 function sessionOf(pid: number): number | undefined {
@@ -93,5 +89,65 @@ describe('virtflow up on its embedded PostgreSQL', () => {
     process.kill(up.child.pid!, 'SIGKILL');
     await up.exited;
     await waitUntil(() => !alive(pg), 'PostgreSQL stopped after VirtFlow was killed', 30_000);
+  });
+
+  it('starts its PostgreSQL again after a kill -9 under write load, and loses no acknowledged write', async () => {
+    const up = await startUp();
+    const { call, close } = await apiOf(home, up);
+    try {
+      const figures = await killUnderWriteLoad(home, call, { writers: 6, before: 100, after: 100 });
+      process.stderr.write(`killed PostgreSQL under write load: ${JSON.stringify(figures)}\n`);
+      expect(figures.restarted).toBe(true);
+      expect(up.output()).toMatch(/the embedded PostgreSQL ended unexpectedly; starting it again/);
+      // Every acknowledged write is there; the writes that failed were answered with a 5xx.
+      expect(figures.lost).toBe(0);
+      expect(figures.failed).toBeGreaterThan(0);
+      expect(figures.failedNot5xx).toBe(0);
+    } finally {
+      await close();
+      process.kill(up.child.pid!, 'SIGTERM');
+      await up.exited;
+    }
+  });
+
+  it('leads again after PostgreSQL was frozen past the renew deadline, and stops promptly while it is frozen', { timeout: 180_000 }, async () => {
+    const up = await startUp();
+    const { call, close } = await apiOf(home, up);
+    let frozen: number[] = [];
+    try {
+      await waitUntil(async () => (await lease(call)).holder !== '', 'the controllers to hold their Lease', 30_000);
+      const { holder } = await lease(call);
+      frozen = postgresProcesses();
+      signalAll(frozen, 'SIGSTOP');
+      // The fault itself: longer than the renew deadline (10 s), so the Lease is lost.
+      await sleep(13_000);
+      signalAll(frozen, 'SIGCONT');
+      const thawed = Date.now();
+      await waitUntil(async () => (await lease(call)).renewed > thawed, 'the controllers to lead again', 60_000);
+      const ledAgainMs = Date.now() - thawed;
+      expect((await lease(call)).holder).toBe(holder);
+      expect(up.output()).toMatch(/the controllers stopped \(lost the leader election lease[^)]*\); starting them again/);
+      // They reconcile again: a new Datacenter gets its status.
+      const dc = { apiVersion: 'virtflow.io/v1alpha1', kind: 'Datacenter', metadata: { name: 'after-freeze' }, spec: { region: 'tw' } };
+      expect((await call('POST', '/apis/virtflow.io/v1alpha1/datacenters', dc)).status).toBe(201);
+      await waitUntil(async () => (await call('GET', '/apis/virtflow.io/v1alpha1/datacenters/after-freeze')).body?.status?.conditions !== undefined, 'the new Datacenter to get a status', 30_000);
+
+      frozen = postgresProcesses();
+      signalAll(frozen, 'SIGSTOP');
+      const t0 = Date.now();
+      process.kill(up.child.pid!, 'SIGTERM');
+      const exit = await up.exited;
+      const tookMs = Date.now() - t0;
+      process.stderr.write(`frozen PostgreSQL: led again ${ledAgainMs} ms after the thaw; SIGTERM while frozen took ${tookMs} ms\n`);
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(tookMs).toBeLessThan(30_000);
+    } catch (err) {
+      process.stderr.write(`virtflow up printed:\n${up.output().slice(-6000)}\n`);
+      throw err;
+    } finally {
+      signalAll(frozen, 'SIGCONT');
+      await close();
+      if (up.child.exitCode === null) process.kill(up.child.pid!, 'SIGKILL');
+    }
   });
 });

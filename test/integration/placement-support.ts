@@ -10,6 +10,8 @@ import type { TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
 
 export const API = 'virtflow.io/v1alpha1';
+/** What the helpers below need of a server: its authenticated calls. */
+export type Api = Pick<TestServer, 'call'>;
 const base = `/apis/${API}`;
 
 // ---------------------------------------------------------------------------------------
@@ -45,7 +47,7 @@ export interface Obj {
 }
 
 /** Creates an object; fails the test unless the server answers 201. */
-export async function create(vf: TestServer, obj: Obj): Promise<any> {
+export async function create(vf: Api, obj: Obj): Promise<any> {
   const plural = pluralOf[obj.kind];
   if (!plural) throw new Error(`no plural known for ${obj.kind}`);
   const res = await vf.call('POST', pathOf(plural, obj.metadata.namespace), obj);
@@ -53,29 +55,29 @@ export async function create(vf: TestServer, obj: Obj): Promise<any> {
   return res.body;
 }
 
-export async function createAll(vf: TestServer, objs: Obj[]): Promise<void> {
+export async function createAll(vf: Api, objs: Obj[]): Promise<void> {
   for (const obj of objs) await create(vf, obj);
 }
 
-export async function list(vf: TestServer, plural: string, namespace?: string): Promise<any[]> {
+export async function list(vf: Api, plural: string, namespace?: string): Promise<any[]> {
   const res = await vf.call('GET', pathOf(plural, namespace));
   if (res.status !== 200) throw new Error(`cannot list ${plural}: ${res.status} ${res.text}`);
   return res.body.items;
 }
 
-export async function get(vf: TestServer, plural: string, name: string, namespace?: string): Promise<any> {
+export async function get(vf: Api, plural: string, name: string, namespace?: string): Promise<any> {
   const res = await vf.call('GET', pathOf(plural, namespace, name));
   if (res.status !== 200) throw new Error(`cannot get ${plural} ${name}: ${res.status} ${res.text}`);
   return res.body;
 }
 
-export async function mergePatch(vf: TestServer, plural: string, name: string, patch: unknown, namespace?: string): Promise<any> {
+export async function mergePatch(vf: Api, plural: string, name: string, patch: unknown, namespace?: string): Promise<any> {
   const res = await vf.call('PATCH', pathOf(plural, namespace, name), patch, { 'content-type': 'application/merge-patch+json' });
   if (res.status !== 200) throw new Error(`cannot patch ${plural} ${name}: ${res.status} ${res.text}`);
   return res.body;
 }
 
-export async function remove(vf: TestServer, plural: string, name: string, namespace?: string): Promise<void> {
+export async function remove(vf: Api, plural: string, name: string, namespace?: string): Promise<void> {
   const res = await vf.call('DELETE', pathOf(plural, namespace, name));
   if (res.status !== 200 && res.status !== 202) throw new Error(`cannot delete ${plural} ${name}: ${res.status} ${res.text}`);
 }
@@ -211,7 +213,7 @@ export interface World {
   vms: any[];
 }
 
-export async function readWorld(vf: TestServer): Promise<World> {
+export async function readWorld(vf: Api): Promise<World> {
   const [hosts, groups, quotas, tenants, flavors, vms] = await Promise.all([
     list(vf, 'baremetals'),
     list(vf, 'baremetalgroups'),
@@ -330,7 +332,7 @@ export function expectStatusesMatch(w: World): void {
 }
 
 /** Waits until the controllers' figures agree with the VMs (they follow the VMs' writes). */
-export async function waitForStatusesToMatch(vf: TestServer, timeoutMs = 20_000): Promise<World> {
+export async function waitForStatusesToMatch(vf: Api, timeoutMs = 20_000): Promise<World> {
   let world: World | undefined;
   await waitUntil(
     async () => {
@@ -355,7 +357,7 @@ export const placedOn = (v: any): string | undefined => v.status?.placement?.bar
 export const scheduledCondition = (v: any) => (v.status?.conditions ?? []).find((c: any) => c.type === 'Scheduled');
 
 /** Events of a namespace by the name of the object they are about. */
-export async function eventsByObject(vf: TestServer, ns: string): Promise<Map<string, any[]>> {
+export async function eventsByObject(vf: Api, ns: string): Promise<Map<string, any[]>> {
   const out = new Map<string, any[]>();
   for (const e of await list(vf, 'events', ns)) {
     const name = e.involvedObject?.name as string;

@@ -59,6 +59,9 @@ export interface VirtflowProcess {
   kubectlBackground(args: string[], opts?: Omit<KubectlOptions, 'input' | 'timeoutMs'>): BackgroundKubectl;
   /** SIGTERM (or `signal`), then waits for the process to exit; answers its exit code and signal. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL: a crash, no shutdown of any kind; the home stays. */
+  kill(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  port: number;
 }
 
 export interface StartVirtflowOptions {
@@ -67,23 +70,37 @@ export interface StartVirtflowOptions {
   startTimeoutMs?: number;
   /** Start the simulated workload cluster "demo" as `virtflow up` does by default (default false here). */
   demoCluster?: boolean;
-  /** Keep the home directory after stop (default false). */
+  /** Keep the home directory after stop (default false; always kept when `home` is given). */
   keepHome?: boolean;
-  /** Start on this home (e.g. a kept one, to restart) instead of a new one. */
+  /** Run on this home (e.g. again after a crash) instead of a new one. */
   home?: string;
+  /** The API server's port (default: a free one). */
+  port?: number;
+  /** Instead of `--simulator-port 0`, e.g. `--no-simulator`. */
+  simulatorArgs?: string[];
 }
 
 export async function startVirtflow(opts: StartVirtflowOptions = {}): Promise<VirtflowProcess> {
   const databaseUrl = opts.databaseUrl ?? (await createTestDatabase());
   const home = opts.home ?? (await mkdtemp(path.join(os.tmpdir(), 'virtflow-e2e-')));
+  const keepHome = opts.keepHome || opts.home !== undefined;
   const kubeconfig = path.join(home, 'kubeconfig');
   // kubectl's discovery and HTTP caches stay with this server, not in the user's ~/.kube.
   const cacheDir = path.join(home, 'kube-cache');
   await mkdir(cacheDir, { recursive: true });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
 
   // The simulated external controller on any free port: several servers may run at once.
-  const args = ['bin/virtflow.js', 'up', '--home', home, '--port', String(port), '--simulator-port', '0', ...(opts.demoCluster ? [] : ['--no-demo-cluster'])];
+  const args = [
+    'bin/virtflow.js',
+    'up',
+    '--home',
+    home,
+    '--port',
+    String(port),
+    ...(opts.simulatorArgs ?? ['--simulator-port', '0']),
+    ...(opts.demoCluster ? [] : ['--no-demo-cluster']),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, DATABASE_URL: databaseUrl },
@@ -113,7 +130,7 @@ export async function startVirtflow(opts: StartVirtflowOptions = {}): Promise<Vi
       await new Promise((r) => setTimeout(r, 50));
     }
   })().catch(async (err) => {
-    await rm(home, { recursive: true, force: true });
+    if (!keepHome) await rm(home, { recursive: true, force: true });
     throw err;
   });
 
@@ -139,13 +156,18 @@ export async function startVirtflow(opts: StartVirtflowOptions = {}): Promise<Vi
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       const info = await exited;
       clearTimeout(timer);
-      if (!opts.keepHome) await rm(home, { recursive: true, force: true });
+      if (!keepHome) await rm(home, { recursive: true, force: true });
       return info;
     })();
     return stopping;
   };
 
-  return { home, kubeconfig, url, databaseUrl, output: () => output, kubectl, kubectlBackground, stop };
+  const kill = async () => {
+    if (!exitInfo) child.kill('SIGKILL');
+    return exited;
+  };
+
+  return { home, kubeconfig, url, port, databaseUrl, output: () => output, kubectl, kubectlBackground, stop, kill };
 }
 
 /** Runs kubectl once with an argument vector; never through a shell. */

@@ -40,14 +40,29 @@ export async function startTestServer(opts: Partial<StandaloneOptions> = {}): Pr
   // A test that restarts a server on the same database gets the same key, as replicas do.
   const encryptionKeyFile = opts.encryptionKeyFile ?? (opts.databaseUrl ? await sharedKeyFile(databaseUrl) : undefined);
   const vf = await startStandalone({ home, port: 0, databaseUrl, encryptionKeyFile, ...opts });
-  const dispatcher = new Agent({ connect: { ca: vf.caCert }, connections: 64 });
-  const call = async (method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const { call, close } = apiCaller(vf.url, vf.token, vf.caCert);
+  return {
+    ...vf,
+    home,
+    call,
+    async stop() {
+      await vf.stop();
+      await close();
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Requests to an API server with a bearer token, trusting its CA: what TestServer.call does. */
+export function apiCaller(url: string, token: string, caCert: string): { call: TestServer['call']; close(): Promise<void> } {
+  const dispatcher = new Agent({ connect: { ca: caCert }, connections: 64 });
+  const call = async (method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> => {
     const hasBody = body !== undefined;
-    const res = await request(`${vf.url}${urlPath}`, {
+    const res = await request(`${url}${urlPath}`, {
       method: method as 'GET',
       dispatcher,
       headers: {
-        authorization: `Bearer ${vf.token}`,
+        authorization: `Bearer ${token}`,
         ...(hasBody ? { 'content-type': 'application/json' } : {}),
         ...headers,
       },
@@ -62,14 +77,5 @@ export async function startTestServer(opts: Partial<StandaloneOptions> = {}): Pr
     }
     return { status: res.statusCode, headers: res.headers, body: parsed, text };
   };
-  return {
-    ...vf,
-    home,
-    call,
-    async stop() {
-      await vf.stop();
-      await dispatcher.close();
-      await rm(home, { recursive: true, force: true });
-    },
-  };
+  return { call, close: () => dispatcher.close() };
 }

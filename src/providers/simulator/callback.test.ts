@@ -172,7 +172,7 @@ describe('status callbacks to VirtFlow', () => {
     expect((await vf.call('DELETE', vmPath('cb-gone'))).status).toBe(200);
     clock.advance(0);
     await sim.whenReported();
-    expect(sim.reporter.counts).toEqual({ sent: 0, retried: 0, dropped: 1 });
+    expect(sim.reporter.counts).toEqual({ sent: 0, retried: 0, dropped: 1, duplicated: 0, reordered: 0 });
     expect(clock.pending).toBe(0);
   });
 

@@ -11,5 +11,5 @@ export {
   type Machine,
   type UidStats,
 } from './simulation.js';
-export { StatusReporter, callbackTargetFromKubeconfig, combineMergePatches, type ReporterCounts } from './status-reporter.js';
+export { StatusReporter, callbackTargetFromKubeconfig, combineMergePatches, type Misdelivery, type ReporterCounts } from './status-reporter.js';
 export { seededRandom, type Random } from './random.js';

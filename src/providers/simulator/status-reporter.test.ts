@@ -54,6 +54,23 @@ afterEach(async () => {
 const statusPath = '/apis/virtflow.io/v1alpha1/namespaces/default/virtualmachines/web-1/status';
 
 describe('StatusReporter', () => {
+  it('misdelivers on request: an accepted report again at once, or again after newer ones', async () => {
+    // Per accepted report, two draws: duplicate at once (< 0.5), send again later (< 0.5).
+    const draws = [1, 0, 0, 1];
+    reporter.misdeliver({ duplicateRate: 0.5, reorderRate: 0.5, reorderDelayMs: 1_000, random: () => draws.shift() ?? 1 });
+    reporter.report('u1', { apiServer, statusPath }, { powerState: 'Off' });
+    await reporter.whenIdle();
+    expect(reporter.replaysPending).toBe(1);
+    reporter.report('u1', { apiServer, statusPath }, { powerState: 'On' });
+    await reporter.whenIdle();
+    await waitFor(() => received.length === 3);
+    clock.advance(1_000);
+    await waitFor(() => received.length === 4);
+    expect(received.map((r) => r.body.status.powerState)).toEqual(['Off', 'On', 'On', 'Off']);
+    expect(reporter.counts).toEqual({ sent: 2, retried: 0, dropped: 0, duplicated: 1, reordered: 1 });
+    await waitFor(() => reporter.replaysPending === 0);
+  });
+
   it('PATCHes a merge patch to apiServer + statusPath with the configured token when the request has none', async () => {
     reporter.report('u1', { apiServer, statusPath }, { powerState: 'On' });
     await reporter.whenIdle();
@@ -64,7 +81,7 @@ describe('StatusReporter', () => {
       'content-type': 'application/merge-patch+json',
       authorization: 'Bearer configured-token',
     });
-    expect(reporter.counts).toEqual({ sent: 1, retried: 0, dropped: 0 });
+    expect(reporter.counts).toEqual({ sent: 1, retried: 0, dropped: 0, duplicated: 0, reordered: 0 });
   });
 
   it('prefers the token of the request\'s callback', async () => {
@@ -129,7 +146,7 @@ describe('StatusReporter', () => {
       { status: { powerState: 'On' } },
       { status: { powerState: 'On', externalId: 'sim-1' } },
     ]);
-    expect(reporter.counts).toEqual({ sent: 1, retried: 1, dropped: 0 });
+    expect(reporter.counts).toEqual({ sent: 1, retried: 1, dropped: 0, duplicated: 0, reordered: 0 });
   });
 
   it('backs off exponentially up to the cap while the API server keeps failing', async () => {
@@ -145,7 +162,7 @@ describe('StatusReporter', () => {
       }
       await capped.whenIdle();
       expect(delays).toEqual([100, 200, 250]);
-      expect(capped.counts).toEqual({ sent: 1, retried: 3, dropped: 0 });
+      expect(capped.counts).toEqual({ sent: 1, retried: 3, dropped: 0, duplicated: 0, reordered: 0 });
     } finally {
       capped.stop();
     }
@@ -156,7 +173,7 @@ describe('StatusReporter', () => {
     reporter.report('u1', { apiServer, statusPath }, { powerState: 'On' });
     await reporter.whenIdle();
     expect(clock.pending).toBe(0);
-    expect(reporter.counts).toEqual({ sent: 0, retried: 0, dropped: 1 });
+    expect(reporter.counts).toEqual({ sent: 0, retried: 0, dropped: 1, duplicated: 0, reordered: 0 });
   });
 
   it('retries when the API server cannot be reached', async () => {

@@ -5,6 +5,10 @@
 // Transient failures (connection, timeout, 5xx, 429, 409) are retried with capped
 // exponential back-off through the injected clock; a 404 means the VM is gone and the patch
 // is dropped, as are other refusals (logged), since retrying cannot change them.
+//
+// For fault tests the reporter can also misdeliver, as a real controller's network may:
+// send an accepted report again at once (a duplicate), or again later, after newer ones
+// (out of order). VirtFlow must converge all the same.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -13,6 +17,7 @@ import type { Logger } from 'pino';
 import type { Clock, Timer } from '../../runtime/clock.js';
 import type { CallbackTarget } from '../http-provider.js';
 import type { Callback } from '../protocol.js';
+import type { Random } from './random.js';
 
 export interface StatusReporterOptions {
   clock: Clock;
@@ -51,10 +56,27 @@ export interface ReporterCounts {
   retried: number;
   /** Patches given up: the VM is gone (404) or the API server refused them. */
   dropped: number;
+  /** Accepted patches sent once more at once (see misdeliver). */
+  duplicated: number;
+  /** Accepted patches sent once more later, after newer ones (see misdeliver). */
+  reordered: number;
+}
+
+/** Which accepted reports are sent again; see StatusReporter.misdeliver. */
+export interface Misdelivery {
+  /** Chance (0..1) that an accepted report is sent again at once. */
+  duplicateRate?: number;
+  /** Chance (0..1) that an accepted report is sent again `reorderDelayMs` later. */
+  reorderRate?: number;
+  /** Default 300 ms: long enough for the next report of the operation to overtake it. */
+  reorderDelayMs?: number;
+  random: Random;
 }
 
 export class StatusReporter {
-  readonly counts: ReporterCounts = { sent: 0, retried: 0, dropped: 0 };
+  readonly counts: ReporterCounts = { sent: 0, retried: 0, dropped: 0, duplicated: 0, reordered: 0 };
+  private misdelivery?: Misdelivery;
+  private readonly replays = new Set<Timer | Promise<unknown>>();
   private readonly entries = new Map<string, Entry>();
   private readonly agents = new Map<string, http.Agent>();
   private idleWaiters: (() => void)[] = [];
@@ -77,6 +99,16 @@ export class StatusReporter {
     this.pump(uid, entry);
   }
 
+  /** From now on, sends accepted reports again as `how` says (fault tests); undefined stops it. */
+  misdeliver(how: Misdelivery | undefined): void {
+    this.misdelivery = how;
+  }
+
+  /** Reports to be sent again (misdeliver) that have not been sent yet. */
+  get replaysPending(): number {
+    return this.replays.size;
+  }
+
   /** uids with a patch queued, waiting for a retry, or in flight. */
   get pending(): number {
     return this.entries.size;
@@ -92,6 +124,8 @@ export class StatusReporter {
     this.stopped = true;
     for (const entry of this.entries.values()) entry.timer?.cancel();
     this.entries.clear();
+    for (const replay of this.replays) if ('cancel' in replay) replay.cancel();
+    this.replays.clear();
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
     this.notifyIdle();
@@ -108,6 +142,7 @@ export class StatusReporter {
       if (outcome === 'sent') {
         this.counts.sent++;
         entry.attempt = 0;
+        this.maybeReplay(uid, sending);
       } else if (outcome === 'retry') {
         this.counts.retried++;
         entry.attempt++;
@@ -130,6 +165,28 @@ export class StatusReporter {
       this.entries.delete(uid);
       if (this.entries.size === 0) this.notifyIdle();
     });
+  }
+
+  /** Outside the per-uid order on purpose: that is what a misdelivery is. Sent once, never retried. */
+  private maybeReplay(uid: string, sent: Pending): void {
+    const how = this.misdelivery;
+    if (!how) return;
+    const replay = () => {
+      const sending = this.send(uid, sent).finally(() => this.replays.delete(sending));
+      this.replays.add(sending);
+    };
+    if (how.random() < (how.duplicateRate ?? 0)) {
+      this.counts.duplicated++;
+      replay();
+    }
+    if (how.random() < (how.reorderRate ?? 0)) {
+      this.counts.reordered++;
+      const timer = this.opts.clock.setTimer(() => {
+        this.replays.delete(timer);
+        if (!this.stopped) replay();
+      }, how.reorderDelayMs ?? 300);
+      this.replays.add(timer);
+    }
   }
 
   private notifyIdle(): void {
