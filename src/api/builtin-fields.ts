@@ -56,6 +56,15 @@ const KINDS: Record<string, Fields> = {
     reportingComponent: true,
     reportingInstance: true,
   },
+  // Checked at the top level; their nested contents are validated by their schemas.
+  Role: { rules: true },
+  ClusterRole: { rules: true, aggregationRule: true },
+  RoleBinding: { subjects: true, roleRef: true },
+  ClusterRoleBinding: { subjects: true, roleRef: true },
+  ServiceAccount: { secrets: true, imagePullSecrets: true, automountServiceAccountToken: true },
+  // A simulated workload cluster's kinds (src/workload/) whose fields are not under spec.
+  StorageClass: { provisioner: true, parameters: true, reclaimPolicy: true, mountOptions: true, allowVolumeExpansion: true, volumeBindingMode: true, allowedTopologies: true },
+  Endpoints: { subsets: true },
   Lease: {
     spec: {
       holderIdentity: true,
