@@ -22,6 +22,7 @@ export interface Up {
 }
 
 export const SIMULATOR_CONTROLLER = 'virtflow-simulator';
+export const SIMULATOR_CLUSTER_CONTROLLER = 'virtflow-simulator-k8s';
 
 export async function startUp(opts: UpOptions): Promise<Up> {
   const standalone = await startStandalone(opts);
@@ -64,14 +65,20 @@ export async function startUp(opts: UpOptions): Promise<Up> {
 }
 
 async function registerSimulator(standalone: Standalone, url: string): Promise<void> {
+  // The simulator plays the VM service and the K8s Cluster Service on one endpoint.
+  await registerController(standalone, SIMULATOR_CONTROLLER, 'VirtualMachine', url);
+  await registerController(standalone, SIMULATOR_CLUSTER_CONTROLLER, 'K8sCluster', url);
+}
+
+async function registerController(standalone: Standalone, name: string, serviceKind: string, url: string): Promise<void> {
   const service = standalone.server.service;
   const info = service.registry.lookup('virtflow.io', 'v1alpha1', 'externalcontrollers');
   if (!info) return;
   const body = {
     apiVersion: 'virtflow.io/v1alpha1',
     kind: 'ExternalController',
-    metadata: { name: SIMULATOR_CONTROLLER, labels: { 'virtflow.io/simulator': 'true' } },
-    spec: { service: 'VirtualMachine', regions: [], endpoint: url },
+    metadata: { name, labels: { 'virtflow.io/simulator': 'true' } },
+    spec: { service: serviceKind, regions: [], endpoint: url },
   };
   const opts = {
     dryRun: false,
@@ -83,6 +90,6 @@ async function registerSimulator(standalone: Standalone, url: string): Promise<v
     await service.create(info, undefined, body, opts);
   } catch (err) {
     if (!(err instanceof ApiError && err.code === 409)) throw err;
-    await service.patch(info, undefined, SIMULATOR_CONTROLLER, (current) => ({ ...current, spec: body.spec }), opts);
+    await service.patch(info, undefined, name, (current) => ({ ...current, spec: body.spec }), opts);
   }
 }

@@ -94,8 +94,12 @@ describe.each([
           need('Baremetal', spec.baremetal, doc);
           expect(spec.group ?? spec.baremetal, doc.metadata.name).toBeDefined();
           break;
+        case 'K8sNodePool':
+          need('VirtualMachineSpecification', spec.specification, doc);
+          need('K8sCluster', spec.cluster, doc);
+          break;
         case 'K8sCluster':
-          for (const pool of spec.nodePools ?? []) need('VirtualMachineSpecification', pool.specification, doc);
+          need('VirtualMachineSpecification', spec.controlPlane?.specification, doc);
           for (const mesh of spec.serviceMeshes ?? []) need('ServiceMesh', mesh.mesh, doc);
           break;
         case 'MaintainerGroup':

@@ -61,7 +61,7 @@ export interface HttpProviderOptions {
   clock?: Clock;
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   body: unknown;
   text: string;
@@ -219,7 +219,8 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
    * One request, answer body included, within the timeout. Connection failures become
    * ProviderUnreachable, the timer ProviderTimeout; any HTTP status is returned as is.
    */
-  private async send(op: ProviderOperation, method: string, path: string, body?: unknown): Promise<Answer> {
+  /** One request under the protocol's base path; also the K8s Cluster Service client's transport. */
+  async send(op: ProviderOperation, method: string, path: string, body?: unknown): Promise<Answer> {
     const abort = new AbortController();
     let timedOut = false;
     const timer = this.clock.setTimer(() => {
@@ -264,7 +265,7 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
     }
   }
 
-  private rejected(op: ProviderOperation, answer: Answer, why?: string): ProviderRejected {
+  rejected(op: ProviderOperation, answer: Answer, why?: string): ProviderRejected {
     const body = isObject(answer.body) ? answer.body : {};
     const code = typeof body.code === 'string' ? body.code : undefined;
     const message =

@@ -22,6 +22,7 @@ import {
 import type { Random } from './random.js';
 import { Simulation, type Answer, type FailureMode, type Latency, type SimulatorStats } from './simulation.js';
 import { StatusReporter } from './status-reporter.js';
+import { ClusterSimulation, clusterServiceRouter, type ClusterLatency } from './cluster-service.js';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -46,6 +47,8 @@ export interface SimulatorOptions {
   /** Back-off of failed status reports (first delay, cap); defaults 100 ms and 30 s. */
   callbackBackoffMs?: { base?: number; max?: number };
   log?: Logger;
+  /** Latencies of the K8s Cluster Service it also plays; default: latencyMs when a number, else 0. */
+  clusterLatencyMs?: ClusterLatency;
 }
 
 export interface SimulatorHandle {
@@ -57,6 +60,8 @@ export interface SimulatorHandle {
   /** The machines and drift controls (vanish, setPower). */
   simulation: Simulation;
   reporter: StatusReporter;
+  /** The K8s Cluster Service it plays (/v1/k8sclusters). */
+  clusters: ClusterSimulation;
   /** Resolves once every status report queued so far has been sent or given up. */
   whenReported(): Promise<void>;
   stop(): Promise<void>;
@@ -87,7 +92,7 @@ function refuse(res: Response, status: number, code: string, message: string): v
 }
 
 /** The express application of a simulation (exported for embedding in another server). */
-export function simulatorApp(sim: Simulation, opts: { token?: string }): express.Express {
+export function simulatorApp(sim: Simulation, opts: { token?: string; clusters?: ClusterSimulation }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
@@ -139,6 +144,7 @@ export function simulatorApp(sim: Simulation, opts: { token?: string }): express
     send(res, sim.delete(req.params.uid, dataDisk, requestId));
   });
   app.use(`${basePath}/virtualmachines`, vms);
+  if (opts.clusters) app.use(`${basePath}/k8sclusters`, clusterServiceRouter(opts.clusters, opts));
 
   app.use((req, res) => refuse(res, 404, errorCodes.notFound, `no route ${req.method} ${req.path}`));
   // express.json's parse errors, and anything thrown by a handler.
@@ -173,7 +179,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     region: opts.region,
     log: opts.log,
   });
-  const server = http.createServer(simulatorApp(simulation, { token: opts.token }));
+  const clusters = new ClusterSimulation({
+    clock,
+    random: opts.random ?? Math.random,
+    failureRate: rate,
+    latencyMs: opts.clusterLatencyMs ?? (typeof opts.latencyMs === 'number' ? opts.latencyMs : 0),
+  });
+  const server = http.createServer(simulatorApp(simulation, { token: opts.token, clusters }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
@@ -190,11 +202,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stats: simulation.stats,
     simulation,
     reporter,
+    clusters,
     whenReported: () => reporter.whenIdle(),
     async stop() {
       if (stopped) return;
       stopped = true;
       simulation.stop();
+      clusters.stop();
       reporter.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
