@@ -68,9 +68,9 @@ async function clusterVms(cluster = 'prod'): Promise<any[]> {
   return list.items;
 }
 
-/** The quota's used cores and the hosts' allocated cores equal what the VMs that exist reserve. */
-async function expectAccounting(vmCount: number): Promise<void> {
-  const want = vmCount * CPU;
+/** The quota's used cores and the hosts' allocated cores equal what the placed VMs reserve. */
+async function expectAccounting(vmCount: number, placed = vmCount): Promise<void> {
+  const want = placed * CPU;
   let seen = '';
   await waitUntil(async () => {
     const quota = await world.quota();
@@ -237,4 +237,102 @@ describe('a K8sCluster built by VirtFlow', () => {
     expect(ok(await world.vf.call('GET', poolPath()), 200).items).toEqual([]);
     await expectAccounting(0);
   }, 60_000);
+});
+
+describe('bastions, imported clusters, and clusters that do not fit', () => {
+  const small = (name: string, spec: Record<string, unknown> = {}) => ({
+    apiVersion: api,
+    kind: 'K8sCluster',
+    metadata: { name, namespace: NS },
+    spec: { version: 'v1.30.2', image: 'ubuntu', controlPlane: { replicas: 1, specification: 'small', group: 'general' }, ...spec },
+  });
+
+  it('shows a bastion serving two clusters on both sides, each side one label query', async () => {
+    await world.createVm('jump-1', { role: 'Bastion' });
+    ok(await world.vf.call('POST', clusterPath(), small('alpha', { bastions: ['jump-1'] })));
+    ok(await world.vf.call('POST', clusterPath(), small('beta', { bastions: ['jump-1'] })));
+    for (const name of ['alpha', 'beta']) {
+      const c = await waitFor(clusterPath(name), `${name} Active`, (k) => k?.status?.phase === 'Active' && k.status.bastions?.[0]?.state === 'active');
+      expect(c.status.bastions).toEqual([{ name: 'jump-1', state: 'active' }]);
+    }
+    // Which clusters use bastion jump-1: one query.
+    const using = ok(await world.vf.call('GET', `${clusterPath()}?labelSelector=${encodeURIComponent('bastion.virtflow.io/jump-1')}`), 200);
+    expect(using.items.map((c: any) => c.metadata.name).sort()).toEqual(['alpha', 'beta']);
+    // And the bastion's side: its labels name the clusters it serves.
+    const vm = await world.waitVm('jump-1', 'labelled for both clusters', (v) => v.metadata.labels?.['cluster.virtflow.io/alpha'] === 'bastion' && v.metadata.labels?.['cluster.virtflow.io/beta'] === 'bastion');
+    expect(vm.spec.role).toBe('Bastion');
+    ok(await world.vf.call('PATCH', clusterPath('beta'), { spec: { bastions: [] } }, merge), 200);
+    await world.waitVm('jump-1', 'no longer labelled for beta', (v) => v.metadata.labels?.['cluster.virtflow.io/beta'] === undefined);
+    for (const name of ['alpha', 'beta']) ok(await world.vf.call('DELETE', clusterPath(name)), 200, 202);
+    await world.deleteVm('jump-1');
+    for (const name of ['alpha', 'beta']) await waitUntil(async () => (await get(clusterPath(name))) === undefined, `${name} gone`, 30_000);
+    await expectAccounting(0);
+  }, 60_000);
+
+  it('imports an existing cluster: a real TLS and token handshake, its version read back, nothing built', async () => {
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'legacy-credentials', namespace: NS },
+      stringData: { token: world.vf.token, 'ca.crt': world.vf.caCert },
+    };
+    ok(await world.vf.call('POST', `/api/v1/namespaces/${NS}/secrets`, secret));
+    const spec = { version: 'v1.30.2', import: { apiServer: world.vf.url, authType: 'token', credentialsSecret: 'legacy-credentials' } };
+    ok(await world.vf.call('POST', clusterPath(), { apiVersion: api, kind: 'K8sCluster', metadata: { name: 'legacy', namespace: NS }, spec }));
+    const c = await waitFor(clusterPath('legacy'), 'legacy Active', (k) => k?.status?.phase === 'Active');
+    const version = ok(await world.vf.call('GET', '/version'), 200).gitVersion;
+    expect(c.status.version).toBe(version);
+    expect(c.status.apiServer).toBe(world.vf.url);
+    expect(condition(c, 'Ready')).toMatchObject({ status: 'True', reason: 'Connected' });
+    expect(await clusterVms('legacy')).toEqual([]);
+
+    // A token the server does not accept: Offline, saying why.
+    ok(await world.vf.call('PATCH', `/api/v1/namespaces/${NS}/secrets/legacy-credentials`, { stringData: { token: 'wrong' } }, merge), 200);
+    ok(await world.vf.call('PATCH', clusterPath('legacy'), { spec: { description: 'probe again' } }, merge), 200);
+    const off = await waitFor(clusterPath('legacy'), 'legacy Offline', (k) => k?.status?.phase === 'Offline');
+    expect(condition(off, 'Ready')).toMatchObject({ status: 'False', reason: 'ClusterUnreachable' });
+    expect(condition(off, 'Ready').message).toContain('401');
+    ok(await world.vf.call('DELETE', clusterPath('legacy')), 200, 202);
+    await waitUntil(async () => (await get(clusterPath('legacy'))) === undefined, 'legacy gone', 20_000);
+  }, 60_000);
+
+  it('refuses a cluster none of whose nodes can be placed, with the counted reasons', async () => {
+    ok(
+      await world.vf.call('POST', `${GROUP}/virtualmachinespecifications`, {
+        apiVersion: api,
+        kind: 'VirtualMachineSpecification',
+        metadata: { name: 'huge' },
+        spec: { cpu: 48, memory: '64Gi', storage: '100Gi' },
+      }),
+    );
+    const res = await world.vf.call('POST', clusterPath(), small('too-big', { controlPlane: { replicas: 3, specification: 'huge', group: 'general' } }));
+    expect(res.status, res.text).toBe(403);
+    expect(res.body.reason).toBe('Forbidden');
+    expect(res.body.message).toMatch(/none of its 3 new control-plane node\(s\) can be placed .*: 0\/3 hosts fit: 3 Insufficient cpu$/);
+    expect(await get(clusterPath('too-big'))).toBeUndefined();
+  });
+
+  it('admits a cluster that fits in part and says how many nodes are missing and why, holding only what it uses', async () => {
+    // A quota of 12 cores: 1 control-plane node and 5 workers of 2 cores; the pool wants 8.
+    ok(await world.vf.call('PATCH', `${GROUP}/tenantquotas/acme-general`, { spec: { limits: { cpu: 12 } } }, merge), 200);
+    ok(await world.vf.call('POST', clusterPath(), small('partial')));
+    ok(
+      await world.vf.call('POST', poolPath(), {
+        apiVersion: api,
+        kind: 'K8sNodePool',
+        metadata: { name: 'partial-big', namespace: NS },
+        spec: { cluster: 'partial', replicas: 8, specification: 'small' },
+      }),
+    );
+    const c = await waitFor(clusterPath('partial'), 'partial reports missing nodes', (k) => condition(k, 'NodesScheduled')?.status === 'False' && /^3 of 9 nodes are missing/.test(condition(k, 'NodesScheduled').message), 60_000);
+    expect(condition(c, 'NodesScheduled').reason).toBe('InsufficientCapacity');
+    expect(condition(c, 'NodesScheduled').message).toMatch(/3 x .*quota/i);
+    await expectAccounting(9, 6);
+    const quota = await world.quota();
+    expect(quota.status.used.cpu).toBe(12);
+    ok(await world.vf.call('DELETE', clusterPath('partial')), 200, 202);
+    await waitUntil(async () => (await get(clusterPath('partial'))) === undefined, 'partial gone', 60_000);
+    await expectAccounting(0);
+    ok(await world.vf.call('PATCH', `${GROUP}/tenantquotas/acme-general`, { spec: { limits: { cpu: 64 } } }, merge), 200);
+  }, 90_000);
 });

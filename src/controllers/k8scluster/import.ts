@@ -71,6 +71,8 @@ export async function probeImported(client: ObjectClient, cluster: K8sCluster): 
   if (typeof kc === 'string') return { reachable: false, reason: importReasons.credentialsMissing, message: kc };
   try {
     const info = await kc.makeApiClient(VersionApi).getCode();
+    // /version answers anyone; discovery proves the credentials are accepted.
+    await kc.makeApiClient(CoreV1Api).getAPIResources();
     let nodes: number | undefined;
     try {
       nodes = (await kc.makeApiClient(CoreV1Api).listNode()).items.length;

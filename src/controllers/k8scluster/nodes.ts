@@ -72,7 +72,8 @@ export function nodeVm({ cluster, group, version, specification, image, vmGroup,
     apiVersion,
     kind: 'VirtualMachine',
     metadata: {
-      generateName: pool ? `${name}-${pool.metadata.name}-` : `${name}-cp-`,
+      // A pool already named after its cluster ("prod-web") is not prefixed twice.
+      generateName: pool ? (pool.metadata.name!.startsWith(`${name}-`) ? `${pool.metadata.name}-` : `${name}-${pool.metadata.name}-`) : `${name}-cp-`,
       namespace: cluster.metadata.namespace,
       labels: {
         [CLUSTER_LABEL]: name,
