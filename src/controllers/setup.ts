@@ -219,7 +219,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .complete(assignmentReconciler(ctx));
   const clusterServiceFor =
     opts.clusterServiceFor ?? ((xc: ExternalController) => httpClusterServiceFor(xc, { token: credentialsReader(ctx.client, xc) }));
-  const clusterController = manager.controller('k8scluster').for(listers.clusters).withWorkers(4)
+  const clusterController = manager.controller('k8scluster').for(listers.clusters).withWorkers(8)
     .watches(listers.vms, (vm) => (vm.spec.cluster ? key(vm.spec.cluster, vm.metadata.namespace) : []))
     .watches(listers.nodePools, (p) => key(p.spec.cluster, p.metadata.namespace))
     .watches(listers.serviceMeshes, (m) => keysOf(listers.clusters.byIndex('byMesh', m.metadata.name!)))

@@ -506,8 +506,15 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       },
       conditions,
     );
-    const inFlight = changed || !settled || upgrading || serviceError !== undefined || !observation?.exists || observation.nodes.some((n) => n.state !== 'Ready');
-    return { requeueAfterMs: inFlight ? pollMs : resyncMs };
+    // The service is polled while it has work (nodes joining or draining, a desired state it
+    // has not taken yet) or an upgrade's deadline runs; VM changes wake the cluster anyway.
+    const waitingOnService =
+      changed ||
+      upgrading ||
+      serviceError !== undefined ||
+      vms.some((vm) => vm.metadata.annotations?.[DRAIN_ANNOTATION] !== undefined) ||
+      (observation?.exists === true && (observation.nodes.some((n) => n.state !== 'Ready') || !observation.apiServer));
+    return { requeueAfterMs: waitingOnService ? pollMs : settled ? resyncMs : pollMs * 5 };
   }
 
   /** Creates the VMs a plan asks for, marks the ones to remove, deletes the drained ones. */
@@ -521,13 +528,18 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
   ): Promise<boolean> {
     let changed = false;
     const k = keyString(keyOf(cluster));
-    for (let i = 0; i < plan.create; i++) {
-      const vm = nodeVm({ cluster, group, image: cluster.spec.image!, ...build });
-      const created = await client.create<VirtualMachine>(Kinds.VirtualMachine, vm);
-      expectations.expect(k, created.metadata.name!, ctx.now().getTime());
-      ctx.events.record(cluster, 'Normal', clusterReasons.createdNode, `Created ${group.kind === 'ControlPlane' ? 'control-plane' : `pool ${group.pool.metadata.name}`} node ${created.metadata.name} (${build.version}).`);
+    // The creates of one plan go together: a pool of fifty is one round trip's wait, not fifty.
+    const created = await Promise.allSettled(
+      Array.from({ length: plan.create }, () => client.create<VirtualMachine>(Kinds.VirtualMachine, nodeVm({ cluster, group, image: cluster.spec.image!, ...build }))),
+    );
+    for (const result of created) {
+      if (result.status === 'rejected') continue;
+      expectations.expect(k, result.value.metadata.name!, ctx.now().getTime());
+      ctx.events.record(cluster, 'Normal', clusterReasons.createdNode, `Created ${group.kind === 'ControlPlane' ? 'control-plane' : `pool ${group.pool.metadata.name}`} node ${result.value.metadata.name} (${build.version}).`);
       changed = true;
     }
+    const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const name of plan.remove) {
       const vm = vms.find((v) => v.metadata.name === name);
       if (!vm || vm.metadata.annotations?.[DRAIN_ANNOTATION] !== undefined) continue;
