@@ -224,7 +224,9 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .watches(listers.nodePools, (p) => key(p.spec.cluster, p.metadata.namespace))
     .watches(listers.serviceMeshes, (m) => keysOf(listers.clusters.byIndex('byMesh', m.metadata.name!)))
     .complete(k8sClusterReconciler(ctx, { serviceFor: clusterServiceFor, pollMs: opts.clusterPollMs }));
-  watchWhen(listers.externalControllers, specChanged, () => keysOf(listers.clusters.list()), clusterController);
+  // A service that became unreachable (or reachable again) is news to every cluster it serves.
+  const reachabilityChanged = (e: InformerEvent<ExternalController>) => specChanged(e) || e.previous?.status?.reachable !== e.object.status?.reachable;
+  watchWhen(listers.externalControllers, reachabilityChanged, () => keysOf(listers.clusters.list()), clusterController);
   watchWhen(listers.specifications, specChanged, () => keysOf(listers.clusters.list()), clusterController);
   manager.controller('externalcontroller').for(listers.externalControllers)
     .complete(externalControllerReconciler(ctx, (xc) => probeExternalController(xc), { intervalMs: opts.probeIntervalMs }));

@@ -210,6 +210,15 @@ export const K8sClusterStatus = statusOf(
         'Observed service-mesh memberships.',
       ),
     ),
+    network: Type.Optional(
+      Type.Object(
+        {
+          cni: optionalText('Network plugin the cluster runs.'),
+          state: Type.Optional(componentState),
+        },
+        { description: 'Observed cluster network (CNI).' },
+      ),
+    ),
     bastions: Type.Optional(
       listMap(
         Type.Object(

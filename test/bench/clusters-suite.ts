@@ -141,12 +141,19 @@ export async function run(): Promise<Figures> {
     const list = async () => (await c.call('GET', `${GROUP}/namespaces/${NS}/k8sclusters`)).items as any[];
     const waitAll = async (what: string, done: (k: any) => boolean): Promise<number> => {
       const deadline = Date.now() + DEADLINE_MS;
+      let lastReport = Date.now();
       for (;;) {
         const items = await list();
         const over = await overLimits(c);
         mostHosts = Math.max(mostHosts, over.hosts);
         mostQuotas = Math.max(mostQuotas, over.quotas);
         const n = items.filter(done).length;
+        if (Date.now() - lastReport > 10_000) {
+          lastReport = Date.now();
+          const vms = (await c.call('GET', `${GROUP}/namespaces/${NS}/virtualmachines`)).items as any[];
+          const count = (values: string[]) => Object.entries(values.reduce<Record<string, number>>((m, v) => ((m[v] = (m[v] ?? 0) + 1), m), {})).map(([k, v]) => `${k} ${v}`).join(', ');
+          progress(name, `${what}: ${n}/${CLUSTERS}; clusters ${count(items.map((k) => k.status?.phase ?? 'none'))}; VMs ${count(vms.map((v) => v.status?.phase ?? 'none'))}`);
+        }
         if (n >= CLUSTERS || Date.now() > deadline) {
           progress(name, `${what}: ${n}/${CLUSTERS}`);
           return n;

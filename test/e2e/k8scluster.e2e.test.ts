@@ -42,6 +42,10 @@ describe('a K8sCluster with kubectl', () => {
     expect(lines(table)[1]).toMatch(/^acme-prod\s+v1\.30\.2\s+Active\s+3\/3\s+2\/2\s+/);
     const vms = expectOk(await vf.kubectl(['get', 'vm', ...ns, '-l', 'virtflow.io/cluster=acme-prod', '-o', 'jsonpath={range .items[*]}{.spec.role}{"\\n"}{end}'])).stdout;
     expect(lines(vms).sort()).toEqual(['ControlPlane', 'ControlPlane', 'ControlPlane', 'Worker', 'Worker']);
+    const states = expectOk(
+      await vf.kubectl(['get', 'k8s', 'acme-prod', ...ns, '-o', 'jsonpath={.status.serviceMeshes[0].mesh}/{.status.serviceMeshes[0].state} {.status.plugins[0].name}/{.status.plugins[0].state} {.status.network.cni}/{.status.network.state}']),
+    ).stdout;
+    expect(states).toBe('mesh-tw/active metrics-server/active cilium/active');
     const secret = expectOk(await vf.kubectl(['get', 'secret', 'acme-prod-kubeconfig', ...ns, '-o', 'jsonpath={.data.value}'])).stdout;
     expect(Buffer.from(secret, 'base64').toString()).toContain('kind: Config');
   }, 240_000);

@@ -17,7 +17,7 @@ const CPU = 2;
 let world: World;
 
 beforeAll(async () => {
-  world = await startWorld({ hostCpu: 32, clusterLatencyMs: { bootstrap: 60, join: 30, drain: 30, teardown: 30 } });
+  world = await startWorld({ hostCpu: 32, relay: true, clusterLatencyMs: { bootstrap: 60, join: 30, drain: 30, teardown: 30 } });
   const { vf } = world;
   // A third rack and host: the control plane spreads across three racks.
   ok(await vf.call('POST', `${GROUP}/racks`, { apiVersion: api, kind: 'Rack', metadata: { name: 'r3' }, spec: { datacenter: 'dc-1' } }));
@@ -127,6 +127,7 @@ describe('a K8sCluster built by VirtFlow', () => {
       { name: 'metrics-server', version: '0.7.1', state: 'active' },
       { name: 'old-dashboard', state: 'inactive' },
     ]);
+    expect(cluster.status.network).toEqual({ cni: 'cilium', state: 'active' });
     expect(cluster.status.apiServer).toMatch(/^https:\/\/.+:6443$/);
     const secret = ok(await world.vf.call('GET', `/api/v1/namespaces/${NS}/secrets/${cluster.status.kubeconfigSecret}`), 200);
     expect(Buffer.from(secret.data.value, 'base64').toString()).toContain(cluster.status.apiServer);
@@ -167,6 +168,28 @@ describe('a K8sCluster built by VirtFlow', () => {
     expect(left.map((v) => v.metadata.name)).toEqual([oldest[oldest.length - 1].metadata.name]);
     const events = await world.events('prod');
     expect(events.filter((e) => e.reason === 'DrainingNode')).toHaveLength(3);
+  }, 60_000);
+
+  it('rolls nothing while in maintenance, and is Offline while the service cannot be reached', async () => {
+    ok(await world.vf.call('PATCH', clusterPath('prod'), { spec: { maintenance: true } }, merge), 200);
+    await waitFor(clusterPath('prod'), 'prod in Maintenance', (c) => c.status?.phase === 'Maintenance');
+    ok(await world.vf.call('PATCH', `${poolPath('web')}/scale`, { spec: { replicas: 2 } }, merge), 200);
+    // The scale is held: the pool still has one node after the controller has seen the change.
+    await waitFor(poolPath('web'), 'web has seen the scale', (p) => p.status?.observedGeneration === p.metadata.generation);
+    expect((await clusterVms()).filter((v) => v.metadata.labels['virtflow.io/node-pool'] === 'web')).toHaveLength(1);
+    ok(await world.vf.call('PATCH', clusterPath('prod'), { spec: { maintenance: false } }, merge), 200);
+    await waitFor(poolPath('web'), 'web at 2 once out of maintenance', (p) => p.status?.readyReplicas === 2 && p.status?.replicas === 2);
+    await waitFor(clusterPath('prod'), 'prod Active', (c) => c.status?.phase === 'Active');
+    await expectAccounting(7);
+
+    await world.relay!.close();
+    const offline = await waitFor(clusterPath('prod'), 'prod Offline', (c) => c.status?.phase === 'Offline');
+    expect(condition(offline, 'Ready')).toMatchObject({ status: 'False', reason: 'ProviderUnreachable' });
+    await world.relay!.open();
+    await waitFor(clusterPath('prod'), 'prod Active again', (c) => c.status?.phase === 'Active');
+    ok(await world.vf.call('PATCH', `${poolPath('web')}/scale`, { spec: { replicas: 1 } }, merge), 200);
+    await waitFor(poolPath('web'), 'web back to 1', (p) => p.status?.replicas === 1 && p.status?.phase === 'Active');
+    await expectAccounting(6);
   }, 60_000);
 
   it('upgrades the control plane one node at a time, then the pools, with every step in status', async () => {

@@ -496,6 +496,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
         serviceMeshes: observation?.exists
           ? observation.serviceMeshes.map((m) => ({ mesh: m.mesh, role: m.role as 'primary' | 'secondary', state: listers.serviceMeshes.get(m.mesh) ? m.state : 'error' }))
           : (cluster.spec.serviceMeshes ?? []).map((m) => ({ mesh: m.mesh, role: m.role ?? 'primary', state: 'inactive' })),
+        network: observation?.cni ? { cni: observation.cni.name, state: observation.cni.state } : { cni: cluster.spec.network?.cni ?? 'cilium', state: 'inactive' },
         bastions: (cluster.spec.bastions ?? []).map((name) => {
           const vm = listers.vms.get(`${cluster.metadata.namespace}/${name}`);
           return { name, state: !vm ? 'missing' : vm.spec.role === 'Bastion' && vm.status?.phase === 'Running' ? 'active' : 'error' };
