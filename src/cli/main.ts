@@ -19,7 +19,8 @@ Commands:
               --kubeconfig F   (default: $KUBECONFIG or ~/.kube/config)
               --metrics-port N (default: 8080; /metrics, /healthz, /readyz)
   agent simulate
-              Run a simulated external controller (the provisioning protocol v1).
+              Run a simulated external controller (the provisioning protocol v1): the VM service
+              and the K8s Cluster Service (/v1/k8sclusters), with the same latency and failures.
               --port N (7480) --latency MS (0) --failure-rate R (0) --region R
               --kubeconfig F: where to report VM status (the token should be a status writer's)
 
@@ -73,7 +74,7 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
       `VirtFlow API server listening on ${vf.url}`,
       `  database:   ${process.env.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL in ${path.join(home, 'postgres')}`}`,
       `  kubeconfig: ${vf.kubeconfig}`,
-      ...(up?.simulator ? [`  simulated external controller: ${up.simulator.url} (ExternalController virtflow-simulator)`] : []),
+      ...(up?.simulator ? [`  simulated external controller: ${up.simulator.url} (ExternalControllers virtflow-simulator and virtflow-simulator-k8s)`] : []),
       ...(up?.controllers ? ['  controllers: running in this process'] : []),
       '',
       'Try:',
