@@ -319,6 +319,27 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     await waitUntil(async () => (await get(clusterPath('legacy'))) === undefined, 'legacy gone', 20_000);
   }, 60_000);
 
+  it('says so on a pool whose cluster does not exist, and builds it once the cluster comes', async () => {
+    ok(
+      await world.vf.call('POST', poolPath(), {
+        apiVersion: api,
+        kind: 'K8sNodePool',
+        metadata: { name: 'early-pool', namespace: NS },
+        spec: { cluster: 'early', replicas: 1, specification: 'small' },
+      }),
+    );
+    const pending = await waitFor(poolPath('early-pool'), 'early-pool Pending', (p) => p?.status?.phase === 'Pending');
+    expect(condition(pending, 'Ready')).toMatchObject({ status: 'False', reason: 'ClusterNotFound' });
+    expect(pending.status.selector).toBe('virtflow.io/cluster=early,virtflow.io/node-pool=early-pool');
+    ok(await world.vf.call('POST', clusterPath(), small('early')));
+    await waitFor(poolPath('early-pool'), 'early-pool Active', (p) => p?.status?.phase === 'Active' && p.status.readyReplicas === 1);
+    // Named by the tenant's template.
+    expect((await clusterVms('early')).filter((v) => v.spec.role === 'Worker').map((v) => v.metadata.name)).toEqual([expect.stringMatching(/^acme-early-worker-\d+$/)]);
+    ok(await world.vf.call('DELETE', clusterPath('early')), 200, 202);
+    await waitUntil(async () => (await get(clusterPath('early'))) === undefined && (await get(poolPath('early-pool'))) === undefined, 'early and its pool gone', 30_000);
+    await expectAccounting(0);
+  }, 60_000);
+
   it('refuses a cluster none of whose nodes can be placed, with the counted reasons', async () => {
     ok(
       await world.vf.call('POST', `${GROUP}/virtualmachinespecifications`, {

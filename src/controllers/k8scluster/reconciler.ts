@@ -16,7 +16,7 @@ import type { ClusterNode, ClusterObservation, ClusterRequest } from '../../prov
 import type { K8sClusterService } from '../../providers/cluster-service.js';
 import { isProviderError } from '../../providers/external-client.js';
 import { routeExternalController } from '../../providers/routing.js';
-import { isAlreadyExists, isConflict, isNotFound } from '../../runtime/client.js';
+import { ApiError, isAlreadyExists, isConflict, isNotFound } from '../../runtime/client.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { Secrets } from '../../runtime/resource.js';
@@ -50,6 +50,7 @@ export const clusterReasons = {
   nodesUnschedulable: 'InsufficientCapacity',
   nodesScheduled: 'NodesScheduled',
   createdNode: 'CreatedNode',
+  cannotCreateNode: 'CannotCreateNode',
   drainingNode: 'DrainingNode',
   deletedNode: 'DeletedNode',
   tearingDown: 'TearingDown',
@@ -285,6 +286,16 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     const cluster = listers.clusters.get(k);
     if (!cluster) {
       expectations.forget(k);
+      // Pools may be applied before their cluster (or outlive a typo): they say so.
+      for (const pool of listers.nodePools.byIndex('byCluster', k)) {
+        if (pool.metadata.deletionTimestamp) {
+          await dropPoolFinalizer(pool);
+          continue;
+        }
+        await writePoolStatus(pool, { phase: 'Pending', replicas: 0, readyReplicas: 0, updatedReplicas: 0, selector: selectorOf(pool.spec.cluster, pool.metadata.name) }, [
+          { type: 'Ready', status: 'False', reason: 'ClusterNotFound', message: `K8sCluster "${pool.spec.cluster}" does not exist in this namespace.` },
+        ]);
+      }
       return {};
     }
     if (cluster.spec.import) return reconcileImported(cluster);
@@ -540,7 +551,10 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       changed = true;
     }
     const failed = created.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // Refused (a suspended tenant, a policy): said on the cluster, tried again on the next poll.
+    if (failed && failed.reason instanceof ApiError && (failed.reason.code === 403 || failed.reason.code === 422)) {
+      ctx.events.record(cluster, 'Warning', clusterReasons.cannotCreateNode, `Cannot create a node VM: ${failed.reason.message}`);
+    } else if (failed) throw failed.reason;
     for (const name of plan.remove) {
       const vm = vms.find((v) => v.metadata.name === name);
       if (!vm || vm.metadata.annotations?.[DRAIN_ANNOTATION] !== undefined) continue;
