@@ -251,6 +251,31 @@ describe('a K8sCluster built by VirtFlow', () => {
     await expectAccounting(6);
   }, 90_000);
 
+  it('rolls the control plane back too when a pool fails after the control plane was upgraded', async () => {
+    world.sim.clusters.failVersions.clear();
+    // v1.32.1: the control plane joins, the workers do not.
+    world.sim.clusters.failNode = (n) => n.version === 'v1.32.1' && n.role === 'Worker';
+    const seen = new Set<string>();
+    ok(await world.vf.call('PATCH', clusterPath('prod'), { spec: { version: 'v1.32.1' } }, merge), 200);
+    const back = await waitFor(
+      clusterPath('prod'),
+      'upgrade to v1.32.1 RolledBack',
+      (c) => {
+        if (c?.status?.version) seen.add(c.status.version);
+        return c?.status?.upgrade?.to === 'v1.32.1' && c.status.upgrade.state === 'RolledBack' && c.status.phase === 'Active';
+      },
+      90_000,
+    );
+    world.sim.clusters.failNode = undefined;
+    // The control plane had reached v1.32.1 before a worker failed; it is back at v1.31.0.
+    expect([...seen]).toEqual(expect.arrayContaining(['v1.31.0', 'v1.32.1']));
+    expect(back.status.version).toBe('v1.31.0');
+    expect(back.status.upgrade.message).toMatch(/node .* \(v1\.32\.1\) failed to join/);
+    const vms = await clusterVms();
+    expect(vms.map((v) => v.metadata.labels['virtflow.io/k8s-version'])).toEqual(Array(6).fill('v1.31.0'));
+    await expectAccounting(6);
+  }, 120_000);
+
   it('tears the cluster down, deletes its pools and VMs, and releases hosts and quota', async () => {
     const teardowns = world.sim.clusters.counts.teardowns;
     ok(await world.vf.call('DELETE', clusterPath('prod')), 200, 202);

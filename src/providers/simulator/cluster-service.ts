@@ -11,6 +11,7 @@ import type { Clock, Timer } from '../../runtime/clock.js';
 import { errorCodes, type ErrorBody } from '../protocol.js';
 import {
   ClusterRequest,
+  type ClusterNode,
   type ClusterObservation,
   type ClusterRequest as Request,
   type ObservedNode,
@@ -46,6 +47,8 @@ export class ClusterSimulation {
   readonly clusters = new Map<string, SimCluster>();
   /** Versions whose nodes never become Ready: a test's way of failing an upgrade. */
   readonly failVersions = new Set<string>();
+  /** Finer than failVersions: nodes this answers true for never become Ready. */
+  failNode?: (node: ClusterNode) => boolean;
   /** Requests accepted and nodes drained, for tests and /v1/_stats. */
   readonly counts = { applies: 0, joins: 0, drains: 0, teardowns: 0, failedJoins: 0 };
 
@@ -66,7 +69,7 @@ export class ClusterSimulation {
       if (!wanted.has(node.name) && node.state !== 'Draining') this.drain(cluster, node);
     }
     for (const want of request.nodes) {
-      if (!cluster.nodes.has(want.name)) this.join(cluster, { name: want.name, role: want.role, version: want.version, state: 'Joining' }, want.address);
+      if (!cluster.nodes.has(want.name)) this.join(cluster, { name: want.name, role: want.role, version: want.version, state: 'Joining' }, want);
     }
     this.maybeBootstrap(cluster);
   }
@@ -121,18 +124,19 @@ export class ClusterSimulation {
     cluster.apiServer = `https://${address}:6443`;
   }
 
-  private join(cluster: SimCluster, node: SimNode, _address?: string): void {
+  private join(cluster: SimCluster, node: SimNode, want: ClusterNode): void {
     cluster.nodes.set(node.name, node);
     this.counts.joins++;
     // The first control-plane node bootstraps the cluster (kubeadm init); the rest join it.
     const bootstrapping = !cluster.bootstrapped && node.role === 'ControlPlane';
-    const fails = this.failVersions.has(node.version) || this.draw();
+    const rejected = this.failVersions.has(node.version) || this.failNode?.(want) === true;
+    const fails = rejected || this.draw();
     node.timer = this.opts.clock.setTimer(() => {
       node.timer = undefined;
       if (fails) {
         this.counts.failedJoins++;
         node.state = 'Failed';
-        node.message = this.failVersions.has(node.version)
+        node.message = rejected
           ? `simulated failure: the kubelet ${node.version} does not start`
           : `simulated failure (rate ${this.opts.failureRate}): the node could not join`;
         return;
