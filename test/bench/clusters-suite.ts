@@ -52,7 +52,7 @@ export const figures: Record<string, FigureInfo> = {
   upgradePostgresCpuMsPerNode: { label: 'CPU per node replaced: PostgreSQL', unit: 'ms' },
   hostsOverLimit: { label: 'hosts over capacity, most seen', unit: '', goal: { op: '<=', value: 0 } },
   quotasOverLimit: { label: 'quotas over limits, most seen', unit: '', goal: { op: '<=', value: 0 } },
-  vmsLeft: { label: 'VMs after the run (want 260 + 0 surge)', unit: 'VMs' },
+  vmsLeft: { label: 'VMs after the run (no surge node left)', unit: 'VMs', goal: { op: '<=', value: NODES } },
 };
 
 class Client {
