@@ -3,7 +3,7 @@
 // the lab and examples/clusters/, wait for the cluster to be Ready, scale its node pool while
 // `kubectl get np -w` watches, and read the printer columns.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startVirtflow, type VirtflowProcess } from '../support/kubectl.js';
+import { eventually, startVirtflow, type VirtflowProcess } from '../support/kubectl.js';
 import { expectOk, lines } from './support.js';
 
 let vf: VirtflowProcess;
@@ -63,8 +63,11 @@ describe('a K8sCluster with kubectl', () => {
     } finally {
       await watch.kill();
     }
-    const workers = expectOk(await vf.kubectl(['get', 'vm', ...ns, '-l', 'virtflow.io/node-pool=acme-prod-general', '-o', 'name'])).stdout;
-    expect(lines(workers)).toHaveLength(1);
+    // The pool counts the nodes that stay; the drained ones' VMs go right after.
+    await eventually('one worker VM left', async () => {
+      const workers = expectOk(await vf.kubectl(['get', 'vm', ...ns, '-l', 'virtflow.io/node-pool=acme-prod-general', '-o', 'name'])).stdout;
+      return lines(workers).length === 1 ? true : undefined;
+    }, 60_000, 200);
     const wait = await vf.kubectl(['wait', '--for=condition=Ready', 'k8s/acme-prod', ...ns, '--timeout=60s'], { timeoutMs: 70_000 });
     expect(wait.code, wait.stderr).toBe(0);
   }, 240_000);
