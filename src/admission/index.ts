@@ -6,6 +6,8 @@
 import type { ObjectService } from '../api/object-service.js';
 import { externalControllerAdmitter } from './external-controller.js';
 import { rackUnitsAdmitter } from './rack-units.js';
+import { clusterFitAdmitter } from './cluster-fit.js';
+import { clusterVersionAdmitter } from './cluster-version.js';
 import { specificationInUseAdmitter } from './specification-in-use.js';
 import { suspendedTenantAdmitter } from './suspended-tenant.js';
 import { tenantNamespaceAdmitter } from './tenant-namespace.js';
@@ -21,6 +23,8 @@ export function installVirtflowAdmission(service: ObjectService): void {
     uniqueFieldsAdmitter(cache),
     rackUnitsAdmitter(cache),
     externalControllerAdmitter(cache),
+    clusterVersionAdmitter(cache),
+    clusterFitAdmitter(cache),
   );
   service.nameGenerators.push(vmNameTemplateGenerator(cache));
 }

@@ -9,7 +9,7 @@ import type { ObjectCache } from '../store/cache.js';
 import type { Tenant } from '../kinds/tenant.js';
 import { TENANT_RESOURCE, tenantNamespace, tenantOwningNamespace } from './tenancy.js';
 
-const GUARDED = new Set(['virtualmachines', 'k8sclusters']);
+const GUARDED = new Set(['virtualmachines', 'k8sclusters', 'k8snodepools']);
 
 /** Lists at most this many tenant namespaces in a refusal. */
 const SHOWN = 10;

@@ -61,11 +61,14 @@ export const defaultClusterRoles: Record<string, PolicyRule[]> = {
   // VirtFlow's own controllers: what they read and write, no more.
   [ROLES.controllers]: [
     { apiGroups: [V], resources: ['*'], verbs: [...READ, 'update', 'patch'] },
+    // A cluster's VMs and, when it is deleted, its pools.
+    { apiGroups: [V], resources: ['virtualmachines', 'k8snodepools'], verbs: ['create', 'delete'] },
     { apiGroups: [V], resources: ['*/status'], verbs: ['get', 'update', 'patch'] },
     { apiGroups: [''], resources: ['namespaces'], verbs: [...READ, 'create', 'patch'] },
     { apiGroups: [''], resources: ['events'], verbs: [...READ, 'create', 'patch', 'update'] },
-    // An ExternalController's credentialsSecret.
-    { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    // An ExternalController's credentialsSecret, an imported cluster's credentials, and the
+    // kubeconfig Secret of each cluster VirtFlow builds.
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update', 'patch'] },
     // Tenant access (RoleBindings in tenant namespaces, a ClusterRole and binding per tenant)
     // and ExternalController identities.
     { apiGroups: [RBAC_GROUP], resources: ['rolebindings', 'clusterroles', 'clusterrolebindings'], verbs: [...READ, 'create', 'update', 'patch', 'delete'] },

@@ -22,8 +22,9 @@ Commands:
               --kubeconfig F   (default: $KUBECONFIG or ~/.kube/config)
               --metrics-port N (default: 8080; /metrics, /healthz, /readyz)
   agent simulate
-              Run a simulated external controller (the provisioning protocol v1). It keeps its
-              machines in $VIRTFLOW_HOME/simulator/state.json across restarts.
+              Run a simulated external controller (the provisioning protocol v1): the VM service
+              and the K8s Cluster Service (/v1/k8sclusters), with the same latency and failures.
+              It keeps its machines in $VIRTFLOW_HOME/simulator/state.json across restarts.
               --port N (7480) --host ADDR (127.0.0.1) --latency MS (0) --failure-rate R (0) --region R
               --kubeconfig F   where to report VM status: give it the status-writer kubeconfig
                                of virtflow up (default $VIRTFLOW_HOME/status-writer.kubeconfig),
@@ -105,7 +106,7 @@ async function runServer(args: string[], withControllers: boolean): Promise<void
       `  database:   ${process.env.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL in ${path.join(home, 'postgres')}`}`,
       `  kubeconfig: ${vf.kubeconfig}`,
       `  status-writer kubeconfig (for external controllers): ${vf.statusKubeconfig}`,
-      ...(up?.simulator ? [`  simulated external controller: ${up.simulator.url} (ExternalController virtflow-simulator)`] : []),
+      ...(up?.simulator ? [`  simulated external controller: ${up.simulator.url} (ExternalControllers virtflow-simulator and virtflow-simulator-k8s)`] : []),
       ...(up?.controllers ? ['  controllers: running in this process'] : []),
       ...(up?.demo ? [`  demo workload cluster: ${up.demo.url} (kubeconfig ${up.demo.kubeconfig}); import it with the console: docs/console.md`] : []),
       '',

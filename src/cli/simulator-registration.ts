@@ -11,7 +11,7 @@ export interface Registration {
   object: KubeObject;
 }
 
-export function simulatorRegistration(opts: { name: string; url: string; token: string; caCert: string }): Registration[] {
+export function simulatorRegistration(opts: { name: string; url: string; token: string; caCert: string; service?: 'VirtualMachine' | 'K8sCluster' }): Registration[] {
   const secretName = `${opts.name}-token`;
   return [
     {
@@ -35,7 +35,7 @@ export function simulatorRegistration(opts: { name: string; url: string; token: 
         kind: 'ExternalController',
         metadata: { name: opts.name, labels: { 'virtflow.io/simulator': 'true' } },
         spec: {
-          service: 'VirtualMachine',
+          service: opts.service ?? 'VirtualMachine',
           regions: [],
           endpoint: opts.url,
           caBundle: Buffer.from(opts.caCert).toString('base64'),

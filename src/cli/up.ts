@@ -33,6 +33,7 @@ export interface Up {
 }
 
 export const SIMULATOR_CONTROLLER = 'virtflow-simulator';
+export const SIMULATOR_CLUSTER_CONTROLLER = 'virtflow-simulator-k8s';
 
 /**
  * How long stopping waits for the controllers' reconciles in flight. They finish at once
@@ -102,6 +103,7 @@ export async function startUp(opts: UpOptions): Promise<Up> {
   };
 }
 
+/** The simulator plays the VM service and the K8s Cluster Service on one endpoint, with one token. */
 async function registerSimulator(standalone: Standalone, url: string, token: string): Promise<void> {
   const service = standalone.server.service;
   const opts = {
@@ -110,7 +112,11 @@ async function registerSimulator(standalone: Standalone, url: string, token: str
     user: { username: 'system:virtflow-up', groups: ['system:masters'] },
     userAgent: 'virtflow-up',
   };
-  for (const { group, version, plural, object } of simulatorRegistration({ name: SIMULATOR_CONTROLLER, url, token, caCert: standalone.caCert })) {
+  const registrations = [
+    ...simulatorRegistration({ name: SIMULATOR_CONTROLLER, url, token, caCert: standalone.caCert }),
+    ...simulatorRegistration({ name: SIMULATOR_CLUSTER_CONTROLLER, url, token, caCert: standalone.caCert, service: 'K8sCluster' }),
+  ];
+  for (const { group, version, plural, object } of registrations) {
     const info = service.registry.lookup(group, version, plural);
     if (!info) continue;
     const namespace = object.metadata.namespace;

@@ -14,6 +14,7 @@ import { httpProviderFor, probeExternalController } from '../providers/http-prov
 import { credentialsReader } from '../providers/credentials.js';
 import { kubeconfigCa } from '../providers/transport-policy.js';
 import type { VirtualMachineProvider } from '../providers/external-client.js';
+import { httpClusterServiceFor, type K8sClusterService } from '../providers/cluster-service.js';
 import type { Informer, InformerEvent } from '../runtime/informer.js';
 import { keyOf, keyString, type ObjectKey } from '../runtime/keys.js';
 import type { Controller } from '../runtime/controller.js';
@@ -60,6 +61,10 @@ export interface ControllerSetupOptions {
   /** Replaces the HTTP provider (tests). */
   providerFor?: (controller: ExternalController) => VirtualMachineProvider;
   vmWorkers?: number;
+  /** Replaces the HTTP client of the K8s Cluster Service (tests). */
+  clusterServiceFor?: (controller: ExternalController) => K8sClusterService;
+  /** How often a cluster with work in flight observes the K8s Cluster Service (default 1000 ms). */
+  clusterPollMs?: number;
   /**
    * Derived status (hosts' and groups' allocations, quotas' usage, counts) is recomputed at
    * most this often per object (default 1000 ms; 0: on every change).
@@ -111,6 +116,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     images: informer(Kinds.VirtualMachineImage),
     vms: informer(Kinds.VirtualMachine, indexes.vms),
     clusters: informer(Kinds.K8sCluster, indexes.clusters),
+    nodePools: informer(Kinds.K8sNodePool, indexes.nodePools),
     externalControllers: informer(Kinds.ExternalController),
     zones: informer(Kinds.Zone, indexes.zones),
     serviceMeshes: informer(Kinds.ServiceMesh),
@@ -228,10 +234,16 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .watches(listers.maintainers, (m) => keysOf(listers.assignments.byIndex('byMaintainer', m.metadata.name!)))
     .watches(listers.maintainerGroups, (g) => keysOf(listers.assignments.byIndex('byGroup', g.metadata.name!)))
     .complete(assignmentReconciler(ctx));
-  const clusterController = manager.controller('k8scluster').for(listers.clusters)
+  const clusterServiceFor =
+    opts.clusterServiceFor ?? ((xc: ExternalController) => httpClusterServiceFor(xc, { token: credentialsReader(ctx.client, xc) }));
+  const clusterController = manager.controller('k8scluster').for(listers.clusters).withWorkers(8)
     .watches(listers.vms, (vm) => (vm.spec.cluster ? key(vm.spec.cluster, vm.metadata.namespace) : []))
+    .watches(listers.nodePools, (p) => key(p.spec.cluster, p.metadata.namespace))
     .watches(listers.serviceMeshes, (m) => keysOf(listers.clusters.byIndex('byMesh', m.metadata.name!)))
-    .complete(k8sClusterReconciler(ctx));
+    .complete(k8sClusterReconciler(ctx, { serviceFor: clusterServiceFor, pollMs: opts.clusterPollMs }));
+  // A service that became unreachable (or reachable again) is news to every cluster it serves.
+  const reachabilityChanged = (e: InformerEvent<ExternalController>) => specChanged(e) || e.previous?.status?.reachable !== e.object.status?.reachable;
+  watchWhen(listers.externalControllers, reachabilityChanged, () => keysOf(listers.clusters.list()), clusterController);
   watchWhen(listers.specifications, specChanged, () => keysOf(listers.clusters.list()), clusterController);
   const extraCa = opts.trustedCa ?? kubeconfigCa(opts.kubeConfig);
   // Each ExternalController reports back as its own ServiceAccount (docs/security.md).

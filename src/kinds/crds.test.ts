@@ -28,6 +28,7 @@ const contract: Record<string, { shortName: string; scope: 'Cluster' | 'Namespac
   VirtualMachineImage: { shortName: 'vmimage', scope: 'Cluster' },
   VirtualMachine: { shortName: 'vm', scope: 'Namespaced' },
   K8sCluster: { shortName: 'k8s', scope: 'Namespaced' },
+  K8sNodePool: { shortName: 'np', scope: 'Namespaced' },
   ServiceMesh: { shortName: 'mesh', scope: 'Cluster' },
   Maintainer: { shortName: 'mt', scope: 'Cluster' },
   MaintainerGroup: { shortName: 'mtg', scope: 'Cluster' },
@@ -72,7 +73,7 @@ describe('writeCrds', () => {
 });
 
 describe('the kinds', () => {
-  it('are the sixteen kinds of API.md with their short names and scopes', () => {
+  it('are the seventeen kinds of API.md with their short names and scopes', () => {
     expect(allKinds.map((def) => def.kind).sort()).toEqual(Object.keys(contract).sort());
     for (const crd of crds) {
       const want = contract[crd.spec.names.kind]!;
@@ -162,7 +163,8 @@ describe('printer columns', () => {
     ['VirtualMachine', ['Phase', 'Baremetal', 'CPU', 'Memory', 'Ready', 'Age']],
     ['Baremetal', ['Phase', 'Rack', 'Free CPU', 'Free Memory', 'Physical Free CPU', 'Age']],
     ['TenantQuota', ['Tenant', 'Group', 'CPU Used', 'CPU Limit', 'Memory Used', 'Memory Limit', 'Alert', 'Age']],
-    ['K8sCluster', ['Phase', 'Version', 'Nodes', 'Age']],
+    ['K8sCluster', ['Version', 'Phase', 'Control Plane', 'Nodes', 'Age']],
+    ['K8sNodePool', ['Cluster', 'Replicas', 'Ready', 'Up-to-date', 'Version', 'Age']],
   ])('of %s are the ones API.md names', (kind, names) => {
     expect(columnNames(kind)).toEqual(names);
   });

@@ -33,6 +33,8 @@ function examplesIn(folder: string): Example[] {
 }
 
 const lab = examplesIn('lab');
+/** Built on the lab, so checked with it. */
+const clusters = examplesIn('clusters');
 const estate = examplesIn('estate');
 const ofKind = (examples: Example[], kind: string) => examples.filter((e) => e.doc.kind === kind).map((e) => e.doc);
 
@@ -44,7 +46,7 @@ function validate(doc: KubeObject) {
 }
 
 describe.each([
-  ['lab', lab],
+  ['lab and examples/clusters', [...lab, ...clusters]],
   ['estate', estate],
 ])('examples/%s', (_name, examples) => {
   it('holds only VirtFlow kinds and Namespaces', () => {
@@ -94,8 +96,12 @@ describe.each([
           need('Baremetal', spec.baremetal, doc);
           expect(spec.group ?? spec.baremetal, doc.metadata.name).toBeDefined();
           break;
+        case 'K8sNodePool':
+          need('VirtualMachineSpecification', spec.specification, doc);
+          need('K8sCluster', spec.cluster, doc);
+          break;
         case 'K8sCluster':
-          for (const pool of spec.nodePools ?? []) need('VirtualMachineSpecification', pool.specification, doc);
+          need('VirtualMachineSpecification', spec.controlPlane?.specification, doc);
           for (const mesh of spec.serviceMeshes ?? []) need('ServiceMesh', mesh.mesh, doc);
           break;
         case 'MaintainerGroup':
@@ -113,6 +119,16 @@ describe.each([
   });
 });
 
+describe('examples/clusters', () => {
+  it('is a cluster on the lab\'s flavor, group and mesh, and a node pool of it', () => {
+    const [cluster, ...rest] = ofKind(clusters, 'K8sCluster') as any[];
+    expect(rest).toEqual([]);
+    expect(cluster.spec.controlPlane).toMatchObject({ replicas: 3, specification: 'c4m16-g2', group: 'tw-general' });
+    expect(ofKind(clusters, 'K8sNodePool').map((p: any) => p.spec.cluster)).toEqual([cluster.metadata.name]);
+    expect(ofKind(lab, 'ServiceMesh').map((m) => m.metadata.name)).toEqual(cluster.spec.serviceMeshes.map((m: any) => m.mesh));
+  });
+});
+
 describe('examples/lab', () => {
   const count = (kind: string) => ofKind(lab, kind).length;
 
@@ -127,8 +143,8 @@ describe('examples/lab', () => {
     expect([count('VirtualMachineSpecification'), count('VirtualMachineImage'), count('VirtualMachine')]).toEqual([2, 1, 3]);
   });
 
-  it('has a cluster, a mesh, maintainers, a group, assignments and the simulator as external controller', () => {
-    expect([count('K8sCluster'), count('ServiceMesh'), count('Maintainer'), count('MaintainerGroup')]).toEqual([1, 1, 2, 1]);
+  it('has a mesh, maintainers, a group, assignments and the simulator as external controller', () => {
+    expect([count('K8sCluster'), count('ServiceMesh'), count('Maintainer'), count('MaintainerGroup')]).toEqual([0, 1, 2, 1]);
     expect(count('MaintainerAssignment')).toBeGreaterThanOrEqual(2);
     expect(ofKind(lab, 'ExternalController').map((x) => x.spec)).toContainEqual({
       service: 'VirtualMachine',

@@ -14,6 +14,7 @@ import { virtualMachineSpecificationKind } from './virtualmachinespecification.j
 import { virtualMachineImageKind } from './virtualmachineimage.js';
 import { virtualMachineKind } from './virtualmachine.js';
 import { k8sClusterKind } from './k8scluster.js';
+import { k8sNodePoolKind } from './k8snodepool.js';
 import { serviceMeshKind } from './servicemesh.js';
 import { maintainerKind } from './maintainer.js';
 import { maintainerGroupKind } from './maintainergroup.js';
@@ -33,6 +34,7 @@ export * from './virtualmachinespecification.js';
 export * from './virtualmachineimage.js';
 export * from './virtualmachine.js';
 export * from './k8scluster.js';
+export * from './k8snodepool.js';
 export * from './servicemesh.js';
 export * from './maintainer.js';
 export * from './maintainergroup.js';
@@ -52,6 +54,7 @@ export const allKinds: KindDefinition[] = [
   virtualMachineImageKind,
   serviceMeshKind,
   k8sClusterKind,
+  k8sNodePoolKind,
   virtualMachineKind,
   maintainerKind,
   maintainerGroupKind,

@@ -11,8 +11,9 @@ import {
   optionalText,
   statusOf,
   stringEnum,
-  stringMap,
+  timestamp,
 } from './fields.js';
+import { kubernetesVersionPattern } from './k8snodepool.js';
 
 export const schedulingModes = ['Spread', 'Binpack', 'Manual'] as const;
 export const cniPlugins = ['cilium', 'calico', 'flannel'] as const;
@@ -32,24 +33,15 @@ export const clusterPhases = [
   'Deleting',
 ] as const;
 
-const versionPattern = '^v[0-9]+\\.[0-9]+\\.[0-9]+$';
+export const upgradeStates = ['Progressing', 'RollingBack', 'Succeeded', 'RolledBack', 'Failed'] as const;
+/** A duration as Kubernetes tools write it: 90s, 10m, 1h. */
+const durationPattern = '^[0-9]+(s|m|h)$';
 const cidr = (description: string) =>
   Type.String({ description, pattern: '^[0-9a-fA-F:.]+/[0-9]{1,3}$' });
 
-export const NodePool = Type.Object(
-  {
-    name: Type.String({ description: 'Name of the node pool (節點群組), unique in the cluster.', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }),
-    replicas: Type.Optional(Type.Integer({ description: 'Number of worker VMs in the pool (節點數).', minimum: 0, default: 1 })),
-    specification: nameRef('Specification (規格) of the pool\'s VMs: a VirtualMachineSpecification name.'),
-    group: Type.Optional(nameRef('Bare-metal group (主機群組) the pool\'s VMs are placed in.')),
-    labels: Type.Optional(stringMap('Kubernetes node labels for the pool\'s nodes.')),
-  },
-  { description: 'A set of identical worker nodes.' },
-);
-
 export const K8sClusterSpec = Type.Object(
   {
-    version: Type.String({ description: 'Kubernetes version (版本), e.g. v1.30.2.', pattern: versionPattern }),
+    version: Type.String({ description: 'Kubernetes version (版本), e.g. v1.30.2.', pattern: kubernetesVersionPattern }),
     description: optionalText('Free-form description (描述) of the cluster.'),
     schedulingMode: Type.Optional(
       stringEnum(
@@ -75,7 +67,6 @@ export const K8sClusterSpec = Type.Object(
         { description: 'Control plane (控制平面) of the cluster.', default: {} },
       ),
     ),
-    nodePools: Type.Optional(listMap(NodePool, ['name'], 'Worker node pools (節點群組), merged by name.')),
     network: Type.Optional(
       Type.Object(
         {
@@ -135,6 +126,13 @@ export const K8sClusterSpec = Type.Object(
         {
           maxSurge: Type.Optional(intOrPercent('Extra nodes during a rolling upgrade (滾動升級): a count or a percent like "25%".')),
           maxUnavailable: Type.Optional(intOrPercent('Nodes that may be unavailable during a rolling upgrade: a count or a percent.')),
+          healthTimeout: Type.Optional(
+            Type.String({
+              description: 'How long a replaced node may take to become Ready (e.g. 90s, 10m, 1h); past it the upgrade rolls back by itself.',
+              pattern: durationPattern,
+              default: '10m',
+            }),
+          ),
         },
         { description: 'Rolling-upgrade (升級版本) settings.' },
       ),
@@ -159,13 +157,14 @@ export const K8sClusterStatus = statusOf(
   {
     phase: Type.Optional(stringEnum(clusterPhases, 'Observed phase of the cluster (運作中、維護中、異常等).')),
     version: optionalText('Kubernetes version the cluster runs now.'),
-    nodes: optionalText('Ready and total nodes, e.g. "5/6", for kubectl get.'),
+    nodes: optionalText('Ready and wanted worker nodes of all pools, e.g. "5/6", for kubectl get.'),
     maintainers: maintainersField(),
     controlPlane: Type.Optional(
       Type.Object(
         {
-          ready: Type.Optional(count('Control-plane VMs that are ready.')),
+          ready: Type.Optional(count('Control-plane nodes the K8s Cluster Service reports Ready.')),
           replicas: Type.Optional(count('Control-plane VMs that exist.')),
+          nodes: optionalText('Ready and wanted control-plane nodes, e.g. "3/3", for kubectl get.'),
         },
         { description: 'Observed control plane.' },
       ),
@@ -177,11 +176,12 @@ export const K8sClusterStatus = statusOf(
             name: Type.String({ description: 'Name of the node pool.' }),
             ready: Type.Optional(count('Nodes of the pool that are ready.')),
             replicas: Type.Optional(count('Nodes of the pool that exist.')),
+            version: optionalText('Version every node of the pool runs; absent while they differ.'),
           },
           { description: 'Observed state of one node pool.' },
         ),
         ['name'],
-        'Observed node pools.',
+        'Observed node pools: the K8sNodePools whose spec.cluster names this cluster.',
       ),
     ),
     plugins: Type.Optional(
@@ -212,19 +212,53 @@ export const K8sClusterStatus = statusOf(
         'Observed service-mesh memberships.',
       ),
     ),
+    network: Type.Optional(
+      Type.Object(
+        {
+          cni: optionalText('Network plugin the cluster runs.'),
+          state: Type.Optional(componentState),
+        },
+        { description: 'Observed cluster network (CNI).' },
+      ),
+    ),
+    bastions: Type.Optional(
+      listMap(
+        Type.Object(
+          {
+            name: Type.String({ description: 'Name of the bastion VM.' }),
+            state: Type.Optional(stringEnum(['active', 'missing', 'error'] as const, 'active (a Running VM with role Bastion), missing, or error (not a Bastion, or not running).')),
+          },
+          { description: 'One bastion (堡壘機) of the cluster.' },
+        ),
+        ['name'],
+        'Bastions of the cluster; each bastion VM is labelled with the clusters it serves.',
+      ),
+    ),
+    upgrade: Type.Optional(
+      Type.Object(
+        {
+          from: optionalText('Version the cluster ran before the upgrade.'),
+          to: optionalText('Version the upgrade goes to.'),
+          step: optionalText('What the rollout does now, e.g. "control plane 2/3: node acme-cp-4 joining".'),
+          startedAt: Type.Optional(timestamp('When the upgrade started.')),
+          state: Type.Optional(stringEnum(upgradeStates, 'Progressing, RollingBack, Succeeded, RolledBack or Failed.')),
+          message: optionalText('Why the upgrade rolled back or failed.'),
+        },
+        { description: 'The last rolling upgrade (滾動升級) of the cluster.' },
+      ),
+    ),
     apiServer: optionalText('URL of the cluster\'s API server.'),
     kubeconfigSecret: optionalText('Secret in this namespace holding an admin kubeconfig (憑證).'),
   },
   'Observed state of the cluster.',
 );
 
-export type NodePool = Static<typeof NodePool>;
 export type K8sClusterSpec = Static<typeof K8sClusterSpec>;
 export type K8sClusterStatus = Static<typeof K8sClusterStatus>;
 export type K8sCluster = KindObject<K8sClusterSpec, K8sClusterStatus>;
 
-// No scale subresource: a cluster has a control plane and several node pools, and no single
-// replicas path would say which of them `kubectl scale` resizes.
+// No scale subresource: a cluster has a control plane and several node pools; each pool is a
+// K8sNodePool with its own scale subresource.
 export const k8sClusterKind = defineKind({
   kind: 'K8sCluster',
   plural: 'k8sclusters',
@@ -235,9 +269,11 @@ export const k8sClusterKind = defineKind({
   spec: K8sClusterSpec,
   status: K8sClusterStatus,
   printerColumns: [
+    { name: 'Version', type: 'string', jsonPath: '.status.version', description: 'Version the control plane runs.' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Observed phase.' },
-    { name: 'Version', type: 'string', jsonPath: '.status.version', description: 'Running Kubernetes version.' },
-    { name: 'Nodes', type: 'string', jsonPath: '.status.nodes', description: 'Ready/total nodes.' },
+    { name: 'Control Plane', type: 'string', jsonPath: '.status.controlPlane.nodes', description: 'Ready/wanted control-plane nodes.' },
+    { name: 'Nodes', type: 'string', jsonPath: '.status.nodes', description: 'Ready/wanted worker nodes.' },
+    { name: 'Upgrade', type: 'string', jsonPath: '.status.upgrade.state', priority: 1, description: 'State of the last upgrade.' },
     { name: 'Desired Version', type: 'string', jsonPath: '.spec.version', priority: 1, description: 'Requested version.' },
     { name: 'Mode', type: 'string', jsonPath: '.spec.schedulingMode', priority: 1, description: 'Scheduling mode.' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

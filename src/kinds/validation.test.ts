@@ -56,6 +56,8 @@ const refusals: RefusalCase[] = [
   { name: 'a condition status other than True, False, Unknown is refused', kind: 'VirtualMachine', spec: vm, extra: { status: { conditions: [{ type: 'Ready', status: 'Maybe' }] } }, field: 'status.conditions[0].status', message: /"True", "False", "Unknown"/ },
   { name: 'a control plane of 2 replicas is refused', kind: 'K8sCluster', spec: { version: 'v1.30.2', controlPlane: { replicas: 2 } }, field: 'spec.controlPlane.replicas', message: /"1", "3", "5"/ },
   { name: 'a cluster version without the v prefix is refused', kind: 'K8sCluster', spec: { version: '1.30' }, field: 'spec.version', message: /should match/ },
+  { name: 'a node pool without a cluster is refused', kind: 'K8sNodePool', spec: { specification: 'small' }, field: 'spec.cluster', message: /Required value/ },
+  { name: 'a node pool of negative replicas is refused', kind: 'K8sNodePool', spec: { cluster: 'c', specification: 'small', replicas: -1 }, field: 'spec.replicas', message: /greater than or equal to 0/ },
   { name: 'a mesh of an unknown type is refused', kind: 'ServiceMesh', spec: { type: 'linkerd' }, field: 'spec.type', message: /"cilium", "istio", "other"/ },
   { name: 'a maintainer without an account is refused', kind: 'Maintainer', spec: { displayName: 'Alice' }, field: 'spec.account', message: /Required value/ },
   { name: 'a maintainer group without a manager is refused', kind: 'MaintainerGroup', spec: { members: ['alice'] }, field: 'spec.manager', message: /Required value/ },
@@ -138,13 +140,13 @@ describe('defaults', () => {
     expect(defaulted(kind, structuredClone(spec))).toMatchObject(expected);
   });
 
-  it('fill a K8sCluster node pool and plugin by name', () => {
-    const spec = defaulted('K8sCluster', {
-      version: 'v1.30.2',
-      nodePools: [{ name: 'general', specification: 'c4m16' }],
-      plugins: [{ name: 'metrics-server' }],
-    });
-    expect(spec.nodePools).toEqual([{ name: 'general', specification: 'c4m16', replicas: 1 }]);
+  it('fill a K8sCluster plugin by name', () => {
+    const spec = defaulted('K8sCluster', { version: 'v1.30.2', plugins: [{ name: 'metrics-server' }] });
     expect(spec.plugins).toEqual([{ name: 'metrics-server', enabled: true }]);
+  });
+
+  it('give a K8sNodePool one replica, a surge of one and none unavailable', () => {
+    const spec = defaulted('K8sNodePool', { cluster: 'prod', specification: 'c4m16' });
+    expect(spec).toEqual({ cluster: 'prod', specification: 'c4m16', replicas: 1, strategy: { maxSurge: 1, maxUnavailable: 0 }, deletePolicy: 'Newest' });
   });
 });

@@ -89,7 +89,7 @@ export interface HttpProviderOptions {
 /** The largest answer VirtFlow reads from an external controller (protocol answers are small). */
 export const maxAnswerBytes = 256 * 1024;
 
-interface Answer {
+export interface Answer {
   status: number;
   body: unknown;
   text: string;
@@ -261,7 +261,8 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
    * ProviderUnreachable, the timer ProviderTimeout; redirects (never followed) and answers
    * over maxAnswerBytes ProviderRejected; any other HTTP status is returned as is.
    */
-  private async send(op: ProviderOperation, method: string, path: string, body?: unknown): Promise<Answer> {
+  /** Also the K8s Cluster Service client's transport. */
+  async send(op: ProviderOperation, method: string, path: string, body?: unknown): Promise<Answer> {
     const url = new URL(`${this.endpoint}${basePath}${path}`);
     const problem = endpointProblem({ endpoint: this.endpoint, allowInsecureHttp: this.allowInsecureHttp });
     if (problem) throw new ProviderInsecureEndpoint(op, this.endpoint, problem);
@@ -337,7 +338,7 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
     return answerText(text, [this.sentToken, this.callback.token], max);
   }
 
-  private rejected(op: ProviderOperation, answer: Answer, why?: string): ProviderRejected {
+  rejected(op: ProviderOperation, answer: Answer, why?: string): ProviderRejected {
     const body = isObject(answer.body) ? answer.body : {};
     const code = typeof body.code === 'string' ? answerText(body.code, [], 64) : undefined;
     const message = why ?? this.said(typeof body.message === 'string' ? body.message : answer.text) ?? '';

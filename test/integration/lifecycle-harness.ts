@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { expect } from 'vitest';
 import { loadKubeConfig, startControllers, type RunningControllers } from '../../src/cli/controllers.js';
 import { realClock, sleepWith, type Clock, type Timer } from '../../src/runtime/clock.js';
-import { seededRandom, startSimulator, type FailureMode, type Latency, type SimulatorHandle } from '../../src/providers/simulator/index.js';
+import { seededRandom, startSimulator, type ClusterLatency, type FailureMode, type Latency, type SimulatorHandle } from '../../src/providers/simulator/index.js';
 import { openWatch, type WatchStream } from '../support/api.js';
 import { startTestServer, type TestResponse, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
@@ -22,7 +22,7 @@ export const NS = 'acme';
 export const vmPath = (name = '', ns = NS) => `${GROUP}/namespaces/${ns}/virtualmachines${name ? `/${name}` : ''}`;
 
 /** Small timings so a test never waits for a production-sized period. */
-export const timings = { resyncMs: 400, providerRetryMs: 150, probeIntervalMs: 300 };
+export const timings = { resyncMs: 400, providerRetryMs: 150, probeIntervalMs: 300, clusterPollMs: 100 };
 
 export interface WorldOptions {
   latencyMs?: Latency;
@@ -39,6 +39,8 @@ export interface WorldOptions {
    * `credentialsSecret` (virtflow-system/vm-service-tw-token) for it; the test creates it.
    */
   token?: string;
+  /** Latencies of the simulated K8s Cluster Service (default: latencyMs when a number). */
+  clusterLatencyMs?: ClusterLatency;
 }
 
 export const credentialsSecret = { namespace: 'virtflow-system', name: 'vm-service-tw-token' };
@@ -163,6 +165,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     callback: { apiServer: vf.url, caCert: vf.caCert, token: vf.statusToken },
     callbackBackoffMs: { base: 20, max: 500 },
     ...(opts.token ? { token: opts.token } : { allowUnauthenticated: true }),
+    clusterLatencyMs: opts.clusterLatencyMs,
   });
   const relay = opts.relay ? await startRelay(sim.port) : undefined;
   const endpoint = relay ? relay.url : sim.url;
@@ -188,6 +191,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         resyncMs: timings.resyncMs,
         providerRetryMs: timings.providerRetryMs,
         probeIntervalMs: timings.probeIntervalMs,
+        clusterPollMs: timings.clusterPollMs,
         // The callback travels in every create, so the external controller reports with the
         // status-writer token it was handed, not with anything it was configured with.
         callback: { apiServer: vf.url, caCert: vf.caCert, token: vf.statusToken },

@@ -97,6 +97,7 @@ function findAssigned(ctx: ControllerContext, kind: string, namespace: string | 
     VirtualMachineImage: ctx.listers.images,
     VirtualMachine: ctx.listers.vms,
     K8sCluster: ctx.listers.clusters,
+    K8sNodePool: ctx.listers.nodePools,
     ServiceMesh: ctx.listers.serviceMeshes,
     ExternalController: ctx.listers.externalControllers,
   };

@@ -5,6 +5,7 @@ import type { BaremetalGroup } from '../../kinds/baremetalgroup.js';
 import type { Datacenter } from '../../kinds/datacenter.js';
 import type { ExternalController } from '../../kinds/externalcontroller.js';
 import type { K8sCluster } from '../../kinds/k8scluster.js';
+import type { K8sNodePool } from '../../kinds/k8snodepool.js';
 import type { Maintainer } from '../../kinds/maintainer.js';
 import type { MaintainerAssignment } from '../../kinds/maintainerassignment.js';
 import type { MaintainerGroup } from '../../kinds/maintainergroup.js';
@@ -36,6 +37,7 @@ export interface Listers {
   images: Lister<VirtualMachineImage>;
   vms: Lister<VirtualMachine>;
   clusters: Lister<K8sCluster>;
+  nodePools: Lister<K8sNodePool>;
   externalControllers: Lister<ExternalController>;
   zones: Lister<Zone>;
   serviceMeshes: Lister<ServiceMesh>;
@@ -70,6 +72,9 @@ export const indexes = {
   clusters: {
     byMesh: (c: K8sCluster) => (c.spec?.serviceMeshes ?? []).map((m) => m.mesh),
   } as IndexFunctions<K8sCluster>,
+  nodePools: {
+    byCluster: (p: K8sNodePool) => (p.spec?.cluster ? [`${p.metadata.namespace}/${p.spec.cluster}`] : []),
+  } as IndexFunctions<K8sNodePool>,
   maintainerGroups: {
     byMember: (g: MaintainerGroup) => [...new Set([g.spec?.manager ?? '', ...(g.spec?.members ?? [])])].filter(Boolean),
   } as IndexFunctions<MaintainerGroup>,

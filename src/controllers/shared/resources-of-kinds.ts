@@ -20,6 +20,7 @@ export const Kinds = {
   VirtualMachineImage: of('VirtualMachineImage'),
   VirtualMachine: of('VirtualMachine'),
   K8sCluster: of('K8sCluster'),
+  K8sNodePool: of('K8sNodePool'),
   ServiceMesh: of('ServiceMesh'),
   Maintainer: of('Maintainer'),
   MaintainerGroup: of('MaintainerGroup'),

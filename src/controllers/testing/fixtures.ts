@@ -76,6 +76,7 @@ export function listersOf(world: World): Listers {
     images: memoryLister([]),
     vms: memoryLister(world.vms ?? [], indexes.vms),
     clusters: memoryLister([], indexes.clusters),
+    nodePools: memoryLister([], indexes.nodePools),
     externalControllers: memoryLister([]),
     zones: memoryLister([], indexes.zones),
     serviceMeshes: memoryLister([]),

@@ -13,3 +13,4 @@ export {
 } from './simulation.js';
 export { StatusReporter, callbackTargetFromKubeconfig, combineMergePatches, type Misdelivery, type ReporterCounts } from './status-reporter.js';
 export { seededRandom, type Random } from './random.js';
+export { ClusterSimulation, type ClusterLatency } from './cluster-service.js';

@@ -27,6 +27,7 @@ import { Simulation, type Answer, type FailureMode, type Latency, type Simulator
 import { StatusReporter } from './status-reporter.js';
 import { allowedHostnames, bearerTokenCheck, hostOf, sameApiServer } from './guard.js';
 import { SimulationStore } from './persistence.js';
+import { ClusterSimulation, clusterServiceRouter, type ClusterLatency } from './cluster-service.js';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -76,6 +77,8 @@ export interface SimulatorOptions {
   /** Back-off of failed status reports (first delay, cap); defaults 100 ms and 30 s. */
   callbackBackoffMs?: { base?: number; max?: number };
   log?: Logger;
+  /** Latencies of the K8s Cluster Service it also plays; default: latencyMs when a number, else 0. */
+  clusterLatencyMs?: ClusterLatency;
 }
 
 export interface SimulatorHandle {
@@ -89,6 +92,8 @@ export interface SimulatorHandle {
   /** The machines and drift controls (vanish, setPower). */
   simulation: Simulation;
   reporter: StatusReporter;
+  /** The K8s Cluster Service it plays (/v1/k8sclusters). */
+  clusters: ClusterSimulation;
   /** Resolves once every status report queued so far has been sent or given up. */
   whenReported(): Promise<void>;
   stop(): Promise<void>;
@@ -133,7 +138,7 @@ export const defaultMaxBodyBytes = 64 * 1024;
 export const defaultMaxTrackedUids = 100_000;
 
 /** The express application of a simulation (exported for embedding in another server). */
-export function simulatorApp(sim: Simulation, opts: SimulatorAppOptions): express.Express {
+export function simulatorApp(sim: Simulation, opts: SimulatorAppOptions & { clusters?: ClusterSimulation }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -226,6 +231,8 @@ export function simulatorApp(sim: Simulation, opts: SimulatorAppOptions): expres
     send(res, sim.delete(req.params.uid, dataDisk, requestId));
   });
   app.use(`${basePath}/virtualmachines`, vms);
+  // The same guard as the VM service: the router itself then needs no token of its own.
+  if (opts.clusters) app.use(`${basePath}/k8sclusters`, guarded, clusterServiceRouter(opts.clusters, {}));
 
   app.use((req, res) => refuse(res, 404, errorCodes.notFound, `no route ${req.method} ${req.path}`));
   // express.json's parse errors, and anything thrown by a handler.
@@ -269,6 +276,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     log: opts.log,
     onChange: () => store?.changed(),
   });
+  const clusters = new ClusterSimulation({
+    clock,
+    random: opts.random ?? Math.random,
+    failureRate: rate,
+    latencyMs: opts.clusterLatencyMs ?? (typeof opts.latencyMs === 'number' ? opts.latencyMs : 0),
+  });
   if (saved) simulation.importState(saved);
   store?.attach(simulation);
   const listenHost = opts.host ?? '127.0.0.1';
@@ -278,6 +291,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     apiServer: opts.callback?.apiServer,
     maxBodyBytes: opts.maxBodyBytes,
     maxTrackedUids: opts.maxTrackedUids,
+    clusters,
   });
   const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, app) : http.createServer(app);
   // Slow or idle clients cannot hold connections for long.
@@ -306,11 +320,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stats: simulation.stats,
     simulation,
     reporter,
+    clusters,
     whenReported: () => reporter.whenIdle(),
     async stop() {
       if (stopped) return;
       stopped = true;
       simulation.stop();
+      clusters.stop();
       reporter.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
