@@ -69,7 +69,11 @@ export class ApiError extends Error {
       reason: this.reason,
       code: this.code,
     };
-    if (this.details) status.details = this.details;
+    if (this.details) {
+      // metav1.StatusCause's Go field Type is `json:"reason"` on the wire; clients read "reason".
+      const { causes, ...rest } = this.details;
+      status.details = causes ? { ...rest, causes: causes.map(({ type, ...cause }) => ({ ...(type !== undefined ? { reason: type } : {}), ...cause })) } : rest;
+    }
     return status;
   }
 }

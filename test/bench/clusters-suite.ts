@@ -90,8 +90,8 @@ async function inventory(c: Client, simulator: string): Promise<void> {
   await post('tenantquotas', 'TenantQuota', 'bench-g', { tenant: NS, group: 'g', limits: { cpu: HOSTS * 64 - 64, memory: `${(HOSTS - 1) * 256}Gi`, storage: '1000Ti' } });
   await post('virtualmachinespecifications', 'VirtualMachineSpecification', 'node', { cpu: 2, memory: '8Gi', storage: '40Gi' });
   await post('virtualmachineimages', 'VirtualMachineImage', 'img', { os: { family: 'ubuntu' }, source: { url: 'https://images.example/u.qcow2' } });
-  await post('externalcontrollers', 'ExternalController', 'vm', { service: 'VirtualMachine', endpoint: simulator });
-  await post('externalcontrollers', 'ExternalController', 'k8s', { service: 'K8sCluster', endpoint: simulator });
+  await post('externalcontrollers', 'ExternalController', 'vm', { service: 'VirtualMachine', endpoint: simulator, allowInsecureHttp: true });
+  await post('externalcontrollers', 'ExternalController', 'k8s', { service: 'K8sCluster', endpoint: simulator, allowInsecureHttp: true });
 }
 
 /** Hosts and quotas over their limits now. */
@@ -127,6 +127,8 @@ export async function run(): Promise<Figures> {
       latencyMs: { create: 20, boot: 20, delete: 20, power: 20, update: 20 },
       clusterLatencyMs: { bootstrap: 200, join: 100, drain: 100, teardown: 100 },
       callback: { apiServer: standalone.url, caCert: standalone.caCert, token: standalone.statusToken },
+      // A bench on loopback: plain http, no token (the ExternalControllers say so on purpose).
+      allowUnauthenticated: true,
     });
     controllers = startControllers({ kubeConfig: loadKubeConfig(standalone.kubeconfig), registry: standalone.server.metrics.registry, clusterPollMs: 250 });
     controllers.done.catch(() => {});

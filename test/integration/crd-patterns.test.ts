@@ -52,7 +52,7 @@ describe('CRD patterns', () => {
     expect(res.status, res.text).toBe(422);
     expect(res.body).toMatchObject({ kind: 'Status', reason: 'Invalid', code: 422 });
     expect(res.body.details.causes).toContainEqual({
-      type: 'FieldValueInvalid',
+      reason: 'FieldValueInvalid',
       field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[name].pattern',
       message: expect.stringContaining(`must be a valid regular expression, but isn't: error parsing regexp: ${detail}`),
     });
@@ -62,19 +62,17 @@ describe('CRD patterns', () => {
   it('refuses an object crafted against a backtracking pattern at once, and stays responsive', async () => {
     await installCrd(vf, crdWithPattern('^(a+)+$') as unknown as Parameters<typeof installCrd>[1]);
     const hostile = `${'a'.repeat(50)}!`;
-    const started = performance.now();
     const [res, ready] = await Promise.all([
       vf.call('POST', patterned(), object('hostile', hostile)),
       vf.call('GET', '/readyz', undefined, { authorization: '' }),
     ]);
-    const elapsed = performance.now() - started;
     expect(res.status, res.text).toBe(422);
     expect(res.body.details.causes).toEqual([
-      { type: 'FieldValueInvalid', field: 'spec.name', message: `Invalid value: "${hostile}": spec.name in body should match '^(a+)+$'` },
+      { reason: 'FieldValueInvalid', field: 'spec.name', message: `Invalid value: "${hostile}": spec.name in body should match '^(a+)+$'` },
     ]);
     expect(ready.status).toBe(200);
-    // JavaScript's RegExp would backtrack about 2^50 steps here, blocking every request.
-    expect(elapsed).toBeLessThan(2000);
+    // JavaScript's RegExp would backtrack about 2^50 steps here: neither answer would come
+    // before the test's timeout.
     const fine = await vf.call('POST', patterned(), object('fine', 'a'.repeat(50)));
     expect(fine.status, fine.text).toBe(201);
   });

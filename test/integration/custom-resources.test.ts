@@ -223,7 +223,7 @@ describe('metadata.generation and immutable metadata', () => {
     expect(uid.body.message).toContain('Precondition failed: UID in precondition');
     const patchUid = await vf.call('PATCH', widgets('default', 'imm-1'), { metadata: { uid: '00000000-0000-0000-0000-000000000000' } }, MERGE);
     expect(patchUid.status).toBe(422);
-    expect(patchUid.body.details.causes[0]).toMatchObject({ field: 'metadata.uid', type: 'FieldValueInvalid' });
+    expect(patchUid.body.details.causes[0]).toMatchObject({ field: 'metadata.uid', reason: 'FieldValueInvalid' });
     const ts = await vf.call('PATCH', widgets('default', 'imm-1'), { metadata: { creationTimestamp: '2000-01-01T00:00:00Z' } }, MERGE);
     expect(ts.status).toBe(200);
     expect(ts.body.metadata.creationTimestamp).toBe(created.metadata.creationTimestamp);

@@ -79,7 +79,7 @@ describe('ExternalController admission', () => {
     const stolen = await vf.call('POST', xcs, xc('exfiltrate', { credentialsSecret: { namespace: 'acme', name: 'acme-db-password' } }));
     expect(stolen.status).toBe(422);
     const cause = causeOf(stolen.body, 'spec.credentialsSecret');
-    expect(cause?.type).toBe('FieldValueForbidden');
+    expect(cause?.reason).toBe('FieldValueForbidden');
     expect(cause?.message).toContain(`virtflow-system, or a Secret labelled ${LABEL}=true`);
     // A missing Secret outside virtflow-system reads the same as an unlabelled one.
     const missing = await vf.call('POST', xcs, xc('nowhere', { credentialsSecret: { namespace: 'acme', name: 'no-such-secret' } }));

@@ -82,7 +82,7 @@ describe('tenant namespaces', () => {
     expect(refused.body.message).toBe(
       `virtualmachines.virtflow.io "stray" is forbidden: namespace "loose" belongs to no tenant: virtual machines go in a tenant's namespace (acme, globex-prod), or create a Tenant whose spec.namespace is "loose"`,
     );
-    expect(refused.body.details.causes[0]).toMatchObject({ type: 'NamespaceWithoutTenant', field: 'metadata.namespace' });
+    expect(refused.body.details.causes[0]).toMatchObject({ reason: 'NamespaceWithoutTenant', field: 'metadata.namespace' });
     expect((await vf.call('POST', `${G}/namespaces/acme/virtualmachines`, vm('fine', 'acme'))).status).toBe(201);
   });
 

@@ -34,7 +34,7 @@ beforeAll(async () => {
       apiVersion: api,
       kind: 'ExternalController',
       metadata: { name: 'k8s-service-tw' },
-      spec: { service: 'K8sCluster', regions: ['tw'], endpoint: world.endpoint, timeoutSeconds: 2 },
+      spec: { service: 'K8sCluster', regions: ['tw'], endpoint: world.endpoint, allowInsecureHttp: true, timeoutSeconds: 2 },
     }),
   );
   // Nodes are named by the tenant's template.

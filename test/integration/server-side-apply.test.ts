@@ -82,7 +82,7 @@ describe('server-side apply', () => {
       reason: 'Conflict',
       code: 409,
       message: 'Apply failed with 1 conflict: conflict with "alice": .spec.color',
-      details: { causes: [{ type: 'FieldManagerConflict', message: 'conflict with "alice"', field: '.spec.color' }] },
+      details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "alice"', field: '.spec.color' }] },
     });
     const two = await apply('ssa-1', 'bob', widget('ssa-1', { color: 'blue', size: 2 }));
     expect(two.status).toBe(409);

@@ -41,7 +41,7 @@ describe('unique fields', () => {
     expect(second.status).toBe(422);
     expect(second.body.reason).toBe('Invalid');
     expect(second.body.details.causes).toEqual([
-      { type: 'FieldValueDuplicate', field: 'spec.serialNumber', message: 'Duplicate value: "SN-0001": already used by Baremetal "host-a"' },
+      { reason: 'FieldValueDuplicate', field: 'spec.serialNumber', message: 'Duplicate value: "SN-0001": already used by Baremetal "host-a"' },
     ]);
     // Also on a dry run, and when an update moves another host onto the serial number.
     expect((await a.call('POST', `${bms}?dryRun=All`, baremetal('host-c', 'SN-0001'))).status).toBe(422);

@@ -163,7 +163,7 @@ describe('create', () => {
     expect(bad.status).toBe(422);
     const none = await vf.call('POST', cms(), { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} });
     expect(none.status).toBe(422);
-    expect(none.body.details.causes[0]).toMatchObject({ type: 'FieldValueRequired', field: 'metadata.name' });
+    expect(none.body.details.causes[0]).toMatchObject({ reason: 'FieldValueRequired', field: 'metadata.name' });
   });
 
   it('answers 409 AlreadyExists for a taken name', async () => {
@@ -326,7 +326,7 @@ describe('namespaces', () => {
     expect(refused.body).toMatchObject({
       reason: 'Forbidden',
       message: 'configmaps "late" is forbidden: unable to create new content in namespace doomed because it is being terminated',
-      details: { causes: [{ type: 'NamespaceTerminating', field: 'metadata.namespace' }] },
+      details: { causes: [{ reason: 'NamespaceTerminating', field: 'metadata.namespace' }] },
     });
     const terminating = await vf.call('GET', '/api/v1/namespaces?fieldSelector=status.phase%3DTerminating');
     expect(names(terminating.body)).toContain('doomed');
@@ -411,7 +411,7 @@ describe('list', () => {
     expect(names(legacy.body)).toEqual(['a']);
     const tooLarge = await vf.call('GET', `${cms('rvs')}?resourceVersion=${latestRv + 100000}`);
     expect(tooLarge.status).toBe(504);
-    expect(tooLarge.body).toMatchObject({ reason: 'Timeout', details: { causes: [{ type: 'ResourceVersionTooLarge' }] } });
+    expect(tooLarge.body).toMatchObject({ reason: 'Timeout', details: { causes: [{ reason: 'ResourceVersionTooLarge' }] } });
     const invalid = await vf.call('GET', `${cms('rvs')}?resourceVersion=abc`);
     expect(invalid.status).toBe(400);
     const matchWithout = await vf.call('GET', `${cms('rvs')}?resourceVersionMatch=Exact`);
@@ -421,7 +421,7 @@ describe('list', () => {
     expect(exactZero.status).toBe(422);
     const unknownMatch = await vf.call('GET', `${cms('rvs')}?resourceVersion=1&resourceVersionMatch=Newest`);
     expect(unknownMatch.status).toBe(422);
-    expect(unknownMatch.body.details.causes[0].type).toBe('FieldValueNotSupported');
+    expect(unknownMatch.body.details.causes[0].reason).toBe('FieldValueNotSupported');
   });
 
   it('lists across namespaces and by metadata.name field selector', async () => {
