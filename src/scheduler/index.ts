@@ -16,7 +16,7 @@ export type {
   Strategy,
 } from './types.js';
 export { defaultOvercommit, defaultStrategy, resourceNames, zeroResources } from './types.js';
-export type { ClusterView, FilterCode, FilterStatus, Plugin, SpreadSets } from './framework.js';
+export type { ClusterView, FilterAll, FilterCode, FilterStatus, HostVectors, Plugin, ScoreAll, SpreadSets } from './framework.js';
 export { maxScore } from './framework.js';
 export { Reason, type ReasonText } from './reasons.js';
 export { allocatable } from './resources.js';

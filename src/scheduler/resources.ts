@@ -22,6 +22,13 @@ export function addResources(into: Resources, more: Readonly<Resources>): void {
   into.gpu += more.gpu;
 }
 
+export function subtractResources(from: Resources, less: Readonly<Resources>): void {
+  from.cpu -= less.cpu;
+  from.memory -= less.memory;
+  from.storage -= less.storage;
+  from.gpu -= less.gpu;
+}
+
 export function sumResources(items: Iterable<Readonly<Resources>>): Resources {
   const total: Resources = { cpu: 0, memory: 0, storage: 0, gpu: 0 };
   for (const item of items) addResources(total, item);

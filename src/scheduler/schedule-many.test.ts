@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Plugin } from './framework.js';
+import { defaultPlugins } from './plugins/index.js';
 import { allocatable, addResources } from './resources.js';
 import { scheduleMany, type ScheduleResult } from './schedule.js';
 import { group, host, quota, snapshot, vm } from './testing/builders.js';
@@ -220,5 +222,30 @@ describe('scheduleMany property', () => {
     const reqs = [vm('acme/a').cpu(3).build(), vm('acme/b').cpu(3).build()];
     const forged: ScheduleResult[] = reqs.map(() => ({ ok: true, host: 'bm-1', score: 0, explanation: {} as never }));
     expect(violations(snap, reqs, forged)).toEqual(['bm-1 over allocatable cpu', 'acme/general over quota cpu']);
+  });
+});
+
+// ---- Property: the vector forms of the default plugins decide exactly as the per-host forms. ----
+
+describe('vector forms', () => {
+  // The same plugins with filterAll/scoreAll stripped: schedule() then calls filter() and
+  // score() host by host, which the plugins' own unit tests pin down.
+  const perHost: Plugin[] = defaultPlugins.map(({ name, filter, score }) => ({ name, filter, score }));
+  const describeResult = (r: ScheduleResult) =>
+    r.ok ? `${r.host} ${r.score} ${r.explanation.feasibleHosts} ${r.explanation.message}` : `${r.diagnosis.code} ${r.diagnosis.message}`;
+
+  it.each(Array.from({ length: 30 }, (_, i) => 2000 + i))(
+    'With seed %i, a batch gives the same hosts, scores and diagnoses through filterAll/scoreAll as through filter/score.',
+    (seed) => {
+      const rng = seededRandom(seed);
+      const snap = randomSnapshot(rng);
+      const reqs = randomRequests(rng, rng.int(50, 400));
+      const vectored = scheduleMany(snap, reqs).map(describeResult);
+      expect(scheduleMany(snap, reqs, perHost).map(describeResult)).toEqual(vectored);
+    },
+  );
+
+  it('Every default plugin has a vector form, so the property above compares both paths for each.', () => {
+    expect(defaultPlugins.filter((p) => (p.filter && !p.filterAll) || (p.score && !p.scoreAll)).map((p) => p.name)).toEqual([]);
   });
 });

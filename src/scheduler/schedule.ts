@@ -4,10 +4,10 @@
 // next, so a batch can never over-commit a host or a quota.
 
 import { ReasonCounter, formatReasons, unschedulableMessage } from './diagnosis.js';
-import type { FilterCode, FilterStatus, Plugin } from './framework.js';
+import { keepWhere, type FilterCode, type Plugin } from './framework.js';
 import { defaultPlugins } from './plugins/index.js';
 import { strategyFor } from './plugins/resource-allocation.js';
-import type { HostInfo, PlacementRequest, Snapshot, Strategy } from './types.js';
+import type { PlacementRequest, Snapshot, Strategy } from './types.js';
 import { WorkingSnapshot } from './working-snapshot.js';
 
 export interface Explanation {
@@ -38,6 +38,11 @@ function asWorking(snapshot: Snapshot | WorkingSnapshot): WorkingSnapshot {
 /**
  * Picks a host for the request. Never changes the snapshot: a plain Snapshot is read
  * through a private copy, and a WorkingSnapshot is only read.
+ *
+ * The candidates are host indexes that each filter compacts in turn, so a host is judged
+ * by the next filter only if it passed the previous ones, and counted under the first one
+ * it failed. Plugins with a vector form (filterAll, scoreAll) run once per decision over
+ * the typed arrays; any other plugin is called per candidate host.
  */
 export function schedule(
   snapshot: Snapshot | WorkingSnapshot,
@@ -45,56 +50,75 @@ export function schedule(
   plugins: readonly Plugin[] = defaultPlugins,
 ): ScheduleResult {
   const view = asWorking(snapshot);
-  const filters = plugins.filter((p) => p.filter !== undefined);
-  const scorers = plugins.filter((p) => p.score !== undefined);
+  const hosts = view.hosts;
+  const total = hosts.length;
+  const { candidates, scores } = view.scratch;
   const rejected = new ReasonCounter();
 
-  let best: HostInfo | undefined;
-  let bestScore = -Infinity;
-  let feasible = 0;
-
-  for (const host of view.hosts) {
-    let status: FilterStatus | null = null;
-    for (const plugin of filters) {
-      status = plugin.filter!(view, req, host);
-      if (status !== null) break;
-    }
-    if (status !== null) {
-      rejected.add(status);
-      continue;
-    }
-    feasible++;
-    let score = 0;
-    for (const plugin of scorers) score += plugin.score!(view, req, host);
-    if (scorers.length > 0) score /= scorers.length;
-    if (score > bestScore || (score === bestScore && best !== undefined && host.name < best.name)) {
-      best = host;
-      bestScore = score;
+  for (let i = 0; i < total; i++) candidates[i] = i;
+  let n = total;
+  let scorers = 0;
+  for (const plugin of plugins) {
+    if (plugin.score !== undefined || plugin.scoreAll !== undefined) scorers++;
+    if (n === 0) continue;
+    if (plugin.filterAll !== undefined) n = plugin.filterAll(view, req, candidates, n, rejected);
+    else if (plugin.filter !== undefined) {
+      const filter = plugin.filter;
+      n = keepWhere(candidates, n, rejected, (i) => filter(view, req, hosts[i]!));
     }
   }
 
-  const total = view.hosts.length;
-  if (best === undefined || rejected.code === 'Error') {
+  if (n === 0 || rejected.code === 'Error') {
     return {
       ok: false,
       diagnosis: { code: rejected.code, counts: rejected.counts, message: unschedulableMessage(total, rejected.counts) },
     };
   }
 
-  const strategy = strategyFor(req, view.groupOf(best));
-  const filteredText = rejected.counts.size > 0 ? `; filtered: ${formatReasons(rejected.counts)}` : '';
+  scores.fill(0, 0, n);
+  for (const plugin of plugins) {
+    if (plugin.scoreAll !== undefined) plugin.scoreAll(view, req, candidates, n, scores);
+    else if (plugin.score !== undefined) {
+      for (let k = 0; k < n; k++) scores[k] += plugin.score(view, req, hosts[candidates[k]!]!);
+    }
+  }
+  // The mean of the scorers (divided per host, as the sum would round ties differently).
+  const divisor = scorers > 0 ? scorers : 1;
+  const rank = view.vectors.nameRank;
+  let best = candidates[0]!;
+  let bestScore = scores[0]! / divisor;
+  for (let k = 1; k < n; k++) {
+    const score = scores[k]! / divisor;
+    const i = candidates[k]!;
+    if (score > bestScore || (score === bestScore && rank[i]! < rank[best]!)) {
+      best = i;
+      bestScore = score;
+    }
+  }
+  const chosen = hosts[best]!;
+  const feasible = n;
+  const strategy = strategyFor(req, view.groupOf(chosen));
+  let message: string | undefined;
   return {
     ok: true,
-    host: best.name,
+    host: chosen.name,
     score: bestScore,
     explanation: {
       strategy,
       feasibleHosts: feasible,
       totalHosts: total,
-      filtered: rejected.counts,
-      message:
-        `${best.name} chosen by ${strategy} with score ${bestScore.toFixed(1)}; ` +
-        `${feasible}/${total} hosts fit${filteredText}`,
+      get filtered() {
+        return rejected.counts;
+      },
+      // Written out when read: a batch that only wants the hosts does not sort reasons
+      // and format numbers for every decision.
+      get message() {
+        if (message === undefined) {
+          const filteredText = rejected.counts.size > 0 ? `; filtered: ${formatReasons(rejected.counts)}` : '';
+          message = `${chosen.name} chosen by ${strategy} with score ${bestScore.toFixed(1)}; ${feasible}/${total} hosts fit${filteredText}`;
+        }
+        return message;
+      },
     },
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { group, host, quota, snapshot, vm } from './testing/builders.js';
+import { schedule } from './schedule.js';
 import { WorkingSnapshot, assume } from './working-snapshot.js';
 
 const base = () =>
@@ -41,6 +42,21 @@ describe('WorkingSnapshot.assume', () => {
     const before = structuredClone(snap);
     new WorkingSnapshot(snap).assume(vm('acme/a').spread('Rack', 'db').build(), 'bm-1');
     expect(snap).toEqual(before);
+  });
+});
+
+describe('WorkingSnapshot.release', () => {
+  it('A released VM gives back its host allocation and its quota usage, and a decision sees it.', () => {
+    const w = new WorkingSnapshot(base()).assume(vm('acme/a').cpu(60).build(), 'bm-1');
+    expect(schedule(w, vm('acme/b').cpu(8).build()).ok).toBe(false);
+    w.release({ tenant: 'acme', resources: vm('acme/a').cpu(60).build().resources }, 'bm-1');
+    expect(w.host('bm-1')?.allocated.cpu).toBe(4);
+    expect(w.quota('acme', 'general')?.used.cpu).toBe(4);
+    expect(schedule(w, vm('acme/b').cpu(8).build())).toMatchObject({ ok: true, host: 'bm-1' });
+  });
+
+  it('Releasing from a host that is not in the snapshot is an error.', () => {
+    expect(() => new WorkingSnapshot(base()).release({ tenant: 'acme', resources: vm('acme/a').build().resources }, 'bm-9')).toThrow(/cannot release placement/);
   });
 });
 

@@ -141,9 +141,16 @@ export function hostAllocatable(host: Baremetal, listers: Listers): Resources {
   return allocatableOf(hostCapacity(host), overcommitOf(group?.spec));
 }
 
-/** A host's phase, recomputed rather than read from its (maybe stale) status. */
+/**
+ * A host's phase, recomputed rather than read from its (maybe stale) status. The location
+ * is known when its rack and the rack's data center exist (hostLocation's "nothing
+ * missing"), checked without building the location: group and quota figures ask this for
+ * every host of a group.
+ */
 export function currentHostPhase(host: Baremetal, listers: Listers): HostPhase {
-  return hostPhase(host, hostLocation(host, listers).missing.length === 0, listers.racks.get(host.spec.rack)?.spec.state);
+  const rack = listers.racks.get(host.spec.rack);
+  const locationKnown = rack !== undefined && listers.datacenters.get(rack.spec.datacenter) !== undefined;
+  return hostPhase(host, locationKnown, rack?.spec.state);
 }
 
 export interface GroupTotals {
@@ -157,10 +164,16 @@ export interface GroupTotals {
 /** A group's capacity (its Ready hosts) and allocatable (x overcommit): what percent quotas
  *  resolve against. Reads only hosts, so it stays cheap however many VMs there are. */
 export function groupCapacity(group: BaremetalGroup, listers: Listers): { baremetals: number; capacity: Resources; allocatable: Resources } {
-  let capacity = zero();
+  // Summed in place: every quota's status asks for its group's figures, over every host.
+  const capacity = zero();
   const hosts = listers.hosts.byIndex('byGroup', group.metadata.name!);
   for (const host of hosts) {
-    if (currentHostPhase(host, listers) === 'Ready') capacity = addResources(capacity, hostCapacity(host));
+    if (currentHostPhase(host, listers) !== 'Ready') continue;
+    const c = hostCapacity(host);
+    capacity.cpu += c.cpu;
+    capacity.memory += c.memory;
+    capacity.storage += c.storage;
+    capacity.gpu += c.gpu;
   }
   return { baremetals: hosts.length, capacity, allocatable: allocatableOf(capacity, overcommitOf(group.spec)) };
 }

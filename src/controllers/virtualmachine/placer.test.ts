@@ -83,4 +83,31 @@ describe('placement with an assume cache', () => {
       expect(placer.place('acme/b', request('acme/b', 4)).ok).toBe(true);
     });
   });
+
+  describe('a snapshot kept current instead of rebuilt', () => {
+    const tight = { ...world, quotas: [quota('q', 'acme', 'general', { cpu: 4 })] };
+    // The cache below keeps showing VM a: only a released reservation (not a snapshot
+    // rebuilt from the cache) can make room for b.
+    const withA = (spreadKey?: string) => {
+      const a = placed('acme', 'a', 'bm1', 4, '1Gi');
+      return spreadKey ? { ...a, spec: { ...a.spec, placement: { spreadAcross: 'Rack' as const, spreadKey } } } : a;
+    };
+
+    it('takes a deleted placed VM out of the snapshot, giving its host and quota back', () => {
+      const a = withA();
+      const placer = new Placer(listersOf({ ...tight, vms: [a] }));
+      expect(placer.place('acme/b', request('acme/b', 4)).ok).toBe(false);
+      placer.observeVm('acme/a', undefined, a);
+      expect(placer.place('acme/b', request('acme/b', 4)).ok).toBe(true);
+    });
+
+    it('rebuilds from the cache when the deleted VM had a spread key', () => {
+      const a = withA('db');
+      const placer = new Placer(listersOf({ ...tight, vms: [a] }));
+      expect(placer.place('acme/b', request('acme/b', 4)).ok).toBe(false);
+      placer.observeVm('acme/a', undefined, a);
+      // Rebuilt from a cache that still shows a: its quota is still taken.
+      expect(placer.place('acme/b', request('acme/b', 4)).ok).toBe(false);
+    });
+  });
 });

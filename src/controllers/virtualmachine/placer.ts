@@ -3,6 +3,10 @@
 // promised the same capacity or quota in this process, whatever the number of workers. The
 // reservation becomes durable when the VM's status.placement is written; until the informer
 // shows that write, the assumption stays in the snapshot.
+// The snapshot is built from the caches once and then kept current: a decision assumes its
+// placement into it, and a placed VM that goes away (or an assumption given back) is
+// released from it. It is rebuilt only when what it is built from changes in a way a delta
+// cannot express: an inventory spec, a VM's reserved resources, a spread key's members.
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import { schedule, WorkingSnapshot, type ScheduleResult } from '../../scheduler/index.js';
 import type { GroupInfo, HostInfo, PlacementRequest, QuotaInfo, Resources, Snapshot, SpreadUsage } from '../../scheduler/types.js';
@@ -14,6 +18,7 @@ import {
   hostPhase,
   reservedBy,
   tenantNamespaceOf,
+  tenantOfNamespace,
 } from '../inventory/accounting.js';
 import type { Listers } from '../shared/listers.js';
 import { addResources, overcommitOf, resolveLimit, zero } from '../shared/resources.js';
@@ -53,7 +58,10 @@ export class Placer {
       return;
     }
     // A VM gone before its placement showed up: its assumption goes with it.
-    if (vm === undefined && this.assumed.delete(key)) return this.invalidate();
+    if (vm === undefined && assumption) {
+      this.assumed.delete(key);
+      return this.release(assumption.request.tenant, assumption.request.resources, assumption.host, assumption.request.spreadKey);
+    }
     // A newer version without the placement: the uncertain write did not land (it carried
     // the older version as a precondition, so it never can).
     if (assumption?.uncertainFrom !== undefined && vm && vm.metadata.resourceVersion !== assumption.uncertainFrom) {
@@ -61,7 +69,17 @@ export class Placer {
       this.invalidate();
       return;
     }
-    if (placedNow !== placedBefore || (vm === undefined && placedBefore)) this.invalidate();
+    if (vm === undefined && placedBefore && previous) {
+      // A placed VM deleted: its capacity and quota come back.
+      return this.release(
+        tenantOfNamespace(previous.metadata.namespace ?? '', this.listers),
+        reservedBy(previous),
+        placedBefore,
+        previous.spec.placement?.spreadKey,
+        accountingGroup(previous, this.listers),
+      );
+    }
+    if (placedNow !== placedBefore) this.invalidate();
     else if (
       placedNow &&
       vm &&
@@ -75,7 +93,23 @@ export class Placer {
 
   /** The write of a decision failed: give the capacity back. */
   forget(key: string): void {
-    if (this.assumed.delete(key)) this.invalidate();
+    const assumption = this.assumed.get(key);
+    if (!assumption) return;
+    this.assumed.delete(key);
+    this.release(assumption.request.tenant, assumption.request.resources, assumption.host, assumption.request.spreadKey);
+  }
+
+  /**
+   * Takes a reservation out of the working snapshot. A spread member cannot be taken out
+   * (the snapshot keeps no count per rack), nor a reservation charged to a quota in another
+   * group than its host's: those rebuild the snapshot instead.
+   */
+  private release(tenant: string | undefined, resources: Resources, hostName: string, spreadKey?: string, quotaGroup?: string): void {
+    const working = this.working;
+    if (!working) return;
+    const host = working.host(hostName);
+    if (!host || tenant === undefined || spreadKey || (quotaGroup !== undefined && quotaGroup !== host.group)) return this.invalidate();
+    working.release({ tenant, resources }, hostName);
   }
 
   /**

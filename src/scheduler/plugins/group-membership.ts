@@ -12,4 +12,18 @@ export const groupMembership: Plugin = {
     if (req.group === undefined) return req.pinnedHost !== undefined ? null : notInGroup;
     return host.group === req.group ? null : notInGroup;
   },
+  filterAll(ctx, req, candidates, n, rejected) {
+    if (req.group === undefined && req.pinnedHost !== undefined) return n;
+    // A group no host is in matches no index (-1 is "no group").
+    const wanted = req.group === undefined ? -2 : ctx.vectors.groupNames.indexOf(req.group);
+    const { group, groupSize } = ctx.vectors;
+    if (wanted >= 0 && groupSize[wanted] === group.length) return n;
+    let kept = 0;
+    for (let k = 0; k < n; k++) {
+      const i = candidates[k]!;
+      if (wanted >= 0 && group[i] === wanted) candidates[kept++] = i;
+      else rejected.add(notInGroup);
+    }
+    return kept;
+  },
 };

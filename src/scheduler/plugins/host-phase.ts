@@ -15,11 +15,28 @@ const byPhase: Record<HostPhase, FilterStatus | null> = {
 
 const notReady = unresolvable(Reason.NotReady);
 
+function phaseStatus(phase: HostPhase): FilterStatus | null {
+  // A phase this build does not know is treated as not ready rather than as Ready.
+  const status = byPhase[phase];
+  return status === undefined ? notReady : status;
+}
+
 export const hostPhase: Plugin = {
   name: 'HostPhase',
   filter(_ctx, _req, host) {
-    // A phase this build does not know is treated as not ready rather than as Ready.
-    const status = byPhase[host.phase];
-    return status === undefined ? notReady : status;
+    return phaseStatus(host.phase);
+  },
+  filterAll(ctx, _req, candidates, n, rejected) {
+    const { phase, hostPhases } = ctx.vectors;
+    const statuses = hostPhases.map(phaseStatus);
+    if (statuses.every((s) => s === null)) return n;
+    let kept = 0;
+    for (let k = 0; k < n; k++) {
+      const i = candidates[k]!;
+      const status = statuses[phase[i]!]!;
+      if (status === null) candidates[kept++] = i;
+      else rejected.add(status);
+    }
+    return kept;
   },
 };
