@@ -20,6 +20,16 @@ export const TenantSpec = Type.Object(
       'Naming rule (自訂命名規則) for VMs created with generateName, e.g. {tenant}-{role}-{index}. Placeholders: {tenant}, {role}, {cluster}, {index}.',
       { maxLength: 200 },
     ),
+    disruptionBudget: Type.Optional(
+      Type.Object(
+        {
+          maxUnavailable: Type.Optional(
+            Type.Integer({ description: 'How many of the tenant\'s VMs may be moved (drain) at the same time; 0 forbids moving any.', minimum: 0, default: 1 }),
+          ),
+        },
+        { description: 'A PodDisruptionBudget-like guard on voluntary moves of the tenant\'s VMs (host drain).' },
+      ),
+    ),
   },
   { description: 'Desired state of the tenant (租戶).', default: {} },
 );
