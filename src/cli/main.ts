@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStandalone, storedToken } from './standalone.js';
 import { startUp } from './up.js';
+import { runDrain, runUncordon } from './drain.js';
 import { loadKubeConfig, startControllers } from './controllers.js';
 import { startSimulator } from '../providers/simulator/index.js';
 import { keepEmbeddedPostgres, KEEPER_COMMAND } from '../store/embedded-session.js';
@@ -21,6 +22,10 @@ Commands:
   controller  Run the controllers against a Kubernetes API server (VirtFlow's or a cluster's).
               --kubeconfig F   (default: $KUBECONFIG or ~/.kube/config)
               --metrics-port N (default: 8080; /metrics, /healthz, /readyz)
+  drain <host> [--kubeconfig F] [--max-unavailable N] [--wait] [--timeout S]
+              Set a Baremetal to Maintenance: its VMs are moved to other hosts (docs/operations.md).
+  uncordon <host> [--kubeconfig F]
+              Set a Baremetal back to Available.
   agent simulate
               Run a simulated external controller (the provisioning protocol v1). It keeps its
               machines in $VIRTFLOW_HOME/simulator/state.json across restarts.
@@ -242,6 +247,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       await runSimulator(rest.slice(1));
       return 0;
+    case 'drain':
+      return runDrain(rest);
+    case 'uncordon':
+      return runUncordon(rest);
     case KEEPER_COMMAND:
       // Internal: the helper that runs the embedded PostgreSQL (see embedded-session.ts).
       await keepEmbeddedPostgres(rest[0]!);

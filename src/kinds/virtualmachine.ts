@@ -28,12 +28,13 @@ export const vmPhases = [
   'Stopping',
   'Stopped',
   'Restarting',
+  'Migrating',
   'Terminating',
   'Failed',
 ] as const;
 export const powerStates = ['On', 'Off'] as const;
 /** Condition types the VirtualMachine controller reports. */
-export const vmConditionTypes = ['Scheduled', 'Provisioned', 'Ready'] as const;
+export const vmConditionTypes = ['Scheduled', 'Provisioned', 'Ready', 'Migrating'] as const;
 
 export const VirtualMachineSpec = Type.Object(
   {

@@ -39,6 +39,8 @@ export interface WorldOptions {
    * `credentialsSecret` (virtflow-system/vm-service-tw-token) for it; the test creates it.
    */
   token?: string;
+  /** The simulator serves live migration (default true); false plays one that cannot. */
+  migrate?: boolean;
 }
 
 export const credentialsSecret = { namespace: 'virtflow-system', name: 'vm-service-tw-token' };
@@ -162,6 +164,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     random: seededRandom(opts.seed ?? 7),
     callback: { apiServer: vf.url, caCert: vf.caCert, token: vf.statusToken },
     callbackBackoffMs: { base: 20, max: 500 },
+    migrate: opts.migrate,
     ...(opts.token ? { token: opts.token } : { allowUnauthenticated: true }),
   });
   const relay = opts.relay ? await startRelay(sim.port) : undefined;
