@@ -153,7 +153,6 @@ export const baremetalKind = defineKind({
     { name: 'Rack', type: 'string', jsonPath: '.spec.rack', description: 'Rack (機架).' },
     { name: 'Free CPU', type: 'integer', jsonPath: '.status.free.cpu', description: 'Cores still placeable.' },
     { name: 'Free Memory', type: 'string', jsonPath: '.status.free.memory', description: 'Memory still placeable.' },
-    { name: 'Drain', type: 'string', jsonPath: '.status.drain.phase', description: 'Drain of a host in Maintenance.' },
     { name: 'Group', type: 'string', jsonPath: '.spec.group', priority: 1, description: 'Bare-metal group.' },
     { name: 'Serial', type: 'string', jsonPath: '.spec.serialNumber', priority: 1, description: 'Serial number (序號).' },
     { name: 'VMs', type: 'integer', jsonPath: '.status.virtualMachines', priority: 1, description: 'Virtual machines on the host.' },
