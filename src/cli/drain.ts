@@ -61,7 +61,6 @@ export async function runDrain(args: string[], out: CliOut = process.stdout, opt
   for (;;) {
     const host = await client.get<Baremetal>(Kinds.Baremetal, { name });
     const drain = host.status?.drain;
-    // A status from before this drain began (another phase) is not progress yet.
     if (drain?.phase) {
       const line = `${drain.phase}: ${drain.message ?? ''}`;
       if (line !== said) out.write(`${line}\n`);

@@ -223,7 +223,7 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
         throw err;
       }
       if (before !== phase) {
-        ctx.events.record(host, phase === 'Blocked' ? 'Warning' : 'Normal', `Drain${phase}`, message);
+        ctx.events.record(host, phase === 'Blocked' ? 'Warning' : 'Normal', phase === 'Blocked' ? 'DrainBlocked' : phase, message);
       }
       return phase === 'Drained' ? {} : { requeueAfterMs: resyncMs };
     },
