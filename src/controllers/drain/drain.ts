@@ -65,18 +65,18 @@ export interface DrainOptions {
   resyncMs?: number;
 }
 
-const isMoving = (vm: VirtualMachine) => vm.status?.migration?.state === 'Running';
+const isMoving = (vm: VirtualMachine | undefined) => vm?.status?.migration?.state === 'Running';
 
 export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: DrainOptions = {}): Reconciler {
   const resyncMs = opts.resyncMs ?? 5000;
   /** VM key -> moves this process started that the cache does not show yet. */
-  const started = new Map<string, { host: string; namespace: string }>();
+  const started = new Map<string, { namespace: string; startedAt: string }>();
   const isoNow = () => ctx.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
   const forgetShown = () => {
-    for (const [key] of started) {
+    for (const [key, s] of started) {
       const vm = ctx.listers.vms.get(key);
-      if (!vm || isMoving(vm) || vm.status?.migration?.state === 'Succeeded') started.delete(key);
+      if (!vm || vm.status?.migration?.startedAt === s.startedAt) started.delete(key);
     }
   };
 
@@ -95,12 +95,15 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
   /** Moves in progress of one tenant's VMs, on any host. */
   const movingInNamespace = (namespace: string): number => {
     let n = ctx.listers.vms.list(namespace).filter(isMoving).length;
-    for (const [key, s] of started) if (s.namespace === namespace && !isMoving(ctx.listers.vms.get(key)!)) n++;
+    for (const [key, s] of started) if (s.namespace === namespace && !isMoving(ctx.listers.vms.get(key))) n++;
     return n;
   };
 
-  /** Starts the move of one VM; answers a leftover when it cannot be placed elsewhere. */
-  const start = async (host: Baremetal, key: string, vm: VirtualMachine, method: 'Migrate' | 'Recreate'): Promise<Leftover | undefined> => {
+  /**
+   * Starts the move of one VM. Answers a leftover when it cannot be placed elsewhere, and
+   * 'stale' when the cached VM is older than a write of this process (decided again later).
+   */
+  const start = async (host: Baremetal, key: string, vm: VirtualMachine, method: 'Migrate' | 'Recreate'): Promise<Leftover | 'stale' | undefined> => {
     const flavor = ctx.listers.specifications.get(vm.spec.specification);
     const resources = flavor ? fromAmounts(flavor.spec as never) : undefined;
     if (!resources || !tenantOfNamespace(vm.metadata.namespace!, ctx.listers)) {
@@ -130,10 +133,10 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
       // Not written (or not known to be): the target's capacity goes back; the next
       // reconcile of the host decides again from what the cache shows then.
       placer.forget(migrationKey(key));
-      if (isStaleCache(err)) return undefined;
+      if (isStaleCache(err)) return 'stale';
       throw err;
     }
-    started.set(key, { host: host.metadata.name!, namespace: vm.metadata.namespace! });
+    started.set(key, { namespace: vm.metadata.namespace!, startedAt: migration.startedAt });
     ctx.events.record(vm, method === 'Migrate' ? 'Normal' : 'Warning', method === 'Migrate' ? moveReasons.migrating : moveReasons.recreating, message);
     return undefined;
   };
@@ -195,8 +198,8 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
           continue;
         }
         const refused = await start(host, key, vm, method);
-        if (refused) leftovers.push(refused);
-        else moving++;
+        if (refused === undefined) moving++;
+        else if (refused !== 'stale') leftovers.push(refused);
       }
 
       const remaining = onHost.length;
