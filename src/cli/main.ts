@@ -39,6 +39,7 @@ Commands:
                                needs spec.allowInsecureHttp: true)
               --allowed-host NAME        a Host header name it answers to besides loopback
                                and this machine's name (repeatable)
+              --no-migrate     serve no live migration: drains re-create VMs
 
 Options:
   --home DIR     Where data, certificates and the kubeconfig live (default: $VIRTFLOW_HOME or ./.virtflow)
@@ -187,6 +188,7 @@ async function runSimulator(args: string[]): Promise<void> {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'allowed-host': { type: 'string', multiple: true },
+      'no-migrate': { type: 'boolean' },
     },
     strict: true,
   });
@@ -213,6 +215,7 @@ async function runSimulator(args: string[]): Promise<void> {
     token,
     tls,
     allowedHosts: values['allowed-host'],
+    migrate: !values['no-migrate'],
     callback: kubeconfig ? callbackTargetFromKubeconfig(kubeconfig) : undefined,
     stateFile: path.join(home, 'simulator', 'state.json'),
   });

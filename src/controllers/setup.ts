@@ -170,7 +170,12 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   const groupsOf = (hosts: Baremetal[]) => [...new Set(hosts.map((h) => h.spec.group).filter((g): g is string => !!g))].map((name) => ({ name }));
   const groupController = manager.controller('baremetalgroup').for(listers.groups).complete(baremetalGroupReconciler(ctx));
   watchWhen(listers.hosts, specChanged, (b) => key(b.spec.group), groupController);
-  watchWhen(listers.vms, placementChanged, (vm) => key(vmHostGroup(vm)), groupController);
+  watchWhen(listers.vms, placementChanged, (vm) => {
+    // A VM being moved also counts in its target host's group.
+    const target = migrationTarget(vm);
+    const groups = [vmHostGroup(vm), target ? listers.hosts.get(target)?.spec.group : undefined];
+    return [...new Set(groups)].flatMap((g) => key(g));
+  }, groupController);
   watchWhen(listers.quotas, specChanged, (q) => key(q.spec.group), groupController);
   watchWhen(listers.racks, specChanged, (r) => groupsOf(listers.hosts.byIndex('byRack', r.metadata.name!)), groupController);
   watchWhen(listers.datacenters, specChanged, (dc) => groupsOf(hostsOfDatacenter(dc)), groupController);
