@@ -209,3 +209,33 @@ describe('drain with an external controller that cannot migrate', () => {
     expect((await w.quota()).status.used.cpu).toBe(4);
   });
 });
+
+describe('drain through an external controller that fails now and then', () => {
+  let w: World;
+  beforeAll(async () => {
+    // Injected failures: operations reported Failed and requests answered 503, on every kind.
+    w = await startWorld({ hostCpu: 8, failureRate: 0.35, failureMode: 'both', seed: 3, latencyMs: { migrate: 50 } });
+  });
+  afterAll(async () => {
+    await w?.stop();
+  });
+
+  it('still moves every VM by live migration, each machine built once', async () => {
+    await vmsOnH1(w, ['f-1', 'f-2']);
+    await waitController(w, (xc) => (xc.status?.capabilities ?? []).includes('migrate'));
+    await patchHost(w, 'h2', { spec: { state: 'Available' } });
+    await patchHost(w, 'h1', { spec: { state: 'Maintenance' } });
+    await waitDrain(w, 'h1', 'Drained', (d) => d.phase === 'Drained');
+    let failures = 0;
+    for (const name of ['f-1', 'f-2']) {
+      const vm = await w.waitVm(name, 'Running on h2', (v) => v.status?.placement?.baremetal === 'h2' && v.status?.phase === 'Running');
+      expect(vm.status.migration).toMatchObject({ state: 'Succeeded', method: 'Migrate' });
+      const stats = w.sim.stats.uid(vm.metadata.uid);
+      expect(stats.machinesCreated).toBe(1);
+      failures += stats.failures;
+    }
+    // The seed makes some requests fail; the drain converged through them.
+    expect(failures).toBeGreaterThan(0);
+    await waitForStatusesToMatch(w.vf);
+  });
+});

@@ -153,6 +153,10 @@ export function vmMover(ctx: ControllerContext, opts: MoverOptions): VmMover {
         await write(vm, {}, [movingCondition(m, `The provider of ${xc} cannot migrate; the move waits.`, 'MigrateUnsupported')]);
         return { requeueAfterMs: jitter(opts.resyncMs) };
       }
+      if (last?.type === 'Migrate' && last.id === m.operationId && last.state === 'Failed') {
+        // Once per failed operation: the retry below answers a new operation id.
+        ctx.events.record(vm, 'Warning', moveReasons.moveFailed, `Operation ${last.id} (Migrate to ${target}) failed: ${last.message ?? 'no message'}; trying again.`);
+      }
       let op;
       try {
         op = await provider.migrate(vm, m.target as never, { requestId });
