@@ -39,14 +39,28 @@ async function vmsOnH1(w: World, names: string[], extra: (name: string) => { spe
   for (const name of names) await w.waitVm(name, 'Running on h1', (vm) => vm.status?.phase === 'Running' && vm.status?.placement?.baremetal === 'h1');
 }
 
+interface VmHistory {
+  initial: any[];
+  stream: WatchStream;
+}
+
+/** The VMs now, and a watch of every version after them. */
+async function vmHistory(w: World): Promise<VmHistory> {
+  const list = ok(await w.vf.call('GET', vmPath()), 200);
+  const stream = await openWatch(w.vf as never, `${vmPath()}?watch=true&resourceVersion=${list.metadata.resourceVersion}`);
+  return { initial: list.items, stream };
+}
+
 /**
  * Replays the VM versions a watch delivered, in order, and answers the most VMs seen moving
  * at once and every moment a host or the tenant held more than its limit (a VM being moved
  * holds its CPU on both hosts).
  */
-function replay(stream: WatchStream, hostCpu: number, quotaCpu: number): { maxMoving: number; over: string[] } {
-  const latest = new Map<string, any>();
+function replay(from: VmHistory, hostCpu: number, quotaCpu: number): { maxMoving: number; peakTenant: number; over: string[] } {
+  const { stream, initial } = from;
+  const latest = new Map<string, any>(initial.map((vm) => [vm.metadata.name, vm]));
   let maxMoving = 0;
+  let peakTenant = 0;
   const over: string[] = [];
   for (const e of stream.events) {
     if (e.type !== 'ADDED' && e.type !== 'MODIFIED' && e.type !== 'DELETED') continue;
@@ -68,10 +82,11 @@ function replay(stream: WatchStream, hostCpu: number, quotaCpu: number): { maxMo
       }
     }
     maxMoving = Math.max(maxMoving, moving);
+    peakTenant = Math.max(peakTenant, tenant);
     for (const [h, cpu] of perHost) if (cpu > hostCpu) over.push(`${h}: ${cpu} > ${hostCpu} cores at rv ${e.object.metadata.resourceVersion}`);
     if (tenant > quotaCpu) over.push(`tenant: ${tenant} > ${quotaCpu} cores at rv ${e.object.metadata.resourceVersion}`);
   }
-  return { maxMoving, over };
+  return { maxMoving, peakTenant, over };
 }
 
 describe('drain with an external controller that can migrate', () => {
@@ -80,7 +95,7 @@ describe('drain with an external controller that can migrate', () => {
   // Room for 3 moves at once (8 reserved + 3 x 2 in flight): only the budget stops the third.
   const quotaCpu = 16;
   beforeAll(async () => {
-    w = await startWorld({ hostCpu, quotaCpu, latencyMs: { migrate: 300 } });
+    w = await startWorld({ hostCpu, quotaCpu, latencyMs: { migrate: 600 } });
   });
   afterAll(async () => {
     await w?.stop();
@@ -93,7 +108,8 @@ describe('drain with an external controller that can migrate', () => {
     await waitController(w, (xc) => (xc.status?.capabilities ?? []).includes('migrate'));
     await patchHost(w, 'h2', { spec: { state: 'Available' } });
 
-    const stream = await openWatch(w.vf as never, `${vmPath()}?watch=true`);
+    const history = await vmHistory(w);
+    const stream = history.stream;
     try {
       // The host would let 3 move at once; the tenant's budget is 2.
       const lines: string[] = [];
@@ -119,9 +135,11 @@ describe('drain with an external controller that can migrate', () => {
       }
       expect((await w.getVm('keep')).status.placement.baremetal).toBe('h1');
 
-      const seen = replay(stream, hostCpu, quotaCpu);
+      const seen = replay(history, hostCpu, quotaCpu);
       expect(seen.over).toEqual([]);
       expect(seen.maxMoving).toBe(2);
+      // 4 VMs of 2 cores, 2 of them held on both hosts at once.
+      expect(seen.peakTenant).toBe(12);
     } finally {
       await stream.close();
     }
@@ -144,15 +162,17 @@ describe('drain with an external controller that can migrate', () => {
     // 8 cores used of 10: a move needs 2 more until it ends, so a second one must wait.
     const tight = 10;
     ok(await w.vf.call('PATCH', `${GROUP}/tenantquotas/acme-general`, { spec: { limits: { cpu: tight } } }, mergePatch), 200);
-    const stream = await openWatch(w.vf as never, `${vmPath()}?watch=true`);
+    const history = await vmHistory(w);
+    const stream = history.stream;
     try {
       const lines: string[] = [];
       const code = await runDrain(['h2', '--kubeconfig', w.vf.kubeconfig, '--max-unavailable', '3', '--wait', '--timeout', '60'], { write: (t) => lines.push(t) }, { pollMs: 100 });
       expect(code, lines.join('')).toBe(0);
       expect(lines.join('')).toContain('Drained: No VM is left on h2; 3 moved.');
-      const seen = replay(stream, hostCpu, tight);
+      const seen = replay(history, hostCpu, tight);
       expect(seen.over).toEqual([]);
       expect(seen.maxMoving).toBe(1);
+      expect(seen.peakTenant).toBe(tight);
     } finally {
       await stream.close();
     }
