@@ -149,7 +149,7 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
   };
 
   return {
-    async reconcile(_rc, objectKey: ObjectKey): Promise<Result> {
+    async reconcile(rc, objectKey: ObjectKey): Promise<Result> {
       const name = keyString(objectKey);
       const host = ctx.listers.hosts.get(name);
       if (!host) return {};
@@ -197,6 +197,8 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
           left(drainReasons.waitingForBudget, moving >= maxUnavailable ? `The host moves ${maxUnavailable} VM(s) at a time.` : `Its tenant allows ${budget} VM(s) moving at a time.`);
           continue;
         }
+        // A process that has lost the lease must not decide: another leader may already be.
+        if (rc.signal.aborted) return {};
         const refused = await start(host, key, vm, method);
         if (refused === undefined) moving++;
         else if (refused !== 'stale') leftovers.push(refused);
