@@ -180,6 +180,28 @@ describe('drain with an external controller that can migrate', () => {
     expect(world.hosts.map((h) => [h.metadata.name, h.status.virtualMachines, h.status.allocated.cpu]).sort()).toEqual([['h1', 4, 8], ['h2', 0, 0]]);
     expect((await w.quota()).status.used.cpu).toBe(8);
   });
+  it('moves none of a tenant whose budget is 0, and a VM deleted mid-move gives back both reservations', async () => {
+    // All four VMs are on h1 again (the test above drained h2 onto it).
+    ok(await w.vf.call('PATCH', `${GROUP}/tenants/${NS}`, { spec: { disruptionBudget: { maxUnavailable: 0 } } }, mergePatch), 200);
+    ok(await w.vf.call('PATCH', `${GROUP}/tenantquotas/acme-general`, { spec: { limits: { cpu: quotaCpu } } }, mergePatch), 200);
+    expect(await runUncordon(['h2', '--kubeconfig', w.vf.kubeconfig], { write: () => {} })).toBe(0);
+    await patchHost(w, 'h1', { spec: { state: 'Maintenance' } });
+    const blocked = await waitDrain(w, 'h1', 'Blocked by the budget', (d) => d.phase === 'Blocked' && d.remaining === 4);
+    expect(blocked.message).toBe('4 VM(s) left on h1, 0 moving: 3 DisruptionBudget, 1 EvictionForbidden.');
+
+    ok(await w.vf.call('PATCH', `${GROUP}/tenants/${NS}`, { spec: { disruptionBudget: { maxUnavailable: 1 } } }, mergePatch), 200);
+    const moving = await w.waitVm('a-1', 'moving', (v) => v.status?.migration?.state === 'Running' && v.status.migration.startedAt >= blocked.startedAt);
+    expect(moving.status.migration.target.baremetal).toBe('h2');
+    await waitUntil(async () => (await w.host('h2')).status?.allocated?.cpu === CPU_PER_VM, 'h2 holds the moving VM');
+    await w.deleteVm('a-1');
+    await w.waitGone('a-1');
+    const world = await waitForStatusesToMatch(w.vf);
+    expect(world.vms.every((v) => v.metadata.name !== 'a-1')).toBe(true);
+    await waitDrain(w, 'h1', 'Blocked by the forbidden VM only', (d) => d.phase === 'Blocked' && d.remaining === 1);
+    const settled = await waitForStatusesToMatch(w.vf);
+    expect(settled.hosts.map((h) => [h.metadata.name, h.status.allocated.cpu]).sort()).toEqual([['h1', 2], ['h2', 4]]);
+    expect((await w.quota()).status.used.cpu).toBe(6);
+  });
 });
 
 describe('drain with an external controller that cannot migrate', () => {
