@@ -301,7 +301,10 @@ async function databaseProxy(target: URL) {
     if (listening) return;
     listening = true;
     server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      // The run's PostgreSQL listens on a Unix socket (its directory is the URL's host).
+      const host = decodeURIComponent(target.hostname);
+      const port = Number(target.port || 5432);
+      const upstream = host.startsWith('/') ? net.connect({ path: `${host}/.s.PGSQL.${port}` }) : net.connect(port, host);
       for (const s of [client, upstream]) {
         sockets.add(s);
         s.on('close', () => sockets.delete(s));

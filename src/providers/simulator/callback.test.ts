@@ -17,6 +17,14 @@ const sims: SimulatorHandle[] = [];
 
 beforeAll(async () => {
   vf = await startTestServer();
+  // VMs live in a tenant's namespace: this file's go in "default", so a tenant owns it.
+  const tenant = await vf.call('POST', '/apis/virtflow.io/v1alpha1/tenants', {
+    apiVersion: 'virtflow.io/v1alpha1',
+    kind: 'Tenant',
+    metadata: { name: 'callbacks' },
+    spec: { namespace: 'default' },
+  });
+  expect(tenant.status, tenant.text).toBe(201);
 });
 afterAll(async () => {
   await vf?.stop();
