@@ -281,7 +281,9 @@ describe('kubectl auth and tokens', () => {
     expect(await can('patch', 'virtualmachines', '--subresource=status', '-n', 'acme')).toBe('yes');
     expect(await can('create', 'leases', '-n', 'virtflow-system')).toBe('yes');
     expect(await can('list', 'secrets', '-A')).toBe('no');
-    expect(await can('create', 'virtualmachines', '-n', 'acme')).toBe('no');
+    // A cluster's nodes are VMs the K8sCluster controller creates; tenants it never does.
+    expect(await can('create', 'virtualmachines', '-n', 'acme')).toBe('yes');
+    expect(await can('create', 'tenants')).toBe('no');
     expect(await can('bind', 'clusterroles/virtflow:platform-admin')).toBe('no');
     expect(await can('create', 'leases', '-n', 'acme')).toBe('no');
   });
