@@ -185,12 +185,14 @@ function platformFolder(files: Files): void {
   ];
   const externalControllers = [
     ...regions.map((region) =>
-      // The simulator `virtflow up` starts, so that the estate converges out of the box; a
-      // real VM service has its own endpoint and a credentialsSecret.
+      // The simulator `virtflow up` starts (https with VirtFlow's CA, and the token it keeps
+      // in virtflow-system), so that the estate converges out of the box; a real VM service
+      // has its own endpoint and credentialsSecret.
       doc('ExternalController', `vm-service-${region}`, {
         service: 'VirtualMachine',
         regions: [region],
-        endpoint: 'http://127.0.0.1:7480',
+        endpoint: 'https://127.0.0.1:7480',
+        credentialsSecret: { namespace: 'virtflow-system', name: 'virtflow-simulator-token' },
       }),
     ),
     doc('ExternalController', 'baremetal-service', {
@@ -232,6 +234,8 @@ function tenants(): TenantLayout[] {
       quotas: [
         { group: 'tw-general', cpu: '40%', memory: '2Ti', storage: '40Ti' },
         { group: 'jp-general', cpu: 128, memory: '30%', storage: '30%' },
+        // The GPU pool of its cluster prod-tw.
+        { group: 'tw-gpu', cpu: '40%', memory: '40%', storage: '40%' },
       ],
       vms: [...web('tw', 4), ...web('jp', 2), { name: 'bastion-tw', specification: 'c2m8-g1', group: 'tw-general', role: 'Bastion' }],
       clusters: [
