@@ -34,6 +34,8 @@ beforeAll(async () => {
   vf = await startVirtflow();
   adminToken = (await readFile(path.join(vf.home, 'admin-token'), 'utf8')).trim();
   expectOk(await vf.kubectl(['apply', '-R', '-f', path.join(repoRoot, 'examples/lab')]));
+  // The cluster the lab's tenant runs, with its node pool (built from VMs by the controllers).
+  expectOk(await vf.kubectl(['apply', '-f', path.join(repoRoot, 'examples/clusters/acme-prod.yaml')]));
   // The lab's vm-service-tw expects the simulator on its default port; this one listens on a
   // free port (as in lifecycle.e2e.test.ts), so point the lab's controller at it.
   const simulator = expectOk(await vf.kubectl(['get', 'externalcontroller', 'virtflow-simulator', '-o', 'jsonpath={.spec.endpoint}'])).stdout;
@@ -60,10 +62,11 @@ describe('the operator portal', () => {
     expect(await page.evaluate("sessionStorage.getItem('virtflow.token')")).toBe(adminToken);
   });
 
-  it("shows the lab's estate on the overview, live", async () => {
+  it("shows the lab's estate on the overview, live", { timeout: 120_000 }, async () => {
     await page.goto(`${vf.url}/ui/#/overview`);
     await page.locator('.overview[data-ready="true"]').waitFor();
-    await expect.poll(() => page.getByTestId('vm-count').textContent(), { timeout: 60_000 }).toBe('3');
+    // The lab's 3 VMs and the 5 nodes of its cluster acme-prod.
+    await expect.poll(() => page.getByTestId('vm-count').textContent(), { timeout: 60_000 }).toBe('8');
     // The capacity charts carry their figures as tables: the lab's one data center and groups.
     const datacenterChart = page.locator('figure.chart', { hasText: 'Capacity by data center' });
     await expect.poll(() => datacenterChart.locator('table').textContent()).toContain('tw-hsinchu-1');
@@ -71,7 +74,7 @@ describe('the operator portal', () => {
     const groups = await groupChart.locator('table').textContent();
     expect(groups).toContain('tw-general');
     expect(groups).toContain('tw-gpu');
-    await expect.poll(() => page.locator('.phase-list').textContent(), { timeout: 60_000 }).toContain('Running: 3');
+    await expect.poll(() => page.locator('.phase-list').textContent(), { timeout: 60_000 }).toContain('Running: 8');
     await screenshot(page, 'overview');
   });
 
@@ -206,29 +209,15 @@ describe('the operator portal', () => {
     }
   });
 
-  it('scales a K8sNodePool from the clusters page, and says so when the kind is not served', async () => {
-    // The kind is being added alongside the portal: without it the page says it is not
-    // available, and a stand-in CRD with the contract's scale subresource takes its place.
-    const crd = 'k8snodepools.virtflow.io';
-    if ((await vf.kubectl(['get', 'crd', crd])).code !== 0) {
-      await page.goto(`${vf.url}/ui/#/clusters`);
-      await expect.poll(() => page.locator('main').textContent()).toContain('K8sNodePool is not available on this server');
-      expectOk(await vf.kubectl(['apply', '-f', path.join(repoRoot, 'test/browser/fixtures/k8snodepools.virtflow.io.yaml')]));
-      expectOk(await vf.kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=30s']));
-    }
-    expectOk(
-      await vf.kubectl(['apply', '-f', '-'], {
-        input: yamlDocuments([{ apiVersion: 'virtflow.io/v1alpha1', kind: 'K8sNodePool', metadata: { name: 'acme-prod-workers', namespace: 'acme' }, spec: { cluster: 'acme-prod', replicas: 2, specification: 'c4m16-g2', group: 'tw-general' } }]),
-      }),
-    );
+  it('scales a K8sNodePool from the clusters page', { timeout: 180_000 }, async () => {
     await page.goto(`${vf.url}/ui/#/clusters`);
     await page.reload();
-    const pool = page.locator('[data-cluster="acme/acme-prod"] tr[data-pool="acme-prod-workers"]');
-    await expect.poll(() => pool.textContent(), { timeout: 15_000 }).toMatch(/\/ 2 ready/);
+    const pool = page.locator('[data-cluster="acme/acme-prod"] tr[data-pool="acme-prod-general"]');
+    await expect.poll(() => pool.textContent(), { timeout: 90_000 }).toMatch(/\/ 2 ready/);
     await pool.getByLabel('Replicas').fill('3');
     await pool.getByRole('button', { name: 'Scale' }).click();
-    await expect.poll(async () => (await vf.kubectl(['get', 'k8snodepool', '-n', 'acme', 'acme-prod-workers', '-o', 'jsonpath={.spec.replicas}'])).stdout).toBe('3');
-    await expect.poll(() => pool.textContent()).toMatch(/\/ 3 ready/);
+    await expect.poll(async () => (await vf.kubectl(['get', 'k8snodepool', '-n', 'acme', 'acme-prod-general', '-o', 'jsonpath={.spec.replicas}'])).stdout).toBe('3');
+    await expect.poll(() => pool.textContent(), { timeout: 60_000 }).toMatch(/\/ 3 ready/);
     await screenshot(page, 'clusters');
   });
 
