@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApiError, errors } from '../machinery/errors.js';
+import { ReadAuditLog } from '../store/read-audit.js';
 import type { ResourceInfo } from '../machinery/resource.js';
 import type { Store } from '../store/store.js';
 import { Authorizer, nonResourceAttributes, resourceAttributes } from '../auth/authorizer.js';
@@ -84,6 +85,8 @@ export class ApiServer {
   /** ServiceAccount tokens; ready once start() has loaded the signing key. */
   tokens?: ServiceAccountTokens;
   private readonly console?: OperationsConsole;
+  /** get, list and watch requests, written to the audit table in batches. */
+  readonly readAudit: ReadAuditLog;
   private server?: https.Server;
   private stopLifecycle?: () => void;
   private stopGc?: () => void;
@@ -99,6 +102,7 @@ export class ApiServer {
     this.service.ownership = updateOwnership;
     this.auth = new TokenAuthenticator(opts.store.db);
     this.authorizer = new Authorizer(opts.store.cache);
+    this.readAudit = new ReadAuditLog(opts.store.db.pool);
     this.service.admitters.push(this.authorizer.scope.admitter(), escalationAdmitter(this.authorizer, () => opts.store.syncCache()));
     this.openapi = new OpenApiDocuments(this.registry);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -160,6 +164,8 @@ export class ApiServer {
     const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
+    // What was read until now is on record before the database goes.
+    await this.readAudit.flush();
   }
 
   private buildApp(): express.Express {
@@ -323,6 +329,23 @@ export class ApiServer {
     } finally {
       const seconds = attrs.verb === 'watch' ? undefined : (performance.now() - started) / 1000;
       this.metrics.recordRequest(labels, code, seconds);
+      // Writes are audited with the change itself; reads here, in batches (a 429 is not: it
+      // would load the database just when the server sheds load).
+      if (READ_VERBS.has(attrs.verb) && code !== 429) {
+        this.readAudit.record(
+          {
+            username: (req as RequestWithUser).user?.username ?? 'system:anonymous',
+            verb: attrs.verb,
+            apiGroup: r.group,
+            resource: r.resource,
+            subresource: r.subresource ?? '',
+            namespace: r.namespace ?? '',
+            name: r.name ?? '',
+            userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
+          },
+          code,
+        );
+      }
     }
   }
 
@@ -412,6 +435,8 @@ function abortedOnClose(res: ServerResponse): AbortSignal {
   res.on('close', () => abort.abort());
   return abort.signal;
 }
+
+const READ_VERBS = new Set(['get', 'list', 'watch']);
 
 function isMutation(verb: string): boolean {
   return ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(verb);

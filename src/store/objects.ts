@@ -84,9 +84,9 @@ export type UpdateDecision =
   | { action: 'delete'; object: KubeObject }
   | { action: 'none' };
 
-const AUDIT_COLUMNS = '(username, verb, api_group, resource, subresource, namespace, name, code, user_agent)';
+export const AUDIT_COLUMNS = '(username, verb, api_group, resource, subresource, namespace, name, code, user_agent)';
 
-function auditParams(audit: AuditRecord, code: number): unknown[] {
+export function auditParams(audit: AuditRecord, code: number): unknown[] {
   return [audit.username, audit.verb, audit.apiGroup, audit.resource, audit.subresource, audit.namespace, audit.name, code, audit.userAgent];
 }
 
