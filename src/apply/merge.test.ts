@@ -215,7 +215,7 @@ describe('applyObject: conflicts and force', () => {
     expect(err.toStatus().details).toEqual({
       causes: [
         {
-          type: 'FieldManagerConflict',
+          reason: 'FieldManagerConflict',
           message: 'conflict with "kubectl-client-side-apply" using example.com/v1',
           field: '.spec.replicas',
         },
