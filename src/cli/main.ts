@@ -5,7 +5,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStandalone, storedToken } from './standalone.js';
 import { startUp } from './up.js';
-import { runDrain, runUncordon } from './drain.js';
 import { loadKubeConfig, startControllers } from './controllers.js';
 import { startSimulator } from '../providers/simulator/index.js';
 import { keepEmbeddedPostgres, KEEPER_COMMAND } from '../store/embedded-session.js';
@@ -22,10 +21,6 @@ Commands:
   controller  Run the controllers against a Kubernetes API server (VirtFlow's or a cluster's).
               --kubeconfig F   (default: $KUBECONFIG or ~/.kube/config)
               --metrics-port N (default: 8080; /metrics, /healthz, /readyz)
-  drain <host> [--kubeconfig F] [--max-unavailable N] [--wait] [--timeout S]
-              Set a Baremetal to Maintenance: its VMs are moved to other hosts (docs/operations.md).
-  uncordon <host> [--kubeconfig F]
-              Set a Baremetal back to Available.
   agent simulate
               Run a simulated external controller (the provisioning protocol v1): the VM service
               and the K8s Cluster Service (/v1/k8sclusters), with the same latency and failures.
@@ -40,7 +35,6 @@ Commands:
                                needs spec.allowInsecureHttp: true)
               --allowed-host NAME        a Host header name it answers to besides loopback
                                and this machine's name (repeatable)
-              --no-migrate     serve no live migration: drains re-create VMs
 
   cluster simulate
               Run a simulated workload cluster: VirtFlow's API server on a database of its own
@@ -200,7 +194,6 @@ async function runSimulator(args: string[]): Promise<void> {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'allowed-host': { type: 'string', multiple: true },
-      'no-migrate': { type: 'boolean' },
     },
     strict: true,
   });
@@ -227,7 +220,6 @@ async function runSimulator(args: string[]): Promise<void> {
     token,
     tls,
     allowedHosts: values['allowed-host'],
-    migrate: !values['no-migrate'],
     callback: kubeconfig ? callbackTargetFromKubeconfig(kubeconfig) : undefined,
     stateFile: path.join(home, 'simulator', 'state.json'),
   });
@@ -314,10 +306,6 @@ export async function main(argv: string[]): Promise<number> {
       }
       await runSimulatedCluster(rest.slice(1));
       return 0;
-    case 'drain':
-      return runDrain(rest);
-    case 'uncordon':
-      return runUncordon(rest);
     case KEEPER_COMMAND:
       // Internal: the helper that runs the embedded PostgreSQL (see embedded-session.ts).
       await keepEmbeddedPostgres(rest[0]!);

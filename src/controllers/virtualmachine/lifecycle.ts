@@ -83,7 +83,6 @@ const failedReason: Record<Operation['type'], string> = {
   Update: lifecycleReasons.updateFailed,
   Power: lifecycleReasons.powerFailed,
   Delete: lifecycleReasons.deleteFailed,
-  Migrate: 'MigrateFailed',
 };
 
 type Cond = Omit<ConditionUpdate, 'observedGeneration'>;
