@@ -73,7 +73,7 @@ export class Placer {
       // A placed VM deleted: its capacity and quota come back.
       return this.release(
         tenantOfNamespace(previous.metadata.namespace ?? '', this.listers),
-        reservedBy(previous),
+        reservedBy(previous, this.listers),
         placedBefore,
         previous.spec.placement?.spreadKey,
         accountingGroup(previous, this.listers),
