@@ -230,7 +230,7 @@ export async function run(): Promise<Figures> {
     progress(name, `3. two controller processes; ${VMS} VMs; the leader killed once a third are built`);
     const homeA = path.join(dir, 'home-a');
     const statusToken = (await readFile(path.join(homeA, 'status-writer-token'), 'utf8')).trim();
-    sim = await startSimulator({ port: 0, latencyMs: { create: 200, boot: 200 }, callback: { apiServer: a.url, caCert: a.caCert, token: statusToken } });
+    sim = await startSimulator({ port: 0, latencyMs: { create: 200, boot: 200 }, callback: { apiServer: a.url, caCert: a.caCert, token: statusToken }, allowUnauthenticated: true });
     const api: Api = { call };
     const hosts = Math.ceil(VMS / 16) + 1;
     await createAll(api, [
@@ -243,7 +243,7 @@ export async function run(): Promise<Figures> {
       tenant('acme'),
       namespace('acme'),
       quota('acme-general', 'acme', 'general', { cpu: VMS * 2 }),
-      { apiVersion: API, kind: 'ExternalController', metadata: { name: 'replicas-simulator' }, spec: { service: 'VirtualMachine', regions: [], endpoint: sim.url } },
+      { apiVersion: API, kind: 'ExternalController', metadata: { name: 'replicas-simulator' }, spec: { service: 'VirtualMachine', regions: [], endpoint: sim.url, allowInsecureHttp: true } },
     ]);
     const ports = [await freePort(), await freePort()];
     controllers.push(startController(path.join(dir, 'home-a', 'kubeconfig'), ports[0]!, path.join(OUT, 'replicas-controller-a.log')));

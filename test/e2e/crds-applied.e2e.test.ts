@@ -41,7 +41,7 @@ describe('kubectl apply -f crds/ on a running VirtFlow', () => {
     const bob = async () => lines(expectOk(await vf.kubectl(['get', 'bm,vm', '-A', '-l', 'maintainer.virtflow.io/bob', '-o', 'name'])).stdout).sort();
     const want = ['baremetal.virtflow.io/bm-tw-001', 'virtualmachine.virtflow.io/acme-web-1'];
     await eventually('bob\'s objects labelled', async () => ((await bob()).join() === want.join() ? true : undefined), 30_000, 200);
-    expect(await get(['mt', 'bob'], '{.status.assignments}')).toBe('2');
+    await eventually('bob\'s assignments counted', async () => ((await get(['mt', 'bob'], '{.status.assignments}')) === '2' ? true : undefined), 30_000, 200);
     // The lab's hosts have 64 cores x 4 (tw-general's overcommit) or 96 (tw-gpu), minus what runs.
     const roomy = lines(expectOk(await vf.kubectl(['get', 'bm', '-l', 'free.virtflow.io/cpu>127', '-o', 'name'])).stdout);
     expect(roomy.length).toBeGreaterThan(0);

@@ -113,6 +113,8 @@ export async function runCrashScenario(opts: CrashScenarioOptions): Promise<Cras
       failureMode: opts.simulator?.failureMode,
       callback: { apiServer: up.url, caCert, token: statusToken },
       callbackBackoffMs: { base: 50, max: 1_000 },
+      // On loopback, plain http and no token (the ExternalController says so on purpose).
+      allowUnauthenticated: true,
     });
     const hosts = Math.ceil(opts.vms / (HOST_CPU / 2)) + 1;
     await createAll(api, [
@@ -125,7 +127,7 @@ export async function runCrashScenario(opts: CrashScenarioOptions): Promise<Cras
       tenant(NS),
       namespace(NS),
       quota(`${NS}-general`, NS, 'general', { cpu: opts.vms * 2 }),
-      { apiVersion: API, kind: 'ExternalController', metadata: { name: 'crash-simulator' }, spec: { service: 'VirtualMachine', regions: [], endpoint: sim.url } },
+      { apiVersion: API, kind: 'ExternalController', metadata: { name: 'crash-simulator' }, spec: { service: 'VirtualMachine', regions: [], endpoint: sim.url, allowInsecureHttp: true } },
     ]);
     if (opts.simulator?.misdelivery) sim.reporter.misdeliver(opts.simulator.misdelivery);
     await waitUntil(async () => (await list(api, 'baremetals')).every((h) => h.status?.phase === 'Ready'), 'the hosts to be Ready', timeoutMs);

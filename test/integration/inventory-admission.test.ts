@@ -38,7 +38,7 @@ describe('rack units', () => {
     const refused = await vf.call('POST', `${G}/baremetals`, host('bm-60', 'rk-a', 60));
     expect(refused.status).toBe(422);
     expect(refused.body.details.causes).toEqual([
-      { type: 'FieldValueInvalid', field: 'spec.unit', message: 'Invalid value: 60: bm-60 occupies units 60-60, beyond the 42 units of rack rk-a' },
+      { reason: 'FieldValueInvalid', field: 'spec.unit', message: 'Invalid value: 60: bm-60 occupies units 60-60, beyond the 42 units of rack rk-a' },
     ]);
     const tall = await vf.call('POST', `${G}/baremetals`, host('bm-tall', 'rk-a', 41, 2));
     expect(tall.status).toBe(201);
