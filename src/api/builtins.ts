@@ -1,22 +1,8 @@
 // The kinds the server serves by code rather than from a CustomResourceDefinition.
 import { isPlainObject } from '../machinery/object.js';
-import { allVerbs, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
+import { allVerbs, builtin, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
 import { authResources } from '../auth/resources.js';
 
-export function builtin(fields: Partial<ResourceInfo> & Pick<ResourceInfo, 'group' | 'version' | 'plural' | 'singular' | 'kind' | 'namespaced'>): ResourceInfo {
-  return {
-    listKind: `${fields.kind}List`,
-    shortNames: [],
-    categories: [],
-    verbs: allVerbs,
-    subresources: { status: false },
-    printerColumns: [],
-    selectableFields: [],
-    builtin: true,
-    storage: true,
-    ...fields,
-  };
-}
 
 export const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 

@@ -2,23 +2,8 @@
 // ServiceAccount (schema-validated like custom resources, so a typo in a rule is refused),
 // and the review kinds, which are created and answered but never stored.
 import { s } from '../crd/schema-builders.js';
-import { allVerbs, type JSONSchemaProps, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
+import { builtin, type JSONSchemaProps, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
 import { RBAC_GROUP } from './rbac-rules.js';
-
-function info(fields: Partial<ResourceInfo> & Pick<ResourceInfo, 'group' | 'version' | 'plural' | 'singular' | 'kind' | 'namespaced'>): ResourceInfo {
-  return {
-    listKind: `${fields.kind}List`,
-    shortNames: [],
-    categories: [],
-    verbs: allVerbs,
-    subresources: { status: false },
-    printerColumns: [],
-    selectableFields: [],
-    builtin: true,
-    storage: true,
-    ...fields,
-  };
-}
 
 const envelope = (): Record<string, JSONSchemaProps> => ({
   apiVersion: s.str('APIVersion defines the versioned schema of this representation of an object.'),
@@ -81,27 +66,27 @@ const roleColumn: PrinterColumn = {
 };
 
 export const rbacResources: ResourceInfo[] = [
-  info({
+  builtin({
     group: RBAC_GROUP, version: 'v1', plural: 'roles', singular: 'role', kind: 'Role', namespaced: true, nameRule: 'pathSegment',
     schema: roleSchema('Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding.'),
     printerColumns: [{ name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
   }),
-  info({
+  builtin({
     group: RBAC_GROUP, version: 'v1', plural: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false, nameRule: 'pathSegment',
     schema: roleSchema('ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding.'),
     printerColumns: [{ name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
   }),
-  info({
+  builtin({
     group: RBAC_GROUP, version: 'v1', plural: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding', namespaced: true, nameRule: 'pathSegment',
     schema: bindingSchema('RoleBinding references a role, but does not contain it. It adds who information via Subjects and namespace information by which namespace it exists in.'),
     printerColumns: [roleColumn, age],
   }),
-  info({
+  builtin({
     group: RBAC_GROUP, version: 'v1', plural: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: false, nameRule: 'pathSegment',
     schema: bindingSchema('ClusterRoleBinding references a ClusterRole, but not contain it. It can reference a ClusterRole in the global namespace, and adds who information via Subject.'),
     printerColumns: [roleColumn, age],
   }),
-  info({
+  builtin({
     group: '', version: 'v1', plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true,
     shortNames: ['sa'],
     schema: s.obj('ServiceAccount binds together a name, understood by users and by VirtFlow, and the tokens issued for it.', {
@@ -115,7 +100,7 @@ export const rbacResources: ResourceInfo[] = [
 
 /** Kinds that are answered, never stored: POST one, get it back with its status filled in. */
 const review = (group: string, plural: string, kind: string): ResourceInfo =>
-  info({ group, version: 'v1', plural, singular: kind.toLowerCase(), kind, namespaced: false, verbs: ['create'] });
+  builtin({ group, version: 'v1', plural, singular: kind.toLowerCase(), kind, namespaced: false, verbs: ['create'] });
 
 export const reviewResources: ResourceInfo[] = [
   review('authorization.k8s.io', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview'),

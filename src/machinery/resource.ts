@@ -77,3 +77,19 @@ export const allVerbs = [
 export function groupVersion(info: Pick<ResourceInfo, 'group' | 'version'>): string {
   return info.group ? `${info.group}/${info.version}` : info.version;
 }
+
+/** A kind the server serves by code, with the defaults every built-in shares. */
+export function builtin(fields: Partial<ResourceInfo> & Pick<ResourceInfo, 'group' | 'version' | 'plural' | 'singular' | 'kind' | 'namespaced'>): ResourceInfo {
+  return {
+    listKind: `${fields.kind}List`,
+    shortNames: [],
+    categories: [],
+    verbs: allVerbs,
+    subresources: { status: false },
+    printerColumns: [],
+    selectableFields: [],
+    builtin: true,
+    storage: true,
+    ...fields,
+  };
+}

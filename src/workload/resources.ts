@@ -2,7 +2,8 @@
 // VirtFlow itself serves for `kubectl apply --prune`. Enough of core/v1, apps/v1,
 // networking.k8s.io/v1 and storage.k8s.io/v1 for kubectl and the operations console to do
 // their day-2 work against something that answers as a Kubernetes cluster does.
-import { builtin, age } from '../api/builtins.js';
+import { age } from '../api/builtins.js';
+import { builtin } from '../machinery/resource.js';
 import type { KubeObject } from '../machinery/object.js';
 import { isPlainObject } from '../machinery/object.js';
 import type { PrinterColumn, ResourceInfo } from '../machinery/resource.js';

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { labelSelectorFromObject, type LabelSelector } from '../../machinery/labels.js';
 import type { KubeObject, ObjectMeta } from '../../machinery/object.js';
 import { canonicalJson, isPlainObject } from '../../machinery/object.js';
+import { isNotFound } from '../../runtime/client.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { ObjectKey } from '../../runtime/keys.js';
 import { apiVersionOf, type ResourceType } from '../../runtime/resource.js';
@@ -156,4 +157,9 @@ export class Expectations {
   forget(owner: string): void {
     this.pending.delete(owner);
   }
+}
+
+/** For deletes and patches of something that may already be gone: only other failures count. */
+export function ignoreGone(err: unknown): void {
+  if (!isNotFound(err)) throw err;
 }

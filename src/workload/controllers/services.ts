@@ -6,12 +6,12 @@ import { isDeepStrictEqual } from 'node:util';
 import { labelSelectorFromObject } from '../../machinery/labels.js';
 import type { KubeObject } from '../../machinery/object.js';
 import { isPlainObject } from '../../machinery/object.js';
-import { isAlreadyExists, isNotFound, type ObjectClient } from '../../runtime/client.js';
+import { isAlreadyExists, type ObjectClient } from '../../runtime/client.js';
 import type { Informer } from '../../runtime/informer.js';
 import { keyOf, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { updateStatus } from '../../runtime/status.js';
-import { EndpointsKind, Ingresses, isPodReady, Services, spec, type Obj } from './common.js';
+import { EndpointsKind, ignoreGone, Ingresses, isPodReady, Services, spec, type Obj } from './common.js';
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -104,8 +104,4 @@ export class IngressReconciler implements Reconciler {
     });
     return {};
   }
-}
-
-function ignoreGone(err: unknown): void {
-  if (!isNotFound(err)) throw err;
 }

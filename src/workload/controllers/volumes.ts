@@ -5,12 +5,12 @@
 import type { KubeObject } from '../../machinery/object.js';
 import { isPlainObject } from '../../machinery/object.js';
 import { parseQuantity } from '../../machinery/quantity.js';
-import { isAlreadyExists, isNotFound, type ObjectClient } from '../../runtime/client.js';
+import { isAlreadyExists, type ObjectClient } from '../../runtime/client.js';
 import type { Informer } from '../../runtime/informer.js';
 import { keyOf, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { updateStatus } from '../../runtime/status.js';
-import { PersistentVolumeClaims, PersistentVolumes, spec, status, type Obj } from './common.js';
+import { ignoreGone, PersistentVolumeClaims, PersistentVolumes, spec, status, type Obj } from './common.js';
 
 export const DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
 
@@ -148,8 +148,4 @@ export class VolumeReconciler implements Reconciler {
     }
     return {};
   }
-}
-
-function ignoreGone(err: unknown): void {
-  if (!isNotFound(err)) throw err;
 }
