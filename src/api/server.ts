@@ -7,6 +7,7 @@ import express from 'express';
 import { ApiError, errors } from '../machinery/errors.js';
 import { ReadAuditLog } from '../store/read-audit.js';
 import type { ResourceInfo } from '../machinery/resource.js';
+import type { AuditRecord } from '../store/objects.js';
 import type { Store } from '../store/store.js';
 import { Authorizer, nonResourceAttributes, resourceAttributes } from '../auth/authorizer.js';
 import { escalationAdmitter } from '../auth/escalation.js';
@@ -32,7 +33,7 @@ import { ObjectService, type UserInfo } from './object-service.js';
 import { OpenApiDocuments } from './openapi.js';
 import { serveUi } from './portal.js';
 import { ResourceRegistry } from './registry.js';
-import { parseResourcePath } from './request-info.js';
+import { parseResourcePath, type ResourceRequest } from './request-info.js';
 import { describeRequest, handleResource, type ApplyPatcher } from './resource-handler.js';
 import { sendError, sendJson, toApiError } from './respond.js';
 
@@ -282,7 +283,7 @@ export class ApiServer {
       }
       // Only a watch outlives its request handling; for other verbs an abort per response
       // would just build an AbortError nobody reads, on the hottest path.
-      const release = this.limiter.acquire((req as RequestWithUser).user!.username, attrs.verb === 'watch');
+      const release = this.limiter.acquire(user.username, attrs.verb === 'watch');
       const signal = attrs.verb === 'watch' ? abortedOnClose(res) : neverAborted;
       if (attrs.verb === 'watch') this.metrics.watchers.inc({ group: r.group, resource: r.resource });
       try {
@@ -309,20 +310,8 @@ export class ApiServer {
       // one for each would load the database just when the server sheds load.
       if (isMutation(attrs.verb) && apiError.code !== 429) {
         await this.service.store.objects
-          .recordRefusal(
-            {
-              username: (req as RequestWithUser).user?.username ?? 'system:anonymous',
-              verb: attrs.verb,
-              apiGroup: r.group,
-              resource: r.resource,
-              subresource: r.subresource ?? '',
-              namespace: r.namespace ?? '',
-              // A refused create names its object in the body; the Status carries that name.
-              name: r.name ?? (attrs.verb === 'create' ? (apiError.details?.name ?? '') : ''),
-              userAgent: String(req.headers['user-agent'] ?? ''),
-            },
-            apiError.code,
-          )
+          // A refused create names its object in the body; the Status carries that name.
+          .recordRefusal(auditRecord(req, attrs.verb, r, r.name ?? (attrs.verb === 'create' ? (apiError.details?.name ?? '') : '')), apiError.code)
           .catch(() => {});
       }
       sendError(res, apiError);
@@ -332,19 +321,7 @@ export class ApiServer {
       // Writes are audited with the change itself; reads here, in batches (a 429 is not: it
       // would load the database just when the server sheds load).
       if (READ_VERBS.has(attrs.verb) && code !== 429) {
-        this.readAudit.record(
-          {
-            username: (req as RequestWithUser).user?.username ?? 'system:anonymous',
-            verb: attrs.verb,
-            apiGroup: r.group,
-            resource: r.resource,
-            subresource: r.subresource ?? '',
-            namespace: r.namespace ?? '',
-            name: r.name ?? '',
-            userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256),
-          },
-          code,
-        );
+        this.readAudit.record(auditRecord(req, attrs.verb, r, r.name ?? ''), code);
       }
     }
   }
@@ -437,6 +414,20 @@ function abortedOnClose(res: ServerResponse): AbortSignal {
 }
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);
+
+/** Who did what to which object, for the audit table; writes that land are recorded by the store. */
+function auditRecord(req: IncomingMessage, verb: string, r: ResourceRequest, name: string): AuditRecord {
+  return {
+    username: (req as RequestWithUser).user?.username ?? 'system:anonymous',
+    verb,
+    apiGroup: r.group,
+    resource: r.resource,
+    subresource: r.subresource ?? '',
+    namespace: r.namespace ?? '',
+    name,
+    userAgent: String(req.headers['user-agent'] ?? ''),
+  };
+}
 
 function isMutation(verb: string): boolean {
   return ['create', 'update', 'patch', 'delete', 'deletecollection'].includes(verb);

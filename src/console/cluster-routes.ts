@@ -1,6 +1,7 @@
 // /api/k8s/clusters: list, register by token or kubeconfig, update, delete, test a saved or
 // a new connection, and a live status with node, pod and namespace counts.
 import type { ObjectClient } from '../runtime/client.js';
+import { formatConditionTime } from '../machinery/conditions.js';
 import { displayName, importOf, type ClusterRecord, type ClusterStats } from './clusters.js';
 import { consoleErrors } from './envelope.js';
 import { memberClient, memberError, serverOf, type Credentials } from './member-client.js';
@@ -186,7 +187,7 @@ export const clusterRoutes: Route[] = [
       try {
         const stats = await ctx.call(member, readStats);
         await ctx.clusters.recordConnection(member.record.id, stats);
-        return { data: { id: member.record.id, name: displayName(member.record.cluster), api_server: member.server, ...statsView(stats), last_connected_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') } };
+        return { data: { id: member.record.id, name: displayName(member.record.cluster), api_server: member.server, ...statsView(stats), last_connected_at: formatConditionTime(new Date()) } };
       } catch (err) {
         await ctx.clusters.recordOffline(member.record.id);
         throw err;

@@ -9,7 +9,8 @@ import type { KubeObject } from '../machinery/object.js';
 import { isPlainObject } from '../machinery/object.js';
 import type { ResourceInfo } from '../machinery/resource.js';
 import type { Database } from '../store/database.js';
-import { consoleErrors, isoSeconds } from './envelope.js';
+import { formatConditionTime } from '../machinery/conditions.js';
+import { consoleErrors } from './envelope.js';
 import { serverOf, type Credentials } from './member-client.js';
 
 export const CONSOLE_NAMESPACE = 'virtflow-system';
@@ -241,7 +242,7 @@ function recordOf(row: IdRow): Omit<ClusterRecord, 'cluster'> {
             nodeCount: row.node_count,
             podCount: row.pod_count,
             namespaceCount: row.namespace_count,
-            lastConnectedAt: row.last_connected_at ? isoSeconds(row.last_connected_at) : undefined,
+            lastConnectedAt: row.last_connected_at ? formatConditionTime(row.last_connected_at) : undefined,
           },
   };
 }

@@ -82,8 +82,3 @@ export function toConsoleError(err: unknown): ConsoleError {
   process.stderr.write(`virtflow console: unexpected failure: ${(err as Error)?.stack ?? String(err)}\n`);
   return new ConsoleError('CONNECTION_ERROR', 'the operation could not be completed', '', ['Retry in a moment; if it persists, check VirtFlow\'s logs.']);
 }
-
-/** A timestamp as the seed writes them ("2024-01-15T10:30:00Z"), from a Date or the driver's text. */
-export function isoSeconds(value: Date | string): string {
-  return new Date(value).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}

@@ -2,7 +2,7 @@
 // resource of which cluster, and whether it worked. Every call that changes something, and
 // every connection test, is logged, the failed ones too; plain reads are not operations.
 import type { Database } from '../store/database.js';
-import { isoSeconds } from './envelope.js';
+import { formatConditionTime } from '../machinery/conditions.js';
 
 export interface OperationRecord {
   username: string;
@@ -74,7 +74,7 @@ export class OperationsLog {
         status: r.status,
         username: r.username,
         message: r.message,
-        created_at: isoSeconds(r.time),
+        created_at: formatConditionTime(r.time),
       })),
     };
   }

@@ -1,5 +1,6 @@
 // The parameters of console endpoints, declared once: they check a request (query string for
 // GET, JSON body for POST) and describe it in the console's OpenAPI document.
+import { isDns1123Label, isDns1123Subdomain } from '../machinery/names.js';
 import { consoleErrors } from './envelope.js';
 
 export type ParamType = 'integer' | 'string' | 'boolean' | 'object';
@@ -19,18 +20,16 @@ export interface Param {
 
 export type Args = Record<string, unknown>;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MAX_STRING = 256 * 1024;
 
 function checkString(p: Param, value: string): string {
   if (value.length > MAX_STRING) throw consoleErrors.validation(`${p.name}: must be at most ${MAX_STRING} characters`);
   if (p.required && value === '') throw consoleErrors.validation(`${p.name}: must not be empty`);
   if (p.enum && !p.enum.includes(value)) throw consoleErrors.validation(`${p.name}: must be one of ${p.enum.join(', ')}, got "${value.slice(0, 100)}"`);
-  if (p.format === 'namespace' && (value.length > 63 || !DNS_LABEL.test(value))) {
+  if (p.format === 'namespace' && !isDns1123Label(value)) {
     throw consoleErrors.validation(`${p.name}: "${value.slice(0, 100)}" is not a valid namespace name (lower-case letters, digits and '-', at most 63 characters)`);
   }
-  if (p.format === 'name' && (value.length > 253 || !DNS_SUBDOMAIN.test(value))) {
+  if (p.format === 'name' && !isDns1123Subdomain(value)) {
     throw consoleErrors.validation(`${p.name}: "${value.slice(0, 100)}" is not a valid name (lower-case letters, digits, '-' and '.', at most 253 characters)`);
   }
   if (p.format === 'url') {

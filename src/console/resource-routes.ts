@@ -1,6 +1,7 @@
 // The console's day-2 endpoints on a member cluster: namespaces, workloads (with scale and
 // restart), pod logs, services, ingresses and endpoints, configmaps and secrets, volumes,
 // claims and storage classes. Each reads or writes the member cluster through its own API.
+import { formatConditionTime } from '../machinery/conditions.js';
 import type { KubeObject } from '../machinery/object.js';
 import { isPlainObject } from '../machinery/object.js';
 import type { ResourceType } from '../runtime/resource.js';
@@ -209,7 +210,7 @@ const workloadRoutes: Route[] = [
       const type = args.type as WorkloadType;
       const member = await ctx.member(args.cluster_id as number);
       const key = { namespace: args.namespace as string, name: args.name as string };
-      const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const at = formatConditionTime(new Date());
       const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } };
       await ctx.call(member, (c) => c.patch(workloadTypes[type], key, 'merge', patch));
       return { data: { name: key.name, namespace: key.namespace, type, restarted_at: at }, message: 'workload restarted' };

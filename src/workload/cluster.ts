@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { ObjectService, WriteOptions } from '../api/object-service.js';
 import { loadKubeConfig } from '../cli/controllers.js';
 import { startStandalone, type Standalone } from '../cli/standalone.js';
+import { formatConditionTime } from '../machinery/conditions.js';
 import { ApiError } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import { startWorkloadControllers, type WorkloadControllers } from './controllers/index.js';
@@ -128,7 +129,7 @@ async function seedCluster(service: ObjectService, opts: { nodes: number; versio
       spec: { podCIDR: `10.244.${i}.0/24` },
     });
     const info = service.registry.lookup('', 'v1', 'nodes')!;
-    const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const at = formatConditionTime(new Date());
     await service.patch(
       info,
       undefined,

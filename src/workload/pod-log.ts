@@ -2,6 +2,7 @@
 // so its log is made up, deterministically: one line every few seconds since the container
 // started, the same lines on every read, so `kubectl logs --tail` and the console agree.
 import type { ServerResponse } from 'node:http';
+import { queryBool, queryInt } from '../api/query.js';
 import { errors } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import { isPlainObject } from '../machinery/object.js';
@@ -104,24 +105,14 @@ export function sendPodLog(res: ServerResponse, pod: KubeObject, opts: PodLogOpt
   res.on('close', () => clearInterval(timer));
 }
 
+/** Parsed as every query parameter is (src/api/query.ts), then validated as PodLogOptions is. */
 function intParam(query: URLSearchParams, name: string, min: number): number | undefined {
-  const raw = query.get(name);
-  if (raw === null || raw === '') return undefined;
-  const n = Number(raw);
-  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(n)) throw errors.badRequest(`${name}: invalid value "${raw}": must be an integer`);
-  if (n < min) {
+  const n = queryInt(query, name);
+  if (n !== undefined && n < min) {
     const message = `Invalid value: ${n}: must be greater than or equal to ${min}`;
     throw errors.invalid('PodLogOptions', '', '', [{ type: 'FieldValueInvalid', field: name, message }]);
   }
   return n;
-}
-
-function boolParam(query: URLSearchParams, name: string): boolean {
-  const raw = query.get(name);
-  if (raw === null || raw === '') return false;
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(raw)) return false;
-  throw errors.badRequest(`${name}: invalid value "${raw}": must be a boolean`);
 }
 
 /** PodLogOptions from the query, as kube-apiserver reads them. */
@@ -134,9 +125,9 @@ export function podLogOptions(query: URLSearchParams): PodLogOptions {
     tailLines,
     sinceSeconds,
     limitBytes,
-    timestamps: boolParam(query, 'timestamps'),
-    previous: boolParam(query, 'previous'),
-    follow: boolParam(query, 'follow'),
+    timestamps: queryBool(query, 'timestamps') === true,
+    previous: queryBool(query, 'previous') === true,
+    follow: queryBool(query, 'follow') === true,
   };
 }
 

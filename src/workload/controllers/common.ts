@@ -117,9 +117,6 @@ export function newestFirst<T extends KubeObject>(objs: T[]): T[] {
   );
 }
 
-export function nowTime(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /**
  * What a controller created or deleted that its cache has not shown yet, per owner: until the

@@ -9,7 +9,8 @@ import type { Informer } from '../../runtime/informer.js';
 import { keyOf, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { updateStatus } from '../../runtime/status.js';
-import { nowTime, Pods, spec, status, type Obj } from './common.js';
+import { formatConditionTime } from '../../machinery/conditions.js';
+import { Pods, spec, status, type Obj } from './common.js';
 
 export function isNodeReady(node: KubeObject): boolean {
   const conditions = status(node).conditions;
@@ -66,7 +67,7 @@ export class KubeletReconciler implements Reconciler {
       await updateStatus(this.client, Pods, pod, (draft) => {
         draft.status = {
           phase: 'Pending',
-          conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/0 nodes are available.', lastTransitionTime: nowTime() }],
+          conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/0 nodes are available.', lastTransitionTime: formatConditionTime(new Date()) }],
         };
       });
       return {};
@@ -81,7 +82,7 @@ export class KubeletReconciler implements Reconciler {
 /** What the kubelet reports for a pod whose containers all started. */
 function runningStatus(pod: KubeObject, node: KubeObject | undefined, nodeIndex: number): Obj {
   const previous = status(pod);
-  const started = typeof previous.startTime === 'string' ? previous.startTime : nowTime();
+  const started = typeof previous.startTime === 'string' ? previous.startTime : formatConditionTime(new Date());
   const containers = Array.isArray(spec(pod).containers) ? (spec(pod).containers as unknown[]).filter(isPlainObject) : [];
   const previousStatuses = Array.isArray(previous.containerStatuses) ? previous.containerStatuses.filter(isPlainObject) : [];
   const containerStatuses = containers.map((c) => {

@@ -49,6 +49,11 @@ class PodSet {
   /** Live pods of `owner`, or undefined while this controller's last changes are not cached yet. */
   settledPods(owner: KubeObject): KubeObject[] | undefined {
     if (!this.expectations.satisfied(owner.metadata.uid!, (k) => this.pods.get(k) !== undefined)) return undefined;
+    return this.live(owner);
+  }
+
+  /** The pods of `owner` that are not being deleted, as the cache has them now. */
+  live(owner: KubeObject): KubeObject[] {
     return controlledBy(this.pods, owner).filter((p) => !p.metadata.deletionTimestamp);
   }
 
@@ -92,7 +97,7 @@ export class ReplicaSetReconciler implements Reconciler {
       }
       for (const pod of victims(pods, -missing)) await this.set.remove(rs, pod);
     }
-    const live = controlledBy(this.set.pods, rs).filter((p) => !p.metadata.deletionTimestamp);
+    const live = this.set.live(rs);
     const ready = live.filter(isPodReady).length;
     await updateStatus(this.client, ReplicaSets, rs, (draft) => {
       draft.status = {
@@ -137,7 +142,7 @@ export class StatefulSetReconciler implements Reconciler {
     const parallel = spec(sts).podManagementPolicy === 'Parallel';
     const pods = this.set.settledPods(sts);
     if (pods && !sts.metadata.deletionTimestamp) await this.converge(sts, pods, wanted, revision, parallel);
-    const live = controlledBy(this.set.pods, sts).filter((p) => !p.metadata.deletionTimestamp);
+    const live = this.set.live(sts);
     const ready = live.filter(isPodReady).length;
     const updated = live.filter((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === revision).length;
     await updateStatus(this.client, StatefulSets, sts, (draft) => {
@@ -243,7 +248,7 @@ export class DaemonSetReconciler implements Reconciler {
         if (stale) await this.set.remove(ds, stale);
       }
     }
-    const live = controlledBy(this.set.pods, ds).filter((p) => !p.metadata.deletionTimestamp);
+    const live = this.set.live(ds);
     const ready = live.filter(isPodReady).length;
     await updateStatus(this.client, DaemonSets, ds, (draft) => {
       draft.status = {
