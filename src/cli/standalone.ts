@@ -12,7 +12,7 @@ import type { EmbeddedDatabase } from '../store/embedded.js';
 import { SecretsEncryption } from '../store/encryption.js';
 import { startEmbeddedPostgresInOwnSession } from '../store/embedded-session.js';
 import { Store, type StoreOptions } from '../store/store.js';
-import { settlesWithin } from '../runtime/deadline.js';
+import { stepsWithin } from '../runtime/deadline.js';
 import { installVirtflowAdmission } from '../admission/index.js';
 import { bootstrap } from './bootstrap.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -87,8 +87,10 @@ export async function storedToken(home: string, fileName: string): Promise<strin
   return token;
 }
 
-/** Each shutdown step may wait this long for the database (which may be away) before the next. */
-const STOP_STEP_MS = 3_000;
+/** The shutdown steps together may wait this long for the database (which may be away). */
+const STOP_BUDGET_MS = 4_000;
+/** What PostgreSQL gets for a fast shutdown when it did not answer the steps before: it is hung or frozen. */
+const UNRESPONSIVE_POSTGRES_GRACE_MS = 500;
 
 export async function startStandalone(opts: StandaloneOptions): Promise<Standalone> {
   const home = path.resolve(opts.home);
@@ -158,8 +160,8 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
       async stop() {
         if (stopped) return;
         stopped = true;
-        for (const step of cleanup.reverse()) await settlesWithin(step(), STOP_STEP_MS);
-        await embedded?.stop();
+        const answered = await stepsWithin(cleanup.reverse(), STOP_BUDGET_MS);
+        await embedded?.stop(answered ? {} : { graceMs: UNRESPONSIVE_POSTGRES_GRACE_MS });
       },
     };
   } catch (err) {

@@ -36,7 +36,7 @@ export const SIMULATOR_CONTROLLER = 'virtflow-simulator';
 export const SIMULATOR_CLUSTER_CONTROLLER = 'virtflow-simulator-k8s';
 
 /**
- * How long stopping waits for the controllers' reconciles in flight. They finish at once
+ * How long stopping waits for the controllers' reconciles in flight (and the demo cluster). They finish at once
  * unless the database is away (frozen), and then the process must stop all the same.
  */
 const CONTROLLERS_STOP_MS = 5_000;
@@ -94,8 +94,8 @@ export async function startUp(opts: UpOptions): Promise<Up> {
     controllers,
     demo,
     async stop() {
-      await demo?.stop().catch(() => {});
-      if (controllers) await settlesWithin(controllers.stop(), CONTROLLERS_STOP_MS);
+      // The demo cluster and the controllers do not depend on each other: they stop side by side.
+      await settlesWithin(Promise.allSettled([demo?.stop(), controllers?.stop()]), CONTROLLERS_STOP_MS);
       await identity?.release();
       await simulator?.stop().catch(() => {});
       await standalone.stop();

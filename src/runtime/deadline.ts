@@ -11,3 +11,23 @@ export async function settlesWithin(work: Promise<unknown>, ms: number): Promise
     clearTimeout(timer);
   }
 }
+
+/**
+ * Runs shutdown steps in order under one budget: each step waits at most for what is left
+ * of it, so a database that is away costs the budget once, not once per step. Whether every
+ * step settled in time.
+ */
+export async function stepsWithin(steps: readonly (() => Promise<unknown>)[], totalMs: number): Promise<boolean> {
+  const end = Date.now() + totalMs;
+  let allSettled = true;
+  for (const step of steps) {
+    let work: Promise<unknown>;
+    try {
+      work = step();
+    } catch {
+      continue;
+    }
+    if (!(await settlesWithin(work, Math.max(0, end - Date.now())))) allSettled = false;
+  }
+  return allSettled;
+}

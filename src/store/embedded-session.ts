@@ -10,7 +10,7 @@
 import { fork } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedPostgres, type EmbeddedDatabase, type EmbeddedPostgres } from './embedded.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase, type EmbeddedPostgres, type StopOptions } from './embedded.js';
 
 /** The hidden `virtflow` command the helper runs as. */
 export const KEEPER_COMMAND = 'embedded-postgres-keeper';
@@ -18,6 +18,8 @@ export const KEEPER_COMMAND = 'embedded-postgres-keeper';
 const cli = fileURLToPath(new URL('../../bin/virtflow.js', import.meta.url));
 
 type KeeperMessage = { url: string } | { error: string };
+/** What VirtFlow sends the helper to have PostgreSQL stopped. */
+type StopMessage = { stop: StopOptions };
 
 export function startEmbeddedPostgresInOwnSession(dataDir: string): Promise<EmbeddedDatabase> {
   // detached: the helper (and so PostgreSQL) leads a new session, outside the terminal's
@@ -37,16 +39,21 @@ export function startEmbeddedPostgresInOwnSession(dataDir: string): Promise<Embe
       helper.channel?.unref();
       resolve({
         url: message.url,
-        async stop() {
+        async stop(opts: StopOptions = {}) {
           // Waiting for it must keep this process alive until it is done.
           helper.ref();
           helper.channel?.ref();
-          if (helper.connected) helper.send('stop');
+          if (helper.connected) helper.send({ stop: opts } satisfies StopMessage);
           await exited;
         },
       });
     });
   });
+}
+
+function stopOptionsOf(value: unknown): StopOptions {
+  const graceMs = (value as StopOptions | undefined)?.graceMs;
+  return typeof graceMs === 'number' && Number.isFinite(graceMs) && graceMs >= 0 ? { graceMs } : {};
 }
 
 /** First and longest wait between attempts to start PostgreSQL again after it ended. */
@@ -67,18 +74,18 @@ export async function keepEmbeddedPostgres(dataDir: string): Promise<void> {
   const stopping = new AbortController();
   const kept = keepRunning(db, stopping.signal);
   await new Promise<void>((resolve) => {
-    const stop = () => {
+    const stop = (opts: StopOptions = {}) => {
       if (stopping.signal.aborted) return;
       stopping.abort();
       // A start in progress finishes first, so that nothing it started is left running.
-      kept.then(() => db.stop()).finally(resolve);
+      kept.then(() => db.stop(opts)).finally(resolve);
     };
-    process.on('message', (message) => message === 'stop' && stop());
-    process.on('disconnect', stop);
+    process.on('message', (message: unknown) => {
+      if (typeof message === 'object' && message !== null && 'stop' in message) stop(stopOptionsOf((message as StopMessage).stop));
+    });
+    process.on('disconnect', () => stop());
     // Only a direct signal reaches this session (a system shutdown, say).
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    process.on('SIGHUP', stop);
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop());
     process.send!({ url: db.url } satisfies KeeperMessage);
   });
   process.disconnect?.();

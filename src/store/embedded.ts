@@ -41,9 +41,14 @@ function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   return loaded;
 }
 
+export interface StopOptions {
+  /** How long a fast shutdown may take before it becomes an immediate one, and then a kill. */
+  graceMs?: number;
+}
+
 export interface EmbeddedDatabase {
   url: string;
-  stop(): Promise<void>;
+  stop(opts?: StopOptions): Promise<void>;
 }
 
 export interface EmbeddedPostgres extends EmbeddedDatabase {
@@ -215,10 +220,11 @@ class RunningPostgres implements EmbeddedPostgres {
    * Not the package's stop(), which waits for an exit event that never comes when the server
    * has already ended (killed, crashed).
    */
-  async stop(): Promise<void> {
+  async stop(opts: StopOptions = {}): Promise<void> {
     const child = this.child;
+    const grace = opts.graceMs ?? STOP_GRACE_MS;
     if (child && !hasExited(child)) {
-      for (const [signal, waitMs] of [['SIGINT', STOP_GRACE_MS], ['SIGQUIT', STOP_GRACE_MS / 2], ['SIGKILL', 2 * STOP_GRACE_MS]] as const) {
+      for (const [signal, waitMs] of [['SIGINT', grace], ['SIGQUIT', grace / 2], ['SIGKILL', 2 * STOP_GRACE_MS]] as const) {
         child.kill(signal);
         if (await settlesWithin(this.ended, waitMs)) break;
       }
