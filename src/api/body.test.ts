@@ -116,6 +116,14 @@ describe('decodeDocument of YAML', () => {
     }
   });
 
+  it('refuses a map or a list as a key with a 400 (an object has only string keys)', () => {
+    for (const text of ['? [ a ]\n: 1\n', '{[a]: 1}\n', 'x:\n  ? {b: 1}\n  : 2\n']) {
+      const err = refusal(text);
+      expect(err.code, text).toBe(400);
+      expect(err.message, text).toMatch(/a map key must be a scalar/);
+    }
+  });
+
   it('refuses a map too large to parse in time with 413 before parsing it, and deep flow brackets with 400', () => {
     // 100,000 keys: the parser's pairwise duplicate check once took minutes over this.
     const many = `data:\n${Array.from({ length: 100_000 }, (_, i) => `  k${i}: v`).join('\n')}\n`;

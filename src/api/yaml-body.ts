@@ -57,6 +57,9 @@ function firstDuplicateKey(root: unknown): string | undefined {
       const seen = new Set<string>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
+        // JSON (and so every Kubernetes object) has only string keys; a map or list as a key
+        // cannot be an object's field.
+        if (isMap(pair.key) || isSeq(pair.key)) throw errors.badRequest('the request body is not valid: a map key must be a scalar, not a map or a list');
         const key = isScalar(pair.key) ? String(pair.key.value) : isAlias(pair.key) ? undefined : String(pair.key);
         if (key !== undefined) {
           if (seen.has(key)) return key;
