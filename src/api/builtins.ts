@@ -1,6 +1,6 @@
 // The kinds the server serves by code rather than from a CustomResourceDefinition.
 import { isPlainObject } from '../machinery/object.js';
-import { allVerbs, builtin, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
+import { builtin, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
 import { authResources } from '../auth/resources.js';
 
 

@@ -1,7 +1,7 @@
 // What particular kinds add to the common write rules: schema validation for custom
 // resources, Secret's stringData, a Namespace's phase, a CRD's own checks and status.
 import { crdStatusFor } from '../crd/from-crd.js';
-import { applyCrdDefaults, validateCrd } from '../crd/structural.js';
+import { applyCrdDefaults, validateCrd } from '../crd/crd-validation.js';
 import { compileValidator, strictDecodingError, unknownFieldMessage, type FieldValidation } from '../crd/validator.js';
 import { errors, type StatusCause } from '../machinery/errors.js';
 import { validateObjectMeta } from '../machinery/metadata.js';

@@ -1,6 +1,7 @@
 // The CRD schema machinery the API server uses: pure functions, no HTTP and no storage.
 
-export { checkStructural, validateCrd, applyCrdDefaults, DEFAULT_SCHEMA_PATH } from './structural.js';
+export { checkStructural, DEFAULT_SCHEMA_PATH } from './structural.js';
+export { validateCrd, applyCrdDefaults } from './crd-validation.js';
 export {
   compileValidator,
   defaultsOnly,

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { StatusCause } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import { causeToString } from './field-errors.js';
-import { applyCrdDefaults, checkStructural, validateCrd } from './structural.js';
+import { applyCrdDefaults, validateCrd } from './crd-validation.js';
+import { checkStructural } from './structural.js';
 
 const root = 'spec.versions[0].schema.openAPIV3Schema';
 

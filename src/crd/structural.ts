@@ -9,8 +9,6 @@ import type { JSONSchemaProps } from '../machinery/resource.js';
 import { causeToString, fieldError, fieldPath } from './field-errors.js';
 import { re2PatternError } from './re2-pattern.js';
 
-export { validateCrd, applyCrdDefaults } from './crd-validation.js';
-
 export const DEFAULT_SCHEMA_PATH = 'spec.versions[0].schema.openAPIV3Schema';
 
 const openapiV3Types = ['array', 'boolean', 'integer', 'number', 'object', 'string'];

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyCrdDefaults, validateCrd } from '../crd/structural.js';
+import { applyCrdDefaults, validateCrd } from '../crd/crd-validation.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
 import { allCrds, allKinds, crdFor, defineKind, type CustomResourceDefinition } from './index.js';
 import { schemaAt, walkSchema } from './schema-walk.js';

@@ -97,11 +97,11 @@ describe('field selector helpers', () => {
 describe('validateFieldSelector', () => {
   const allowed = ['metadata.name', 'metadata.namespace', 'spec.role'];
   it('accepts selectors on allowed fields only', () => {
-    expect(() => validateFieldSelector(parseFieldSelector('spec.role=worker,metadata.name=a'), allowed, 'virtualmachines')).not.toThrow();
+    expect(() => validateFieldSelector(parseFieldSelector('spec.role=worker,metadata.name=a'), allowed)).not.toThrow();
   });
 
   it('refuses an unknown field with the message kube-apiserver gives', () => {
-    const err = thrown(() => validateFieldSelector(parseFieldSelector('spec.foo=bar'), allowed, 'virtualmachines'));
+    const err = thrown(() => validateFieldSelector(parseFieldSelector('spec.foo=bar'), allowed));
     expect(err.code).toBe(400);
     expect(err.reason).toBe('BadRequest');
     expect(err.message).toBe('field label not supported: spec.foo');

@@ -131,13 +131,8 @@ export function fieldSelectorFromSet(set: Record<string, string>): FieldSelector
  * Refuses a selector on a field the resource does not index, with the message kube-apiserver
  * gives ("field label not supported: spec.foo"). `allowed` is the full list for the resource:
  * metadata.name, metadata.namespace (namespaced resources only) and its selectable fields.
- * `resourceLabel` names the resource for callers that log; Kubernetes' message does not.
  */
-export function validateFieldSelector(
-  sel: FieldSelector,
-  allowed: readonly string[],
-  resourceLabel?: string,
-): void {
+export function validateFieldSelector(sel: FieldSelector, allowed: readonly string[]): void {
   for (const r of sel.requirements) {
     if (!allowed.includes(r.field)) throw errors.badRequest(`field label not supported: ${r.field}`);
   }

@@ -16,7 +16,6 @@ import {
   list,
   placedOn,
   qty,
-  readWorld,
   res,
   runControllers,
   scheduledCondition,
