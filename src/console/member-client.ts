@@ -5,7 +5,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { isPlainObject } from '../machinery/object.js';
-import { ApiError as ClientError, ObjectClient } from '../runtime/client.js';
+import { ApiError } from '../machinery/errors.js';
+import { ObjectClient } from '../runtime/client.js';
 import { ConsoleError, consoleErrors } from './envelope.js';
 
 export const MEMBER_TIMEOUT_MS = 10_000;
@@ -84,8 +85,8 @@ function isTimeout(err: unknown): boolean {
 /** A member cluster's failure in the console's terms. */
 export function memberError(err: unknown, server: string): ConsoleError {
   if (err instanceof ConsoleError) return err;
-  if (err instanceof ClientError) {
-    const message = err.status?.message ?? err.message;
+  if (err instanceof ApiError) {
+    const message = err.message;
     switch (err.code) {
       case 401:
         return new ConsoleError('AUTHENTICATION_ERROR', `the cluster at ${server} refused the credentials`, message, [

@@ -48,15 +48,37 @@ export interface Status {
   code: number;
 }
 
+/** A Status as it arrives from a server: any of its fields may be missing, its reason unknown to us. */
+export interface ReceivedStatus {
+  kind?: string;
+  status?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+  details?: Omit<StatusDetails, 'causes'> & { causes?: { reason?: string; message?: string; field?: string }[] };
+}
+
+/**
+ * A failed API call, on either side of the wire: the server throws one and answers with its
+ * Status; a client turns the Status it received back into one (`fromStatus`).
+ */
 export class ApiError extends Error {
   constructor(
     readonly code: number,
-    readonly reason: StatusReason,
+    // A server may send reasons this version does not know.
+    readonly reason: StatusReason | (string & {}),
     message: string,
     readonly details?: StatusDetails,
   ) {
     super(message);
     this.name = 'ApiError';
+  }
+
+  /** The error a client received: the Status's message, or `fallback` when it sent none. */
+  static fromStatus(code: number, status: ReceivedStatus | undefined, fallback: string): ApiError {
+    const details = status?.details && typeof status.details === 'object' ? status.details : undefined;
+    const causes = Array.isArray(details?.causes) ? details.causes.map(({ reason, ...cause }) => ({ ...(reason !== undefined ? { type: reason } : {}), ...cause })) : undefined;
+    return new ApiError(code, typeof status?.reason === 'string' ? status.reason : '', (typeof status?.message === 'string' && status.message) || fallback, details ? { ...details, ...(causes ? { causes } : {}) } : undefined);
   }
 
   toStatus(): Status {

@@ -16,33 +16,12 @@ import {
   type Configuration,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { ApiError, type ReceivedStatus } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import type { ObjectKey } from './keys.js';
 import { collectionPath, objectPath, resourceName, type ResourceType } from './resource.js';
 
-/** metav1.Status, the body of every failed request. */
-export interface StatusBody {
-  kind?: string;
-  code?: number;
-  reason?: string;
-  message?: string;
-  details?: Record<string, unknown>;
-}
 
-export class ApiError extends Error {
-  readonly code: number;
-  /** Status.reason: NotFound, AlreadyExists, Conflict, Gone, Invalid, Forbidden, ... */
-  readonly reason: string;
-  readonly status?: StatusBody;
-
-  constructor(code: number, status: StatusBody | undefined, fallback: string) {
-    super(status?.message || fallback);
-    this.name = 'ApiError';
-    this.code = code;
-    this.reason = status?.reason ?? '';
-    this.status = status;
-  }
-}
 
 const hasCode = (code: number) => (err: unknown) => err instanceof ApiError && err.code === code;
 export const isNotFound = hasCode(404);
@@ -182,7 +161,7 @@ export class ObjectClient {
   }
 
   /** Answers the object (still present while finalizers run) or the server's Status. */
-  delete(r: ResourceType, key: ObjectKey, opts: DeleteOptions = {}): Promise<KubeObject | StatusBody> {
+  delete(r: ResourceType, key: ObjectKey, opts: DeleteOptions = {}): Promise<KubeObject | ReceivedStatus> {
     const body =
       opts.propagationPolicy || opts.gracePeriodSeconds !== undefined || opts.preconditions
         ? {
@@ -237,8 +216,8 @@ export class ObjectClient {
       parsed = undefined;
     }
     if (res.httpStatusCode >= 200 && res.httpStatusCode < 300) return parsed as T;
-    const status = parsed && typeof parsed === 'object' ? (parsed as StatusBody) : undefined;
-    throw new ApiError(res.httpStatusCode, status, `${method} ${path}: HTTP ${res.httpStatusCode} ${text.slice(0, 200)}`);
+    const status = parsed && typeof parsed === 'object' ? (parsed as ReceivedStatus) : undefined;
+    throw ApiError.fromStatus(res.httpStatusCode, status, `${method} ${path}: HTTP ${res.httpStatusCode} ${text.slice(0, 200)}`);
   }
 
   /**

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
 import type { KubeObject } from '../machinery/object.js';
 import pino from 'pino';
-import { ApiError, type ObjectClient } from './client.js';
+import { ApiError } from '../machinery/errors.js';
+import type { ObjectClient } from './client.js';
 import { EventRecorder } from './events.js';
 import { ConfigMaps, Events, Namespaces } from './resource.js';
 import { clientFor } from './test-fixtures.js';
@@ -103,7 +104,7 @@ describe('EventRecorder', () => {
   it('never rejects when the Event cannot be written, and logs why', async () => {
     const broken = new Proxy(client, {
       get(target, prop, receiver) {
-        if (prop === 'create') return () => Promise.reject(new ApiError(500, { message: 'storage down' }, 'storage down'));
+        if (prop === 'create') return () => Promise.reject(new ApiError(500, 'InternalError', 'storage down'));
         return Reflect.get(target, prop, receiver);
       },
     });

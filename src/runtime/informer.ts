@@ -14,7 +14,8 @@ import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { KubeObject } from '../machinery/object.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { ApiError, type ObjectClient, type StatusBody } from './client.js';
+import { ApiError, type ReceivedStatus } from '../machinery/errors.js';
+import type { ObjectClient } from './client.js';
 import { realClock, type Clock, type Timer } from './clock.js';
 import type { ObjectKey } from './keys.js';
 import { counter, gauge } from './metrics.js';
@@ -268,9 +269,9 @@ export class Informer<T extends KubeObject = KubeObject> {
         staleTimer.cancel();
         staleTimer = this.clock.setTimer(() => finish({ kind: 'stale', events }), staleAfterMs);
         if (type === 'ERROR') {
-          const status = object as StatusBody;
+          const status = object as ReceivedStatus;
           if (status?.code === 410) return finish({ kind: 'gone', events });
-          return finish({ kind: 'error', error: new ApiError(status?.code ?? 500, status, 'watch error event') });
+          return finish({ kind: 'error', error: ApiError.fromStatus(status?.code ?? 500, status, 'watch error event') });
         }
         this.apply(type, object as T);
         // A successful stream proves the path works again: later failures start small.

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/support/server.js';
 import type { KubeObject } from '../machinery/object.js';
-import { ApiError, type ObjectClient } from './client.js';
+import { ApiError } from '../machinery/errors.js';
+import type { ObjectClient } from './client.js';
 import { updateStatus } from './status.js';
 import { clientFor, installWidgets, Widgets } from './test-fixtures.js';
 
@@ -64,7 +65,7 @@ describe('updateStatus', () => {
     let reads = 0;
     const conflicting = new Proxy(client, {
       get(target, prop, receiver) {
-        if (prop === 'replaceStatus') return () => Promise.reject(new ApiError(409, { reason: 'Conflict', code: 409 }, 'conflict'));
+        if (prop === 'replaceStatus') return () => Promise.reject(new ApiError(409, 'Conflict', 'conflict'));
         if (prop === 'get') reads++;
         return Reflect.get(target, prop, receiver);
       },

@@ -16,7 +16,8 @@ import type { ClusterNode, ClusterObservation, ClusterRequest } from '../../prov
 import type { K8sClusterService } from '../../providers/cluster-service.js';
 import { isProviderError } from '../../providers/external-client.js';
 import { routeExternalController } from '../../providers/routing.js';
-import { ApiError, isAlreadyExists, isConflict, isNotFound } from '../../runtime/client.js';
+import { ApiError } from '../../machinery/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../runtime/client.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { Secrets } from '../../runtime/resource.js';

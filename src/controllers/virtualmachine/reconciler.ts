@@ -9,7 +9,7 @@
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import { getCondition, type ConditionUpdate } from '../../machinery/conditions.js';
 import type { VirtualMachineProvider } from '../../providers/external-client.js';
-import { ApiError } from '../../runtime/client.js';
+import { ApiError } from '../../machinery/errors.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import type { PlacementRequest } from '../../scheduler/types.js';
