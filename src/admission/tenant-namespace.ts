@@ -7,7 +7,8 @@ import { ApiError } from '../machinery/errors.js';
 import type { Admitter } from '../api/object-service.js';
 import type { ObjectCache } from '../store/cache.js';
 import type { Tenant } from '../kinds/tenant.js';
-import { TENANT_RESOURCE, tenantNamespace, tenantOwningNamespace } from './tenancy.js';
+import { tenantNamespace } from '../kinds/tenant.js';
+import { TENANT_RESOURCE, tenantOwningNamespace } from './tenancy.js';
 
 const GUARDED = new Set(['virtualmachines', 'k8sclusters', 'k8snodepools']);
 

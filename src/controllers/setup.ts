@@ -47,6 +47,7 @@ import { tenantQuotaReconciler } from './tenancy/quota.js';
 import { tenantReconciler } from './tenancy/tenant.js';
 import { Placer } from './virtualmachine/placer.js';
 import { virtualMachineReconciler } from './virtualmachine/reconciler.js';
+import { tenantNamespace } from '../kinds/tenant.js';
 
 export interface ControllerSetupOptions {
   kubeConfig: KubeConfig;
@@ -278,7 +279,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   for (const inf of [listers.groups, listers.quotas, listers.racks, listers.datacenters] as Informer<any>[]) {
     watchWhen(inf, specChanged, () => keysOf(waitingVms()), vmController);
   }
-  watchWhen(listers.tenants, specChanged, (t) => keysOf(listers.vms.list(t.spec?.namespace || t.metadata.name)), vmController);
+  watchWhen(listers.tenants, specChanged, (t) => keysOf(listers.vms.list(tenantNamespace(t))), vmController);
 
   return { manager, listers, placer };
 }

@@ -59,6 +59,11 @@ export type TenantSubject = Static<typeof TenantSubject>;
 export type TenantStatus = Static<typeof TenantStatus>;
 export type Tenant = KindObject<TenantSpec, TenantStatus>;
 
+/** A tenant's namespace: spec.namespace, or the tenant's own name when unset. */
+export function tenantNamespace(tenant: Pick<Tenant, 'metadata' | 'spec'>): string {
+  return tenant.spec?.namespace || tenant.metadata.name || '';
+}
+
 export const tenantKind = defineKind({
   kind: 'Tenant',
   plural: 'tenants',

@@ -16,6 +16,7 @@ import {
   subtractFloor0,
   zero,
 } from '../shared/resources.js';
+import { tenantNamespace } from '../../kinds/tenant.js';
 
 export type HostPhase = 'Ready' | 'Maintenance' | 'Offline' | 'Error' | 'Unknown';
 
@@ -212,7 +213,7 @@ export interface QuotaUsage {
 export function tenantNamespaceOf(tenantName: string, listers: Listers): string | undefined {
   const tenant = listers.tenants.get(tenantName);
   if (!tenant) return undefined;
-  return tenant.spec?.namespace || tenant.metadata.name;
+  return tenantNamespace(tenant);
 }
 
 /** Limits resolved against the group's allocatable, and what the tenant's VMs use there. */

@@ -13,7 +13,7 @@ import type { Rack } from '../../kinds/rack.js';
 import type { ServiceMesh } from '../../kinds/servicemesh.js';
 import type { Zone } from '../../kinds/zone.js';
 import { assignmentTarget } from '../ownership/maintainers.js';
-import type { Tenant } from '../../kinds/tenant.js';
+import { tenantNamespace, type Tenant } from '../../kinds/tenant.js';
 import type { TenantQuota } from '../../kinds/tenantquota.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import type { VirtualMachineImage } from '../../kinds/virtualmachineimage.js';
@@ -84,7 +84,7 @@ export const indexes = {
     byResource: (a: MaintainerAssignment) => [assignmentTarget(a)],
   } as IndexFunctions<MaintainerAssignment>,
   zones: { byRack: (z: Zone) => z.spec?.racks ?? [] } as IndexFunctions<Zone>,
-  tenants: { byNamespace: (t: Tenant) => [t.spec?.namespace || t.metadata.name || ''] } as IndexFunctions<Tenant>,
+  tenants: { byNamespace: (t: Tenant) => [tenantNamespace(t)] } as IndexFunctions<Tenant>,
 };
 
 /** An in-memory lister, for tests and for snapshots. */

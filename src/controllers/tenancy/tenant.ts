@@ -1,6 +1,6 @@
 // Tenant: owns its namespace (created and labelled here), reports what it owns, and holds
 // its own deletion (finalizer) while it still owns VMs or clusters, naming what remains.
-import type { Tenant } from '../../kinds/tenant.js';
+import { tenantNamespace, type Tenant } from '../../kinds/tenant.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { isAlreadyExists, isNotFound } from '../../runtime/client.js';
@@ -15,9 +15,6 @@ export const TENANT_LABEL = 'virtflow.io/tenant';
 /** Namespaces that outlive their contents (as Kubernetes keeps default and kube-*). */
 const SYSTEM_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', 'virtflow-system']);
 
-export function tenantNamespace(tenant: Tenant): string {
-  return tenant.spec?.namespace || tenant.metadata.name!;
-}
 
 function describeRemaining(kind: string, names: string[]): string {
   const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');

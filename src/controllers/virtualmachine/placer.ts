@@ -22,6 +22,7 @@ import {
 } from '../inventory/accounting.js';
 import type { Listers } from '../shared/listers.js';
 import { addResources, overcommitOf, resolveLimit, zero } from '../shared/resources.js';
+import { tenantNamespace } from '../../kinds/tenant.js';
 
 interface Assumption {
   host: string;
@@ -176,7 +177,7 @@ export function buildSnapshot(listers: Listers, assumptions: [string, Assumption
   }
   const tenantByNamespace = new Map<string, string>();
   for (const tenant of listers.tenants.list()) {
-    tenantByNamespace.set(tenant.spec?.namespace || tenant.metadata.name!, tenant.metadata.name!);
+    tenantByNamespace.set(tenantNamespace(tenant), tenant.metadata.name!);
   }
   const count = (hostName: string, tenant: string | undefined, group: string | undefined, r: Resources, spreadKey?: string) => {
     allocated.set(hostName, addResources(allocated.get(hostName) ?? zero(), r));
