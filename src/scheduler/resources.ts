@@ -15,14 +15,16 @@ export function allocatable(capacity: Readonly<Resources>, group: GroupInfo | un
   };
 }
 
-export function addResources(into: Resources, more: Readonly<Resources>): void {
+/** Adds `more` to `into` in place (the snapshot's running totals; no allocation per decision). */
+export function addInto(into: Resources, more: Readonly<Resources>): void {
   into.cpu += more.cpu;
   into.memory += more.memory;
   into.storage += more.storage;
   into.gpu += more.gpu;
 }
 
-export function subtractResources(from: Resources, less: Readonly<Resources>): void {
+/** Takes `less` from `from` in place. */
+export function subtractFrom(from: Resources, less: Readonly<Resources>): void {
   from.cpu -= less.cpu;
   from.memory -= less.memory;
   from.storage -= less.storage;
@@ -31,7 +33,7 @@ export function subtractResources(from: Resources, less: Readonly<Resources>): v
 
 export function sumResources(items: Iterable<Readonly<Resources>>): Resources {
   const total: Resources = { cpu: 0, memory: 0, storage: 0, gpu: 0 };
-  for (const item of items) addResources(total, item);
+  for (const item of items) addInto(total, item);
   return total;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Plugin } from './framework.js';
 import { defaultPlugins } from './plugins/index.js';
-import { allocatable, addResources } from './resources.js';
+import { allocatable, addInto } from './resources.js';
 import { scheduleMany, type ScheduleResult } from './schedule.js';
 import { group, host, quota, snapshot, vm } from './testing/builders.js';
 import { seededRandom, type Random } from './testing/prng.js';
@@ -171,10 +171,10 @@ function violations(snap: Snapshot, reqs: PlacementRequest[], results: ScheduleR
       spreadRacks.get(req.spreadKey)!.add(h.rack);
       spreadDcs.get(req.spreadKey)!.add(h.datacenter);
     }
-    addResources(allocated.get(h.name)!, req.resources);
+    addInto(allocated.get(h.name)!, req.resources);
     const q = used.get(`${req.tenant}/${h.group}`);
     if (!q) found.push(`${req.vm} placed where its tenant has no quota`);
-    else addResources(q, req.resources);
+    else addInto(q, req.resources);
   });
   for (const h of snap.hosts) {
     const alloc = allocatable(h.capacity, snap.groups.find((g) => g.name === h.group));

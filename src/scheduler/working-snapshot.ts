@@ -6,7 +6,7 @@
 // every decision as typed arrays (HostVectors).
 
 import type { ClusterView, HostVectors, SpreadSets } from './framework.js';
-import { addResources, allocatable, subtractResources } from './resources.js';
+import { addInto, allocatable, subtractFrom } from './resources.js';
 import type {
   GroupInfo,
   HostInfo,
@@ -193,8 +193,8 @@ export class WorkingSnapshot implements ClusterView {
 
   #charge(host: WorkingHost, req: Pick<PlacementRequest, 'tenant' | 'resources'>, sign: 1 | -1): void {
     const r = req.resources;
-    if (sign > 0) addResources(host.allocated, r);
-    else subtractResources(host.allocated, r);
+    if (sign > 0) addInto(host.allocated, r);
+    else subtractFrom(host.allocated, r);
     const v = this.#vectors;
     const i = this.#indexByName.get(host.name)!;
     v.allocatedCpu[i] = host.allocated.cpu;
@@ -204,8 +204,8 @@ export class WorkingSnapshot implements ClusterView {
     if (host.group === undefined) return;
     const quota = this.#quotas.get(req.tenant)?.get(host.group);
     if (!quota) return;
-    if (sign > 0) addResources(quota.used, r);
-    else subtractResources(quota.used, r);
+    if (sign > 0) addInto(quota.used, r);
+    else subtractFrom(quota.used, r);
   }
 
   /** A plain, independent Snapshot of the current state. */
