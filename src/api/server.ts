@@ -30,7 +30,7 @@ import { answerClientError, DEFAULT_LIMITS, UserLimiter, uriTooLong, type Server
 import { ApiMetrics, metricVerb } from './metrics.js';
 import { wantsAggregatedDiscovery } from './negotiate.js';
 import { ObjectService, type UserInfo } from './object-service.js';
-import { OpenApiDocuments } from './openapi.js';
+import { OpenApiDocuments } from './openapi-endpoint.js';
 import { serveUi } from './portal.js';
 import { ResourceRegistry } from './registry.js';
 import { parseResourcePath, type ResourceRequest } from './request-info.js';

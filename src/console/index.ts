@@ -12,7 +12,7 @@ import { clusterRoutes } from './cluster-routes.js';
 import { ConsoleClusters } from './clusters.js';
 import { ConsoleError, consoleErrors, sendFailure, sendSuccess, toConsoleError } from './envelope.js';
 import { memberClient, memberError, serverOf } from './member-client.js';
-import { consoleOpenApi } from './openapi.js';
+import { consoleOpenApi } from './console-openapi.js';
 import { OperationsLog } from './operations-log.js';
 import { parseArgs } from './params.js';
 import { resourceRoutes } from './resource-routes.js';

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consoleRoutes } from './index.js';
-import { consoleOpenApi } from './openapi.js';
+import { consoleOpenApi } from './console-openapi.js';
 
 const target = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/console-openapi.json');
 await writeFile(target, `${JSON.stringify(consoleOpenApi(consoleRoutes), null, 2)}\n`);

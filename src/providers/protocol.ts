@@ -2,7 +2,7 @@
 // controller (e.g. vm-service.tw) exchange over HTTP+JSON. One TypeBox definition per shape
 // yields the TypeScript type (Static<>), the JSON Schema the simulator validates requests
 // with, and the components of docs/external-controller-protocol.openapi.yaml (see
-// openapi.ts; a test keeps the document and these schemas equal). The schemas stay inside
+// protocol-openapi.ts; a test keeps the document and these schemas equal). The schemas stay inside
 // the OpenAPI 3.0 subset of JSON Schema (no const, no type arrays) so the usual code
 // generators for other languages read them.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toYaml } from '../machinery/yaml.js';
-import { protocolOpenApi } from './openapi.js';
+import { protocolOpenApi } from './protocol-openapi.js';
 
 export const openApiFile = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/external-controller-protocol.openapi.yaml');
 

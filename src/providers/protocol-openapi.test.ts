@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { protocolOpenApi } from './openapi.js';
+import { protocolOpenApi } from './protocol-openapi.js';
 import { protocolSchemas } from './protocol.js';
 import { openApiFile, openApiYaml } from './write-openapi.js';
 
