@@ -14,14 +14,14 @@ import { errors } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import { scheduleMany } from '../scheduler/schedule.js';
 import type { PlacementRequest } from '../scheduler/types.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import { tenantOwningNamespace } from './tenancy.js';
 
 // The kinds' documents as stored (validated on the way in).
-const of = (cache: ObjectCache, plural: string) => cache.list(`virtflow.io/${plural}`).map((e) => e.object as any);
+const of = (cache: WatchCache, plural: string) => cache.list(`virtflow.io/${plural}`).map((e) => e.object as any);
 
 /** The caches the scheduler's snapshot reads, from the API server's own cache. */
-function snapshotListers(cache: ObjectCache): Listers {
+function snapshotListers(cache: WatchCache): Listers {
   const none = memoryLister<never>([]);
   return {
     datacenters: memoryLister(of(cache, 'datacenters')),
@@ -51,7 +51,7 @@ interface NewNodes {
   group?: string;
 }
 
-function newNodes(info: { plural: string }, operation: string, object: KubeObject, oldObject: KubeObject | undefined, cache: ObjectCache): NewNodes[] {
+function newNodes(info: { plural: string }, operation: string, object: KubeObject, oldObject: KubeObject | undefined, cache: WatchCache): NewNodes[] {
   if (info.plural === 'k8sclusters' && operation === 'CREATE') {
     const cluster = object as K8sCluster;
     if (cluster.spec?.import) return [];
@@ -70,7 +70,7 @@ function newNodes(info: { plural: string }, operation: string, object: KubeObjec
   return [];
 }
 
-export function clusterFitAdmitter(cache: ObjectCache): Admitter {
+export function clusterFitAdmitter(cache: WatchCache): Admitter {
   return {
     admit({ operation, info, object, oldObject, subresource }) {
       if (subresource === 'status' || info.group !== 'virtflow.io' || (operation !== 'CREATE' && operation !== 'UPDATE')) return;

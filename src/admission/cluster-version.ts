@@ -5,7 +5,7 @@
 import type { Admitter } from '../api/object-service.js';
 import { errors } from '../machinery/errors.js';
 import { compareVersions, minorsBetween, upgradeRefusal } from '../machinery/kubernetes-version.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 
 const CLUSTERS = 'virtflow.io/k8sclusters';
 const POOLS = 'virtflow.io/k8snodepools';
@@ -20,7 +20,7 @@ export function poolVersionRefusal(pool: string, cluster: string): string | unde
   return undefined;
 }
 
-export function clusterVersionAdmitter(cache: ObjectCache): Admitter {
+export function clusterVersionAdmitter(cache: WatchCache): Admitter {
   return {
     admit({ operation, info, object, oldObject, subresource }) {
       if (subresource || info.group !== 'virtflow.io' || (operation !== 'CREATE' && operation !== 'UPDATE')) return;

@@ -6,12 +6,12 @@
 import type { Admitter } from '../api/object-service.js';
 import { errors, type StatusCause } from '../machinery/errors.js';
 import type { ExternalControllerSpec } from '../kinds/externalcontroller.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import { caBundleProblem, credentialsSecretAllowed, credentialsSecretRule, endpointProblem } from '../providers/transport-policy.js';
 
 const SECRET_RESOURCE = '/secrets';
 
-export function externalControllerAdmitter(cache: ObjectCache): Admitter {
+export function externalControllerAdmitter(cache: WatchCache): Admitter {
   return {
     admit({ operation, info, object, subresource }) {
       if (operation === 'DELETE' || subresource || info.group !== 'virtflow.io' || info.plural !== 'externalcontrollers') return;

@@ -6,7 +6,7 @@ import type { Admitter } from '../api/object-service.js';
 import type { Baremetal } from '../kinds/baremetal.js';
 import type { Rack } from '../kinds/rack.js';
 import { beyondRack, hostUnitProblems, unitRange } from '../kinds/rack-units.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import { storageKey } from '../store/objects.js';
 
 const HOSTS = 'virtflow.io/baremetals';
@@ -15,7 +15,7 @@ const RACKS = 'virtflow.io/racks';
 const sameUnits = (a: Baremetal, b: Baremetal | undefined) =>
   b !== undefined && a.spec?.rack === b.spec?.rack && a.spec?.unit === b.spec?.unit && (a.spec?.heightUnits ?? 1) === (b.spec?.heightUnits ?? 1);
 
-export function rackUnitsAdmitter(cache: ObjectCache): Admitter {
+export function rackUnitsAdmitter(cache: WatchCache): Admitter {
   return {
     admit({ operation, info, object, oldObject, subresource }) {
       if (operation === 'DELETE' || subresource || info.group !== 'virtflow.io') return;
@@ -25,7 +25,7 @@ export function rackUnitsAdmitter(cache: ObjectCache): Admitter {
   };
 }
 
-function admitHost(cache: ObjectCache, host: Baremetal, old: Baremetal | undefined): void {
+function admitHost(cache: WatchCache, host: Baremetal, old: Baremetal | undefined): void {
   // A host that keeps its place is not judged again (the rack may have changed under it).
   if (unitRange(host) === undefined || sameUnits(host, old)) return;
   const rack = cache.get(RACKS, storageKey({ resource: RACKS, namespace: '', name: host.spec.rack }))?.object as unknown as Rack | undefined;
@@ -41,7 +41,7 @@ function admitHost(cache: ObjectCache, host: Baremetal, old: Baremetal | undefin
 }
 
 /** A rack may not shrink below the hosts mounted in it. */
-function admitRack(cache: ObjectCache, rack: Rack): void {
+function admitRack(cache: WatchCache, rack: Rack): void {
   const beyond = cache
     .list(HOSTS)
     .map((e) => e.object as unknown as Baremetal)

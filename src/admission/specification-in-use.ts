@@ -2,19 +2,19 @@
 // what running VMs were promised. Operators publish a new generation instead.
 import { errors, type StatusCause } from '../machinery/errors.js';
 import type { Admitter } from '../api/object-service.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 
 const SIZE_FIELDS = ['cpu', 'memory', 'storage', 'gpu'] as const;
 const VM_RESOURCE = 'virtflow.io/virtualmachines';
 
-export function usersOfSpecification(cache: ObjectCache, name: string): string[] {
+export function usersOfSpecification(cache: WatchCache, name: string): string[] {
   return cache
     .list(VM_RESOURCE)
     .filter((e) => (e.object.spec as { specification?: string } | undefined)?.specification === name)
     .map((e) => `${e.namespace}/${e.name}`);
 }
 
-export function specificationInUseAdmitter(cache: ObjectCache): Admitter {
+export function specificationInUseAdmitter(cache: WatchCache): Admitter {
   return {
     admit({ operation, info, object, oldObject, subresource }) {
       if (operation !== 'UPDATE' || subresource || info.group !== 'virtflow.io' || info.plural !== 'virtualmachinespecifications') return;

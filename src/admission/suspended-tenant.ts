@@ -3,7 +3,7 @@
 import { ApiError } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import type { Admitter } from '../api/object-service.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import { tenantOwningNamespace } from './tenancy.js';
 
 const GUARDED = new Set(['virtualmachines', 'k8sclusters']);
@@ -16,7 +16,7 @@ function poweringOn(object: KubeObject, old: KubeObject | undefined): boolean {
   return spec.restartAt !== undefined && spec.restartAt !== before.restartAt;
 }
 
-export function suspendedTenantAdmitter(cache: ObjectCache): Admitter {
+export function suspendedTenantAdmitter(cache: WatchCache): Admitter {
   return {
     admit({ operation, info, object, oldObject, subresource }) {
       if (info.group !== 'virtflow.io' || !GUARDED.has(info.plural) || subresource) return;

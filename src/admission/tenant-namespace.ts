@@ -5,7 +5,7 @@
 // configuration an operator sets up first, unlike the references a controller resolves later.
 import { ApiError } from '../machinery/errors.js';
 import type { Admitter } from '../api/object-service.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import type { Tenant } from '../kinds/tenant.js';
 import { tenantNamespace } from '../kinds/tenant.js';
 import { TENANT_RESOURCE, tenantOwningNamespace } from './tenancy.js';
@@ -15,7 +15,7 @@ const GUARDED = new Set(['virtualmachines', 'k8sclusters', 'k8snodepools']);
 /** Lists at most this many tenant namespaces in a refusal. */
 const SHOWN = 10;
 
-export function tenantNamespaceAdmitter(cache: ObjectCache, syncCache: () => Promise<unknown>): Admitter {
+export function tenantNamespaceAdmitter(cache: WatchCache, syncCache: () => Promise<unknown>): Admitter {
   return {
     admit({ operation, info, object, subresource }) {
       if (operation !== 'CREATE' || subresource || info.group !== 'virtflow.io' || !GUARDED.has(info.plural)) return;
@@ -45,7 +45,7 @@ export function tenantNamespaceAdmitter(cache: ObjectCache, syncCache: () => Pro
   };
 }
 
-function tenantNamespaces(cache: ObjectCache, namespace: string): string {
+function tenantNamespaces(cache: WatchCache, namespace: string): string {
   const namespaces = cache
     .list(TENANT_RESOURCE)
     .map((e) => tenantNamespace(e.object as unknown as Tenant))

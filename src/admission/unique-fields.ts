@@ -3,10 +3,10 @@
 // write; the database's unique index (store/unique-fields.ts) decides concurrent writes.
 import type { Admitter } from '../api/object-service.js';
 import { resourceId } from '../api/registry.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import { duplicateValueError, UNIQUE_FIELDS, uniqueValueOf } from '../store/unique-fields.js';
 
-export function uniqueFieldsAdmitter(cache: ObjectCache): Admitter {
+export function uniqueFieldsAdmitter(cache: WatchCache): Admitter {
   return {
     admit({ operation, info, object, oldObject, subresource }) {
       if (operation === 'DELETE' || subresource) return;

@@ -2,7 +2,7 @@
 // vmNameTemplate, e.g. "{tenant}-{role}-{index}" -> "acme-worker-3".
 import type { NameGenerator } from '../api/object-service.js';
 import type { KubeObject } from '../machinery/object.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import { tenantOwningNamespace } from './tenancy.js';
 
 const VM_RESOURCE = 'virtflow.io/virtualmachines';
@@ -15,7 +15,7 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export function vmNameTemplateGenerator(cache: ObjectCache): NameGenerator {
+export function vmNameTemplateGenerator(cache: WatchCache): NameGenerator {
   // Indexes handed out by this process but maybe not yet in the cache.
   const handedOut = new Map<string, number>();
   return (info, obj: KubeObject, attempt) => {

@@ -14,7 +14,7 @@
 import { ApiError } from '../machinery/errors.js';
 import type { KubeObject, OwnerReference } from '../machinery/object.js';
 import type { ResourceInfo } from '../machinery/resource.js';
-import type { CacheEvent, CachedObject } from '../store/cache.js';
+import type { CacheEvent, CachedObject } from '../store/watch-cache.js';
 import type { ObjectService, WriteOptions } from './object-service.js';
 import { resourceId } from './registry.js';
 

@@ -7,7 +7,7 @@ import { generateNameSuffix } from '../machinery/names.js';
 import { checkObjectSize } from '../machinery/size.js';
 import { canonicalJson, type KubeObject } from '../machinery/object.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
-import type { CachedObject } from '../store/cache.js';
+import type { CachedObject } from '../store/watch-cache.js';
 import type { AuditRecord, ObjectKey, StoredRow, UpdateDecision } from '../store/objects.js';
 import type { Store } from '../store/store.js';
 import { duplicateValueError, UniqueValueTaken } from '../store/unique-fields.js';

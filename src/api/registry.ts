@@ -4,7 +4,7 @@
 import { resourceInfosFromCrd } from '../crd/from-crd.js';
 import type { KubeObject } from '../machinery/object.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import { builtinResources, pruneDefaultResources } from './builtins.js';
 
 export const CRD_RESOURCE = 'apiextensions.k8s.io/customresourcedefinitions';
@@ -30,7 +30,7 @@ export class ResourceRegistry {
     this.rebuild();
   }
 
-  follow(cache: ObjectCache): void {
+  follow(cache: WatchCache): void {
     for (const entry of cache.list(CRD_RESOURCE)) this.setCrd(entry.object);
     cache.onEvent((event) => {
       if (event.resource !== CRD_RESOURCE) return;

@@ -6,7 +6,7 @@ import { buildTable, type IncludeObject } from '../crd/table.js';
 import { ApiError, errors, type StatusCause } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
-import type { CacheEvent } from '../store/cache.js';
+import type { CacheEvent } from '../store/watch-cache.js';
 import type { Store } from '../store/store.js';
 import type { Representation } from './negotiate.js';
 import { resourceId } from './registry.js';

@@ -4,7 +4,7 @@
 import type { UserInfo } from '../api/object-service.js';
 import type { RequestAttributes } from '../api/resource-handler.js';
 import type { KubeObject } from '../machinery/object.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import { ExternalControllerScope } from './external-controller-scope.js';
 import { RbacIndex } from './rbac-index.js';
 import { forbidden, MASTERS_GROUP, type Attributes } from './rbac-rules.js';
@@ -21,7 +21,7 @@ export class Authorizer {
   readonly rbac: RbacIndex;
   readonly scope: ExternalControllerScope;
 
-  constructor(cache: ObjectCache) {
+  constructor(cache: WatchCache) {
     this.rbac = new RbacIndex(cache);
     this.scope = new ExternalControllerScope(cache);
   }

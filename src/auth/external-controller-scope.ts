@@ -9,7 +9,7 @@ import { ApiError } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import { canonicalJson, isPlainObject } from '../machinery/object.js';
 import { routeExternalController, type ExternalService } from '../providers/routing.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import { SERVICE_ACCOUNT_RESOURCE } from './service-account-tokens.js';
 
 /** The annotation on a ServiceAccount that makes it the identity of an ExternalController. */
@@ -36,7 +36,7 @@ export function externalControllerServiceAccount(controller: string): string {
 export type ControllerIdentity = { controller: string } | { shared: true };
 
 export class ExternalControllerScope {
-  constructor(private readonly cache: ObjectCache) {}
+  constructor(private readonly cache: WatchCache) {}
 
   identityOf(user: UserInfo): ControllerIdentity | undefined {
     if (user.groups.includes('system:masters')) return undefined;

@@ -3,7 +3,7 @@
 // counts on every replica as soon as its change arrives.
 import type { UserInfo } from '../api/object-service.js';
 import type { KubeObject } from '../machinery/object.js';
-import type { CacheEvent, ObjectCache } from '../store/cache.js';
+import type { CacheEvent, WatchCache } from '../store/watch-cache.js';
 import {
   RBAC_GROUP,
   ruleAllows,
@@ -47,11 +47,11 @@ export class RbacIndex {
   /** binding key -> the subject keys it was indexed under (to unindex on change). */
   private readonly subjectsOf = new Map<string, string[]>();
 
-  constructor(cache?: ObjectCache) {
+  constructor(cache?: WatchCache) {
     if (cache) this.follow(cache);
   }
 
-  follow(cache: ObjectCache): void {
+  follow(cache: WatchCache): void {
     for (const resource of Object.values(RBAC_RESOURCES)) {
       for (const entry of cache.list(resource)) this.set(resource, entry.object);
     }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, importSPKI, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import type { UserInfo } from '../api/object-service.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import type { Database } from '../store/database.js';
 import { AUTHENTICATED_GROUP, serviceAccountUsername } from './rbac-rules.js';
 
@@ -45,12 +45,12 @@ export class ServiceAccountTokens {
   private constructor(
     private readonly privateKey: CryptoKey,
     private readonly publicKey: CryptoKey,
-    private readonly cache: ObjectCache,
+    private readonly cache: WatchCache,
     private readonly clock: () => number,
   ) {}
 
   /** Loads the signing key, making it on first use; replicas racing agree on the first one stored. */
-  static async open(db: Database, cache: ObjectCache, clock: () => number = Date.now): Promise<ServiceAccountTokens> {
+  static async open(db: Database, cache: WatchCache, clock: () => number = Date.now): Promise<ServiceAccountTokens> {
     let rows = await db.query<{ value: string }>('SELECT value FROM store_settings WHERE name = ?', [KEY_SETTING]);
     if (!rows[0]) {
       const { privateKey, publicKey } = await generateKeyPair(ALGORITHM, { extractable: true });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiGroupList, apiResourceList, apiVersions } from '../api/discovery.js';
 import { ResourceRegistry } from '../api/registry.js';
 import { openapiV2 } from '../crd/openapi.js';
-import type { ObjectCache } from '../store/cache.js';
+import type { WatchCache } from '../store/watch-cache.js';
 import { acceptsOpenApiV2Protobuf, encodeOpenApiV2, OPENAPI_V2_PROTOBUF, openapiV2Root } from './openapi-v2.js';
 import { json, startStubServer, type RecordedRequest, type StubReply, type StubServer } from './test-kubectl.js';
 
@@ -430,7 +430,7 @@ describe('encodeOpenApiV2: errors', () => {
 function virtflowRegistry(): ResourceRegistry {
   const crd = YAML.parse(readFileSync(path.join(repoRoot, 'test/e2e/fixtures/widgets.example.com.yaml'), 'utf8')) as unknown;
   const registry = new ResourceRegistry();
-  registry.follow({ list: () => [{ object: crd }], onEvent: () => {} } as unknown as ObjectCache);
+  registry.follow({ list: () => [{ object: crd }], onEvent: () => {} } as unknown as WatchCache);
   return registry;
 }
 

@@ -10,7 +10,7 @@ export * from './keys.js';
 export * from './leader.js';
 export * from './manager.js';
 export * from './metrics-server.js';
-export * from './object-cache.js';
+export * from './indexer.js';
 export * from './queue.js';
 export * from './rate-limiter.js';
 export * from './reconciler.js';

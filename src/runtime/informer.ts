@@ -19,7 +19,7 @@ import type { ObjectClient } from './client.js';
 import { realClock, type Clock, type Timer } from './clock.js';
 import type { ObjectKey } from './keys.js';
 import { counter, gauge } from './metrics.js';
-import { IndexedCache, type IndexFunc } from './object-cache.js';
+import { Indexer, type IndexFunc } from './indexer.js';
 import { apiVersionOf, collectionPath, resourceName, type ResourceType } from './resource.js';
 
 export interface InformerEvent<T> {
@@ -89,7 +89,7 @@ const shortestHealthyWatchMs = 1000;
 export class Informer<T extends KubeObject = KubeObject> {
   readonly resource: ResourceType;
   readonly name: string;
-  readonly cache: IndexedCache<T>;
+  readonly cache: Indexer<T>;
   private readonly opts: InformerOptions<T>;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -111,7 +111,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.log = (opts.log ?? pino({ level: 'silent' })).child({ informer: this.name });
     this.backoff = new Backoff({ random: opts.random, ...opts.backoff });
     this.watcher = new Watch(opts.client.kubeConfig);
-    this.cache = new IndexedCache<T>(opts.indexers);
+    this.cache = new Indexer<T>(opts.indexers);
     this.metrics = informerMetrics(opts.registry ?? new Registry(), this.name);
   }
 

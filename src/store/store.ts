@@ -1,6 +1,6 @@
 // The store as the API server sees it: durable writes in PostgreSQL, and a cache kept in
 // revision order by the change feed for lists and watches.
-import { ObjectCache } from './cache.js';
+import { WatchCache } from './watch-cache.js';
 import type { Database } from './database.js';
 import { noEncryption, type SecretsEncryption } from './encryption.js';
 import { resealStaleRows } from './reseal.js';
@@ -12,7 +12,7 @@ export interface StoreOptions {
   retainRevisions?: number;
   /** Events kept in memory for watches and exact lists in the past (default retainRevisions). */
   historySize?: number;
-  /** Bytes of object text that history may hold (default 256 MiB; see ObjectCache). */
+  /** Bytes of object text that history may hold (default 256 MiB; see WatchCache). */
   historyBytes?: number;
   /** How often the change log is compacted (default one minute). */
   compactIntervalMs?: number;
@@ -31,7 +31,7 @@ const COMPACT_BATCH = 5000;
 export class Store {
   readonly objects: ObjectStore;
   readonly feed: ChangeFeed;
-  readonly cache: ObjectCache;
+  readonly cache: WatchCache;
   private compactTimer?: NodeJS.Timeout;
   private readonly retain: number;
 
@@ -48,7 +48,7 @@ export class Store {
       encryption,
       onError: opts.onFeedError,
     });
-    this.cache = new ObjectCache({ historySize: opts.historySize ?? this.retain, historyBytes: opts.historyBytes });
+    this.cache = new WatchCache({ historySize: opts.historySize ?? this.retain, historyBytes: opts.historyBytes });
     // This process's commits reach its own feed from memory; other replicas get the NOTIFY
     // each write statement sends.
     this.objects.listener = {

@@ -19,7 +19,7 @@ export interface CacheDiff<T> {
   deleted: T[];
 }
 
-export class IndexedCache<T extends KubeObject> {
+export class Indexer<T extends KubeObject> {
   private readonly items = new Map<string, T>();
   private readonly indexers = new Map<string, IndexFunc<T>>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();

@@ -119,7 +119,7 @@ interface Replay {
   seen: Map<string, StoredText | null>;
 }
 
-export class ObjectCache {
+export class WatchCache {
   private readonly byResource = new Map<string, ResourceState>();
   private history: ChangeEvent[] = [];
   private historyStart = 0;

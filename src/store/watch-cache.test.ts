@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ObjectCache, type CacheEvent } from './cache.js';
+import { WatchCache, type CacheEvent } from './watch-cache.js';
 import type { Change } from './feed.js';
 import type { ChangeType } from './objects.js';
 
@@ -17,9 +17,9 @@ function row(c: Change) {
 const names = (entries: { object: { metadata: { name?: string }; data?: unknown } }[] | undefined) =>
   entries?.map((e) => `${e.object.metadata.name}=${(e.object.data as { v: string }).v}`);
 
-describe('ObjectCache', () => {
+describe('WatchCache', () => {
   it('lists the state at an exact past revision by undoing later events', () => {
-    const cache = new ObjectCache();
+    const cache = new WatchCache();
     cache.load([], 0);
     cache.apply(change(1, 'ADDED', 'a', '1'));
     cache.apply(change(2, 'ADDED', 'b', '1'));
@@ -34,7 +34,7 @@ describe('ObjectCache', () => {
   });
 
   it('keeps a bounded history and refuses starts older than what it dropped', () => {
-    const cache = new ObjectCache({ historySize: 3 });
+    const cache = new WatchCache({ historySize: 3 });
     cache.load([], 0);
     for (let i = 1; i <= 10; i++) cache.apply(change(i, i === 1 ? 'ADDED' : 'MODIFIED', 'a', String(i)));
     expect(cache.oldestWatchable).toBe(7);
@@ -49,7 +49,7 @@ describe('ObjectCache', () => {
 
   it('bounds its history in bytes too, dropping the oldest events first but never the newest', () => {
     const big = 'x'.repeat(10_000);
-    const cache = new ObjectCache({ historySize: 1000, historyBytes: 50_000 });
+    const cache = new WatchCache({ historySize: 1000, historyBytes: 50_000 });
     cache.load([], 0);
     for (let i = 1; i <= 20; i++) cache.apply(change(i, 'ADDED', `big-${i}`, big));
     // Each ADDED event holds about 10 KB of text: at most five fit.
@@ -62,7 +62,7 @@ describe('ObjectCache', () => {
     for (let i = 21; i <= 30; i++) cache.apply(change(i, 'MODIFIED', 'big-1', big));
     expect(cache.eventsAfter(cache.oldestWatchable)!.length).toBeLessThanOrEqual(3);
     // One event larger than the whole bound is still kept: a watch must not miss it.
-    const lone = new ObjectCache({ historyBytes: 100 });
+    const lone = new WatchCache({ historyBytes: 100 });
     lone.load([], 0);
     lone.apply(change(1, 'ADDED', 'a', big));
     lone.apply(change(2, 'ADDED', 'b', big));
@@ -75,7 +75,7 @@ describe('ObjectCache', () => {
     // b changed at 4, b deleted at 6; the snapshot was read after 5 (c added at 5).
     const log = [change(2, 'ADDED', 'b', '1'), change(3, 'MODIFIED', 'a', '2'), change(4, 'MODIFIED', 'b', '2'), change(5, 'ADDED', 'c', '1'), change(6, 'DELETED', 'b', '2')];
     const snapshot = [change(3, 'MODIFIED', 'a', '2'), change(4, 'MODIFIED', 'b', '2'), change(5, 'ADDED', 'c', '1')].map(row);
-    const cache = new ObjectCache();
+    const cache = new WatchCache();
     cache.load(snapshot, 1, 5);
     const events: CacheEvent[] = [];
     cache.onEvent((e) => events.push(e));
@@ -89,7 +89,7 @@ describe('ObjectCache', () => {
   });
 
   it('parses a stored object once, on first read, and hands every reader the same one', () => {
-    const cache = new ObjectCache();
+    const cache = new WatchCache();
     cache.load([], 0);
     const events: CacheEvent[] = [];
     cache.onEvent((e) => events.push(e));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../machinery/object.js';
-import { IndexedCache } from './object-cache.js';
+import { Indexer } from './indexer.js';
 
 type Vm = KubeObject & { spec: { baremetal?: string; group: string } };
 
@@ -10,9 +10,9 @@ function vm(namespace: string, name: string, spec: Vm['spec'], resourceVersion =
 
 const names = (objs: KubeObject[]) => objs.map((o) => o.metadata.name).sort();
 
-describe('IndexedCache', () => {
+describe('Indexer', () => {
   it('finds objects by key, by namespace and by a registered index', () => {
-    const cache = new IndexedCache<Vm>({ byBaremetal: (o) => (o.spec.baremetal ? [o.spec.baremetal] : []) });
+    const cache = new Indexer<Vm>({ byBaremetal: (o) => (o.spec.baremetal ? [o.spec.baremetal] : []) });
     cache.upsert(vm('t1', 'a', { baremetal: 'h1', group: 'g' }));
     cache.upsert(vm('t1', 'b', { baremetal: 'h2', group: 'g' }));
     cache.upsert(vm('t2', 'c', { group: 'g' }));
@@ -26,7 +26,7 @@ describe('IndexedCache', () => {
   });
 
   it('moves an object between index values when it changes, and drops it on removal', () => {
-    const cache = new IndexedCache<Vm>({ byBaremetal: (o) => (o.spec.baremetal ? [o.spec.baremetal] : []) });
+    const cache = new Indexer<Vm>({ byBaremetal: (o) => (o.spec.baremetal ? [o.spec.baremetal] : []) });
     cache.upsert(vm('t1', 'a', { baremetal: 'h1', group: 'g' }));
     cache.upsert(vm('t1', 'a', { baremetal: 'h2', group: 'g' }, '2'));
     expect(cache.byIndex('byBaremetal', 'h1')).toEqual([]);
@@ -38,7 +38,7 @@ describe('IndexedCache', () => {
   });
 
   it('builds an index added later over the objects already held', () => {
-    const cache = new IndexedCache<Vm>();
+    const cache = new Indexer<Vm>();
     cache.upsert(vm('t1', 'a', { group: 'g1' }));
     cache.addIndexer('byGroup', (o) => [o.spec.group]);
     expect(names(cache.byIndex('byGroup', 'g1'))).toEqual(['a']);
@@ -47,7 +47,7 @@ describe('IndexedCache', () => {
   });
 
   it('on replace reports added, changed and vanished objects, but not unchanged ones', () => {
-    const cache = new IndexedCache<Vm>();
+    const cache = new Indexer<Vm>();
     cache.upsert(vm('t', 'same', { group: 'g' }, '1'));
     cache.upsert(vm('t', 'changed', { group: 'g' }, '1'));
     cache.upsert(vm('t', 'gone', { group: 'g' }, '1'));
