@@ -8,7 +8,7 @@ import { checkObjectSize } from '../machinery/size.js';
 import { canonicalJson, type KubeObject } from '../machinery/object.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 import type { CachedObject } from '../store/watch-cache.js';
-import type { AuditRecord, ObjectKey, StoredRow, UpdateDecision } from '../store/objects.js';
+import type { AuditRecord, StorageKey, StoredRow, UpdateDecision } from '../store/objects.js';
 import type { Store } from '../store/store.js';
 import { duplicateValueError, UniqueValueTaken } from '../store/unique-fields.js';
 import { normalizeBuiltin, validateObject } from './kind-rules.js';
@@ -129,7 +129,7 @@ export class ObjectService {
     return this.lastStamp;
   }
 
-  key(info: ResourceInfo, namespace: string | undefined, name: string): ObjectKey {
+  key(info: ResourceInfo, namespace: string | undefined, name: string): StorageKey {
     return { resource: resourceId(info), namespace: info.namespaced ? (namespace ?? '') : '', name };
   }
 

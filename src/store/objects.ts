@@ -17,7 +17,8 @@ import { UniqueValueTaken, uniqueValueOf, uniqueValueSql, violatedUniqueField } 
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-export interface ObjectKey {
+/** Where an object is stored: its resource as well as its namespace and name. */
+export interface StorageKey {
   /** "group/plural", with an empty group for the core API: "/configmaps". */
   resource: string;
   namespace: string;
@@ -74,7 +75,7 @@ export interface CommitListener {
 
 export const CHANGES_CHANNEL = 'virtflow_changes';
 
-export function storageKey(key: ObjectKey): string {
+export function storageKey(key: StorageKey): string {
   return `${key.resource}/${key.namespace}/${key.name}`;
 }
 
@@ -144,7 +145,7 @@ export class ObjectStore {
     });
   }
 
-  async get(key: ObjectKey): Promise<StoredRow | undefined> {
+  async get(key: StorageKey): Promise<StoredRow | undefined> {
     const { rows } = await this.db.pool.query<{ value: string; revision: string }>({
       name: 'vf-get-object',
       text: 'SELECT value, revision FROM objects WHERE key = $1',
@@ -172,7 +173,7 @@ export class ObjectStore {
    */
   private async write(
     operation: WriteOperation,
-    key: ObjectKey,
+    key: StorageKey,
     object: KubeObject,
     audit: AuditRecord | undefined,
     seen?: number,
@@ -216,7 +217,7 @@ export class ObjectStore {
   }
 
   /** A unique field's index refused the write: which object holds the value (see unique-fields.ts). */
-  private async explainViolation(err: unknown, key: ObjectKey, object: KubeObject): Promise<never> {
+  private async explainViolation(err: unknown, key: StorageKey, object: KubeObject): Promise<never> {
     const field = violatedUniqueField(err);
     const value = field && uniqueValueOf(field, object);
     if (!field || value === undefined) throw err;
@@ -228,7 +229,7 @@ export class ObjectStore {
   }
 
   /** Creates the object; answers undefined when the key is taken (nothing is written). */
-  async create(key: ObjectKey, object: KubeObject, audit?: AuditRecord): Promise<StoredRow | undefined> {
+  async create(key: StorageKey, object: KubeObject, audit?: AuditRecord): Promise<StoredRow | undefined> {
     return this.write('create', key, object, audit);
   }
 
@@ -237,7 +238,7 @@ export class ObjectStore {
    * row, or 'stale' when the object changed or went in between (nothing is written then).
    */
   async replace(
-    key: ObjectKey,
+    key: StorageKey,
     seen: number,
     decision: { action: 'write' | 'delete'; object: KubeObject },
     audit?: AuditRecord,
@@ -252,7 +253,7 @@ export class ObjectStore {
    * undefined when the object does not exist.
    */
   async update(
-    key: ObjectKey,
+    key: StorageKey,
     decide: (current: StoredRow) => UpdateDecision,
     audit?: AuditRecord,
   ): Promise<{ before: StoredRow; after?: StoredRow; deleted: boolean } | undefined> {
