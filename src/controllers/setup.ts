@@ -37,7 +37,7 @@ import {
   datacenterReconciler,
   rackReconciler,
 } from './inventory/reconcilers.js';
-import { tenantOfNamespace } from './inventory/accounting.js';
+import { tenantOfNamespace } from './shared/accounting.js';
 import { k8sClusterReconciler } from './k8scluster/reconciler.js';
 import { startMaintainedControllers } from './ownership/maintainers.js';
 import type { ControllerContext } from './shared/context.js';

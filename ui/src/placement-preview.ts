@@ -8,7 +8,7 @@ import type { VirtualMachineSpecification } from '../../src/kinds/virtualmachine
 import type { KubeObject } from '../../src/machinery/object.js';
 import { buildSnapshot } from '../../src/controllers/virtualmachine/placer.js';
 import { indexes, type Lister, type Listers } from '../../src/controllers/shared/listers.js';
-import { tenantOfNamespace } from '../../src/controllers/inventory/accounting.js';
+import { tenantOfNamespace } from '../../src/controllers/shared/accounting.js';
 import { fromAmounts } from '../../src/controllers/shared/resources.js';
 import { schedule, type ScheduleResult } from '../../src/scheduler/index.js';
 import { hub } from './informer.js';

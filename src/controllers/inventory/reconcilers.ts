@@ -9,7 +9,7 @@ import { ready, referencesCondition, type ControllerContext } from '../shared/co
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { subtractFloor0, toAmounts } from '../shared/resources.js';
 import { statusReconciler } from '../shared/status-reconciler.js';
-import { currentHostPhase, groupTotals, hostAllocatable, hostAllocated, hostCapacity, hostLocation } from './accounting.js';
+import { currentHostPhase, groupTotals, hostAllocatable, hostAllocated, hostCapacity, hostLocation } from '../shared/accounting.js';
 import { freeCapacityLabels } from './free-capacity.js';
 
 export const TOPOLOGY_LABELS = {

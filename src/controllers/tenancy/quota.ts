@@ -6,7 +6,7 @@ import type { TenantQuota } from '../../kinds/tenantquota.js';
 import { getCondition, type Condition } from '../../machinery/conditions.js';
 import { keyString } from '../../runtime/keys.js';
 import type { Reconciler } from '../../runtime/reconciler.js';
-import { quotaUsage } from '../inventory/accounting.js';
+import { quotaUsage } from '../shared/accounting.js';
 import { ready, referencesCondition, type ControllerContext } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { formatBytes } from '../shared/resources.js';

@@ -19,7 +19,7 @@ import {
   reservedBy,
   tenantNamespaceOf,
   tenantOfNamespace,
-} from '../inventory/accounting.js';
+} from '../shared/accounting.js';
 import type { Listers } from '../shared/listers.js';
 import { addResources, overcommitOf, resolveLimit, zero } from '../shared/resources.js';
 import { tenantNamespace } from '../../kinds/tenant.js';

@@ -13,7 +13,7 @@ import { ApiError } from '../../machinery/errors.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import type { PlacementRequest } from '../../scheduler/types.js';
-import { hostLocation, tenantOfNamespace, understatedReservation } from '../inventory/accounting.js';
+import { hostLocation, tenantOfNamespace, understatedReservation } from '../shared/accounting.js';
 import { isStaleCache, nextStatus, writeStatus, type ControllerContext } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { fromAmounts, toAmounts } from '../shared/resources.js';

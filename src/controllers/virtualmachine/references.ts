@@ -2,7 +2,7 @@
 // keeps running on what it was given, and ReferencesResolved says what went missing since.
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import type { ConditionUpdate } from '../../machinery/conditions.js';
-import { tenantOfNamespace } from '../inventory/accounting.js';
+import { tenantOfNamespace } from '../shared/accounting.js';
 import type { Listers } from '../shared/listers.js';
 
 export function missingReferences(vm: VirtualMachine, listers: Listers): string[] {

@@ -6,7 +6,7 @@ import type { BaremetalGroup } from '../../kinds/baremetalgroup.js';
 import type { TenantQuota } from '../../kinds/tenantquota.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import type { Resources } from '../../scheduler/types.js';
-import type { Listers } from '../shared/listers.js';
+import type { Listers } from './listers.js';
 import {
   addResources,
   allocatableOf,
@@ -15,7 +15,7 @@ import {
   resolveLimit,
   subtractFloor0,
   zero,
-} from '../shared/resources.js';
+} from './resources.js';
 import { tenantNamespace } from '../../kinds/tenant.js';
 
 export type HostPhase = 'Ready' | 'Maintenance' | 'Offline' | 'Error' | 'Unknown';
