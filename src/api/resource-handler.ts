@@ -16,6 +16,7 @@ import { addWarnings, sendJson, sendObject, sendRaw } from './respond.js';
 import { queryBool, queryInt } from './query.js';
 import { parseSelection } from './selection.js';
 import { serveWatch } from './watch.js';
+import { isAuditEvents, serveAuditEvents } from '../audit/serve.js';
 
 export interface RequestAttributes {
   verb: string;
@@ -168,6 +169,8 @@ export async function handleResource(
     const { servePodLog } = await import('../workload/pod-log.js');
     return servePodLog((name) => service.read(info, r.namespace, name), res, r.name!, query);
   }
+  // The audit trail is read from its own table, not from the object store.
+  if (isAuditEvents(info)) return serveAuditEvents(service.store.db.pool, req, res, r, verb, query);
   if (r.subresource && r.subresource !== 'status' && r.subresource !== 'scale') {
     throw errors.notFound({ group: info.group, resource: `${info.plural}/${r.subresource}` }, r.name ?? '');
   }
