@@ -1,6 +1,7 @@
 // One page of the audit trail as one SQL statement: the selectors become a WHERE clause, the
-// page is the newest events below the continue point (keyset on the primary key, so a page
-// costs the same on the millionth row as on the first), and nothing else is ever read.
+// page is the newest events below the continue point (keyset on (time, id), which indexes
+// serve, so a page costs the same on the millionth row as on the first), and nothing else is
+// ever read.
 import type { FieldSelector } from '../machinery/fields.js';
 import type { LabelRequirement, LabelSelector } from '../machinery/labels.js';
 import { errors } from '../machinery/errors.js';
@@ -9,13 +10,19 @@ import { AUDIT_FIELD_COLUMNS, AUDIT_LABELS, AUDIT_ROW_COLUMNS } from './resource
 /** The most events one page holds, whatever limit is asked for (a client follows `continue`). */
 export const MAX_PAGE = 500;
 
+/** An event's place in the trail: its time (metav1.MicroTime, exact to the microsecond) and id. */
+export interface AuditPosition {
+  time: string;
+  id: bigint;
+}
+
 export interface AuditQuery {
   /** Only events about this namespace (a namespaced list or get). */
   namespace?: string;
   fields?: FieldSelector;
   labels?: LabelSelector;
-  /** Only events older than this id: where the previous page ended. */
-  before?: bigint;
+  /** Only events older than this one (by time, then id): where the previous page ended. */
+  before?: AuditPosition;
   /** Only this event (a get). */
   id?: bigint;
   limit: number;
@@ -125,34 +132,47 @@ function labelCondition(params: Params, r: LabelRequirement): string {
 
 /**
  * The statement of one page: at most `limit` + 1 rows, newest first (the extra one says there
- * is more). It orders by the column, not by the selected text of the same name.
+ * is more). Reads are recorded in batches, so ids alone are not in time order. It orders by
+ * the columns, not by the selected texts of the same names.
  */
 export function auditPageSql(q: AuditQuery): { text: string; values: unknown[] } {
   const params = new Params();
   const where: string[] = [];
   if (q.namespace !== undefined) where.push(`namespace = ${params.add(q.namespace)}`);
   if (q.id !== undefined) where.push(`id = ${params.add(q.id.toString())}`);
-  if (q.before !== undefined) where.push(`id < ${params.add(q.before.toString())}`);
+  if (q.before !== undefined) where.push(`(time, id) < (${params.add(q.before.time)}::timestamptz, ${params.add(q.before.id.toString())}::bigint)`);
   for (const r of q.fields?.requirements ?? []) where.push(fieldCondition(params, r.field, r.op, r.value));
   for (const r of q.labels?.requirements ?? []) where.push(labelCondition(params, r));
   const text = `SELECT ${AUDIT_ROW_COLUMNS} FROM audit_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY audit_events.id DESC LIMIT ${params.add(q.limit + 1)}`;
+    ORDER BY audit_events.time DESC, audit_events.id DESC LIMIT ${params.add(q.limit + 1)}`;
   return { text, values: params.values };
 }
 
 /** Where the next page starts, as an opaque token. */
-export function encodeAuditContinue(before: bigint): string {
-  return Buffer.from(JSON.stringify({ v: 'virtflow-audit/1', before: before.toString() })).toString('base64url');
+export function encodeAuditContinue(after: AuditPosition): string {
+  return Buffer.from(JSON.stringify({ v: 'virtflow-audit/1', time: after.time, id: after.id.toString() })).toString('base64url');
 }
 
-export function decodeAuditContinue(raw: string): bigint {
-  let before: bigint | undefined;
+const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+
+/** A MicroTime PostgreSQL reads back as the same instant: no 30 February, no year 0. */
+function microTimeOf(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !MICRO_TIME.test(value) || value.startsWith('0000')) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 23) !== value.slice(0, 23)) return undefined;
+  return value;
+}
+
+export function decodeAuditContinue(raw: string): AuditPosition {
+  let position: AuditPosition | undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { v?: unknown; before?: unknown };
-    if (parsed.v === 'virtflow-audit/1' && typeof parsed.before === 'string') before = parseId(parsed.before);
+    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { v?: unknown; time?: unknown; id?: unknown };
+    const id = typeof parsed.id === 'string' ? parseId(parsed.id) : undefined;
+    const time = microTimeOf(parsed.time);
+    if (parsed.v === 'virtflow-audit/1' && id !== undefined && time !== undefined) position = { time, id };
   } catch {
-    before = undefined;
+    position = undefined;
   }
-  if (before === undefined) throw errors.badRequest('invalid continue token: it was not issued by this server or is damaged; list again without it');
-  return before;
+  if (!position) throw errors.badRequest('invalid continue token: it was not issued by this server or is damaged; list again without it');
+  return position;
 }

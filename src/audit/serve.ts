@@ -68,7 +68,8 @@ export async function serveAuditEvents(
   const rows = await select(pool, { namespace: selection.namespace, fields: selection.fields, labels: selection.labels, before, limit });
   const items = rows.slice(0, limit).map(auditEventOf);
   // More than a page matched: the next one starts below the last event shown.
-  send(items, true, rows.length > limit ? encodeAuditContinue(BigInt(rows[limit - 1]!.id)) : undefined);
+  const last = rows[limit - 1];
+  send(items, true, rows.length > limit && last ? encodeAuditContinue({ time: last.stage_timestamp, id: BigInt(last.id) }) : undefined);
 }
 
 async function select(pool: pg.Pool, q: Parameters<typeof auditPageSql>[0]): Promise<AuditRow[]> {

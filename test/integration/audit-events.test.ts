@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerToken } from '../../src/api/auth.js';
 import { auditPageSql } from '../../src/audit/query.js';
 import { fieldSelectorFromSet } from '../../src/machinery/fields.js';
+import { parseLabelSelector } from '../../src/machinery/labels.js';
 import { runKubectl } from '../support/kubectl.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
@@ -71,8 +72,8 @@ describe('AuditEvents', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ kind: 'AuditEventList', apiVersion: 'audit.virtflow.io/v1alpha1' });
     const items = res.body.items as any[];
-    const ids = items.map((e) => Number(e.metadata.name));
-    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    const times = items.map((e) => e.stageTimestamp as string);
+    expect(times).toEqual([...times].sort().reverse());
     expect(items.every((e) => e.user.username === 'alice')).toBe(true);
     const get = items.find((e) => e.verb === 'get' && e.objectRef.name === 'web-1');
     expect(get).toMatchObject({
@@ -220,7 +221,9 @@ describe('AuditEvents against hostile queries', () => {
       [{ limit: '-1' }, 'invalid value for query parameter "limit"'],
       [{ limit: 'many' }, 'invalid value for query parameter "limit"'],
       [{ continue: 'not-a-token' }, 'invalid continue token'],
-      [{ continue: Buffer.from(JSON.stringify({ v: 'virtflow-audit/1', before: "1 OR 1=1" })).toString('base64url') }, 'invalid continue token'],
+      [{ continue: Buffer.from(JSON.stringify({ v: 'virtflow-audit/1', time: '2026-01-01T00:00:00.000000Z', id: '1 OR 1=1' })).toString('base64url') }, 'invalid continue token'],
+      [{ continue: Buffer.from(JSON.stringify({ v: 'virtflow-audit/1', time: '2026-02-30T00:00:00.000000Z', id: '5' })).toString('base64url') }, 'invalid continue token'],
+      [{ continue: Buffer.from(JSON.stringify({ v: 'virtflow-audit/1', time: '0000-01-01T00:00:00.000000Z', id: '5' })).toString('base64url') }, 'invalid continue token'],
       [{ continue: Buffer.from(JSON.stringify({ v: 'virtflow/1', rv: 1, start: 'x' })).toString('base64url') }, 'invalid continue token'],
     ];
     for (const [params, message] of cases) {
@@ -273,7 +276,8 @@ describe('AuditEvents against hostile queries', () => {
     const queries = {
       everything: auditPageSql({ limit: 500 }),
       namespace: auditPageSql({ namespace: 'bulk-7', limit: 500 }),
-      user: auditPageSql({ fields: fieldSelectorFromSet({ 'user.username': 'bulk-42' }), before: 150000n, limit: 500 }),
+      user: auditPageSql({ fields: fieldSelectorFromSet({ 'user.username': 'bulk-42' }), before: { time: new Date(Date.now() - 3600_000).toISOString().replace('Z', '000Z'), id: 150000n }, limit: 500 }),
+      range: auditPageSql({ labels: parseLabelSelector(`audit.virtflow.io/time>${started - 7200},audit.virtflow.io/time<${started - 3600}`), limit: 500 }),
     };
     for (const [what, { text, values }] of Object.entries(queries)) {
       const rows = await vf.db.pool.query(`EXPLAIN ${text}`, values);
