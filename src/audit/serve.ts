@@ -35,6 +35,9 @@ export async function serveAuditEvents(
 ): Promise<void> {
   const info = auditEventsResource;
   if (r.subresource) throw errors.notFound({ group: info.group, resource: `${info.plural}/${r.subresource}` }, r.name ?? '');
+  if (verb === 'watch') {
+    throw errors.methodNotAllowed('the audit trail cannot be watched: list it again to read newer events');
+  }
   if (!info.verbs.includes(verb) || (r.namespace === undefined && verb !== 'list')) {
     throw errors.methodNotAllowed(info.refusal ?? 'the server does not allow this method on the requested resource');
   }
