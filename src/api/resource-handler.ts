@@ -1,7 +1,7 @@
 // The HTTP face of the verbs: reads the request (path, query, body, media types), calls
 // ObjectService, and answers with the object, a list, a Table, a watch stream or a Status.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildTable, type IncludeObject } from '../crd/table.js';
+import { buildTable } from '../crd/table.js';
 import type { FieldValidation } from '../crd/validator.js';
 import { errors } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
@@ -13,7 +13,7 @@ import { negotiate, type Representation } from './negotiate.js';
 import type { DeleteOptions, ObjectService, UserInfo, WriteOptions } from './object-service.js';
 import type { ResourceRequest } from './request-info.js';
 import { addWarnings, sendJson, sendObject, sendRaw } from './respond.js';
-import { queryBool, queryInt } from './query.js';
+import { includeObjectOf, queryBool, queryInt } from './query.js';
 import { parseSelection } from './selection.js';
 import { serveWatch } from './watch.js';
 import { isAuditEvents, serveAuditEvents } from '../audit/serve.js';
@@ -103,13 +103,6 @@ function writeOptions(req: IncomingMessage, query: URLSearchParams, user: UserIn
 
 function nonNegativeInt(query: URLSearchParams, name: string): number | undefined {
   return queryInt(query, name, { min: 0 });
-}
-
-function includeObjectOf(query: URLSearchParams): IncludeObject {
-  const v = query.get('includeObject');
-  if (v === null || v === '') return 'Metadata';
-  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
-  throw errors.badRequest(`includeObject must be one of None, Metadata or Object, got "${v}"`);
 }
 
 async function deleteOptionsOf(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {

@@ -3,11 +3,11 @@
 // kube-apiserver answers a read-only resource, in JSON, YAML or as a Table for kubectl.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
-import { buildTable, type IncludeObject } from '../crd/table.js';
+import { buildTable } from '../crd/table.js';
 import { errors } from '../machinery/errors.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 import { negotiate } from '../api/negotiate.js';
-import { queryInt } from '../api/query.js';
+import { includeObjectOf, queryInt } from '../api/query.js';
 import type { ResourceRequest } from '../api/request-info.js';
 import { sendJson, sendObject } from '../api/respond.js';
 import { parseSelection } from '../api/selection.js';
@@ -16,13 +16,6 @@ import { auditEventOf, auditEventsResource, type AuditEvent, type AuditRow } fro
 
 export function isAuditEvents(info: ResourceInfo): boolean {
   return info === auditEventsResource;
-}
-
-function includeObjectOf(query: URLSearchParams): IncludeObject {
-  const v = query.get('includeObject');
-  if (v === null || v === '') return 'Metadata';
-  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
-  throw errors.badRequest(`includeObject must be one of None, Metadata or Object, got "${v}"`);
 }
 
 export async function serveAuditEvents(
