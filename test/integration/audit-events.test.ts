@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerToken } from '../../src/api/auth.js';
 import { auditPageSql } from '../../src/audit/query.js';
+import { ReadAuditLog } from '../../src/store/read-audit.js';
 import { fieldSelectorFromSet } from '../../src/machinery/fields.js';
 import { parseLabelSelector } from '../../src/machinery/labels.js';
 import { runKubectl } from '../support/kubectl.js';
@@ -207,6 +208,16 @@ describe('AuditEvents', () => {
     expect(operator.body.items).toHaveLength(5);
     // Neither may write it: RBAC refuses alice before the kind would.
     expect((await vf.call('DELETE', `${AUDIT}/namespaces/team-a/auditevents`, undefined, as('alice'))).status).toBe(403);
+  });
+});
+
+describe('the read audit log', () => {
+  it('stamps a read with when it was made, not when its batch was written', async () => {
+    const log = new ReadAuditLog(vf.db.pool, () => new Date('2020-01-02T03:04:05.678Z'));
+    log.record({ username: 'clock-test', verb: 'get', apiGroup: '', resource: 'configmaps', subresource: '', namespace: 'team-a', name: 'x', userAgent: '' }, 200);
+    await log.flush();
+    const res = await list(q({ fieldSelector: 'user.username=clock-test' }), 'team-a');
+    expect(res.body.items.map((e: any) => e.stageTimestamp)).toEqual(['2020-01-02T03:04:05.678000Z']);
   });
 });
 
