@@ -2,6 +2,7 @@
 import { isPlainObject } from '../machinery/object.js';
 import { builtin, type PrinterColumn, type ResourceInfo } from '../machinery/resource.js';
 import { authResources } from '../auth/resources.js';
+import { auditEventsResource } from '../audit/resource.js';
 
 
 export const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
@@ -106,6 +107,8 @@ export const builtinResources: ResourceInfo[] = [
   }),
   // RBAC, ServiceAccounts and the review kinds: src/auth/resources.ts.
   ...authResources,
+  // The audit trail, read-only: src/audit/.
+  auditEventsResource,
 ];
 
 /**

@@ -1,6 +1,7 @@
 // Query parameters read the way kube-apiserver's parameter codec reads them
 // (k8s.io/apimachinery/pkg/runtime/conversion.go), so that a client that is not kubectl
 // (`watch=True`, `limit=+5`) gets what kube-apiserver would give it.
+import type { IncludeObject } from '../crd/table.js';
 import { errors } from '../machinery/errors.js';
 
 /**
@@ -38,4 +39,12 @@ export function queryInt(query: URLSearchParams, name: string, opts: { min?: num
 function invalidInt(name: string, raw: string, why: string) {
   const shown = raw.length > 64 ? `${raw.slice(0, 64)}...` : raw;
   return errors.badRequest(`invalid value for query parameter ${JSON.stringify(name)}: strconv.ParseInt: parsing ${JSON.stringify(shown)}: ${why}`);
+}
+
+/** How much of each object a Table row carries (`?includeObject=`, default Metadata). */
+export function includeObjectOf(query: URLSearchParams): IncludeObject {
+  const v = query.get('includeObject');
+  if (v === null || v === '') return 'Metadata';
+  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
+  throw errors.badRequest(`includeObject must be one of None, Metadata or Object, got "${v}"`);
 }

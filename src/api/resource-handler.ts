@@ -1,7 +1,7 @@
 // The HTTP face of the verbs: reads the request (path, query, body, media types), calls
 // ObjectService, and answers with the object, a list, a Table, a watch stream or a Status.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildTable, type IncludeObject } from '../crd/table.js';
+import { buildTable } from '../crd/table.js';
 import type { FieldValidation } from '../crd/validator.js';
 import { errors } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
@@ -13,9 +13,10 @@ import { negotiate, type Representation } from './negotiate.js';
 import type { DeleteOptions, ObjectService, UserInfo, WriteOptions } from './object-service.js';
 import type { ResourceRequest } from './request-info.js';
 import { addWarnings, sendJson, sendObject, sendRaw } from './respond.js';
-import { queryBool, queryInt } from './query.js';
+import { includeObjectOf, queryBool, queryInt } from './query.js';
 import { parseSelection } from './selection.js';
 import { serveWatch } from './watch.js';
+import { isAuditEvents, serveAuditEvents } from '../audit/serve.js';
 
 export interface RequestAttributes {
   verb: string;
@@ -104,13 +105,6 @@ function nonNegativeInt(query: URLSearchParams, name: string): number | undefine
   return queryInt(query, name, { min: 0 });
 }
 
-function includeObjectOf(query: URLSearchParams): IncludeObject {
-  const v = query.get('includeObject');
-  if (v === null || v === '') return 'Metadata';
-  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
-  throw errors.badRequest(`includeObject must be one of None, Metadata or Object, got "${v}"`);
-}
-
 async function deleteOptionsOf(req: IncomingMessage, query: URLSearchParams): Promise<DeleteOptions> {
   const options: DeleteOptions = {};
   const raw = await readBody(req);
@@ -168,6 +162,8 @@ export async function handleResource(
     const { servePodLog } = await import('../workload/pod-log.js');
     return servePodLog((name) => service.read(info, r.namespace, name), res, r.name!, query);
   }
+  // The audit trail is read from its own table, not from the object store.
+  if (isAuditEvents(info)) return serveAuditEvents(service.store.db.pool, req, res, r, verb, query);
   if (r.subresource && r.subresource !== 'status' && r.subresource !== 'scale') {
     throw errors.notFound({ group: info.group, resource: `${info.plural}/${r.subresource}` }, r.name ?? '');
   }

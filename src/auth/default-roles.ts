@@ -22,6 +22,8 @@ export const CONTROLLERS_SERVICE_ACCOUNT = 'virtflow-controllers';
 export const CONTROLLERS_NAMESPACE_ROLE = 'virtflow:controllers';
 
 const V = 'virtflow.io';
+/** Reading the audit trail (AuditEvents are read-only: no role can grant writing them). */
+const READ_AUDIT: PolicyRule = { apiGroups: ['audit.virtflow.io'], resources: ['auditevents'], verbs: ['get', 'list'] };
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'];
 /** What a tenant owns in its namespace. */
@@ -38,6 +40,7 @@ export const defaultClusterRoles: Record<string, PolicyRule[]> = {
     { apiGroups: [V], resources: ['*'], verbs: ['*'] },
     { apiGroups: [''], resources: ['namespaces', 'events'], verbs: READ },
     { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: READ },
+    READ_AUDIT,
   ],
   // Bound in a tenant's namespace by the Tenant controller (spec.admins).
   [ROLES.tenantAdmin]: [
@@ -45,6 +48,8 @@ export const defaultClusterRoles: Record<string, PolicyRule[]> = {
     { apiGroups: [V], resources: TENANT_KINDS.map((k) => `${k}/status`), verbs: ['get'] },
     { apiGroups: [V], resources: ['k8snodepools/scale'], verbs: ['get', 'update', 'patch'] },
     { apiGroups: [''], resources: ['events'], verbs: READ },
+    // Bound in one namespace, so the trail of that namespace only.
+    READ_AUDIT,
   ],
   // Bound in a tenant's namespace by the Tenant controller (spec.viewers).
   [ROLES.tenantViewer]: [

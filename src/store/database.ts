@@ -11,6 +11,7 @@ import { Migration0001Initial } from './migrations/0001-initial.js';
 import { Migration0002DropObjectsResourceIndex } from './migrations/0002-drop-objects-resource-index.js';
 import { Migration0003UniqueFields } from './migrations/0003-unique-fields.js';
 import { Migration0004Console } from './migrations/0004-console.js';
+import { Migration0005AuditRead } from './migrations/0005-audit-read.js';
 
 export interface Sql {
   /** Runs one statement with `?` placeholders and returns its rows. */
@@ -54,6 +55,7 @@ export async function openDatabase(url: string, opts: { poolSize?: number } = {}
         { name: '0002-drop-objects-resource-index', class: Migration0002DropObjectsResourceIndex },
         { name: '0003-unique-fields', class: Migration0003UniqueFields },
         { name: '0004-console', class: Migration0004Console },
+        { name: '0005-audit-read', class: Migration0005AuditRead },
       ],
       transactional: true,
       allOrNothing: true,

@@ -17,14 +17,18 @@ export class ReadAuditLog {
   /** Reads dropped because the database was away too long (a gauge for operators and tests). */
   dropped = 0;
 
-  constructor(private readonly pool: pg.Pool) {}
+  /** `now` stamps each read when it is made, not when its batch is written (injected for tests). */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   record(audit: AuditRecord, code: number): void {
     if (this.pending.length >= MAX_PENDING) {
       this.pending.shift();
       this.dropped += 1;
     }
-    this.pending.push(auditParams(audit, code));
+    this.pending.push([...auditParams(audit, code), this.now().toISOString()]);
     if (this.pending.length >= MAX_BATCH) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
   }
@@ -38,8 +42,9 @@ export class ReadAuditLog {
     if (rows.length === 0) return;
     this.flushing = this.pool
       .query(
-        `INSERT INTO audit_events ${AUDIT_COLUMNS}
-         SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, (r->>7)::integer, r->>8 FROM jsonb_array_elements($1::jsonb) AS r`,
+        // The time of each read, which may be well before this flush (the database was away).
+        `INSERT INTO audit_events (time, ${AUDIT_COLUMNS.slice(1)}
+         SELECT (r->>9)::timestamptz, r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, (r->>7)::integer, r->>8 FROM jsonb_array_elements($1::jsonb) AS r`,
         [JSON.stringify(rows)],
       )
       .then(

@@ -184,7 +184,7 @@ describe('the operator portal', () => {
       ['clusters', 'clusters', ['acme/acme-prod', 'Control plane']],
       // Maintainers directly and through their group.
       ['ownership', 'ownership', ['bob (direct)', 'alice (via platform-team)']],
-      ['events', 'events', ['FailedScheduling', 'not exposed through the API yet']],
+      ['events', 'events', ['FailedScheduling', 'Audit trail']],
     ] as const) {
       await page.goto(`${vf.url}/ui/#/${route}`);
       for (const text of texts) await expect.poll(() => page.locator('main').textContent(), { timeout: 15_000 }).toContain(text);
