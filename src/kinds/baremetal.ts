@@ -11,10 +11,12 @@ import {
   secretReference,
   statusOf,
   stringEnum,
+  timestamp,
 } from './fields.js';
 
 export const baremetalStates = ['Available', 'Maintenance', 'Offline', 'Retired'] as const;
 export const baremetalPhases = ['Ready', 'Maintenance', 'Offline', 'Error', 'Unknown'] as const;
+export const drainPhases = ['Draining', 'Drained', 'Blocked'] as const;
 
 /** Labels the controller sets from the resolved location, for selectors and spreading. */
 export const topologyLabels = {
@@ -64,6 +66,16 @@ export const BaremetalSpec = Type.Object(
       ),
     ),
     description: optionalText('Free-form description (描述) of the host.'),
+    drain: Type.Optional(
+      Type.Object(
+        {
+          maxUnavailable: Type.Optional(
+            Type.Integer({ description: 'How many of the host\'s VMs are moved at the same time while it is in Maintenance.', minimum: 1, default: 1 }),
+          ),
+        },
+        { description: 'How a host in Maintenance is drained: its VMs are moved to other hosts (docs/operations.md).' },
+      ),
+    ),
   },
   { description: 'Desired state of the bare-metal host (裸機).' },
 );
@@ -94,6 +106,36 @@ export const BaremetalStatus = statusOf(
     ),
     virtualMachines: Type.Optional(count('Number of virtual machines placed on the host.')),
     maintainers: maintainersField(),
+    drain: Type.Optional(
+      Type.Object(
+        {
+          phase: Type.Optional(
+            stringEnum(drainPhases, 'Draining (VMs are being moved), Drained (none left) or Blocked (VMs are left that cannot be moved now).'),
+          ),
+          startedAt: Type.Optional(timestamp('When the host went into Maintenance and the drain began.')),
+          moving: Type.Optional(count('VMs being moved off the host now.')),
+          moved: Type.Optional(count('VMs moved off the host since the drain began.')),
+          remaining: Type.Optional(count('VMs still on the host, moving or not.')),
+          blocked: Type.Optional(count('VMs that cannot be moved now (listed in leftovers).')),
+          message: optionalText('Summary of what is left and why, reasons counted.'),
+          leftovers: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  namespace: Type.String({ description: 'Namespace of the VM.' }),
+                  name: Type.String({ description: 'Name of the VM.' }),
+                  reason: Type.String({ description: 'Why it is not moved, CamelCase: EvictionForbidden, PinnedToHost, DataDiskRetained, DisruptionBudget, Unschedulable, NotProvisioned.' }),
+                  message: optionalText('Detail, e.g. the scheduler\'s diagnosis.'),
+                },
+                { description: 'A VM that stays on the host for now.' },
+              ),
+              { description: 'VMs that cannot be moved now, with the reason (at most 50 listed).' },
+            ),
+          ),
+        },
+        { description: 'Progress of the drain of a host in Maintenance (docs/operations.md).' },
+      ),
+    ),
   },
   'Observed state of the bare-metal host.',
 );
