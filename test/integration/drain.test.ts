@@ -189,11 +189,21 @@ describe('drain with an external controller that can migrate', () => {
     const blocked = await waitDrain(w, 'h1', 'Blocked by the budget', (d) => d.phase === 'Blocked' && d.remaining === 4);
     expect(blocked.message).toBe('4 VM(s) left on h1, 0 moving: 3 DisruptionBudget, 1 EvictionForbidden.');
 
+    // The simulator's clock is held, so a-1's live migration stays Running until it is deleted
+    // (else the move may end, and the next one start, before the test looks).
+    w.clock.hold();
     ok(await w.vf.call('PATCH', `${GROUP}/tenants/${NS}`, { spec: { disruptionBudget: { maxUnavailable: 1 } } }, mergePatch), 200);
     const moving = await w.waitVm('a-1', 'moving', (v) => v.status?.migration?.state === 'Running' && v.status.migration.startedAt >= blocked.startedAt);
     expect(moving.status.migration.target.baremetal).toBe('h2');
+    // Both reservations: a-1 counts on h1 (with the other three) and on h2 until the move ends.
     await waitUntil(async () => (await w.host('h2')).status?.allocated?.cpu === CPU_PER_VM, 'h2 holds the moving VM');
+    expect((await w.host('h1')).status.allocated.cpu).toBe(4 * CPU_PER_VM);
     await w.deleteVm('a-1');
+    // Deleted mid-move: the machine is deleted once the move's operation ends (the simulator
+    // refuses a delete meanwhile), and until it is gone the VM keeps both reservations.
+    await w.waitVm('a-1', 'Terminating while it moves', (v) => v.metadata.deletionTimestamp !== undefined && v.status?.migration?.state === 'Running');
+    expect((await w.host('h2')).status.allocated.cpu).toBe(CPU_PER_VM);
+    w.clock.release();
     await w.waitGone('a-1');
     const world = await waitForStatusesToMatch(w.vf);
     expect(world.vms.every((v) => v.metadata.name !== 'a-1')).toBe(true);
