@@ -110,12 +110,12 @@ export const BaremetalStatus = statusOf(
       Type.Object(
         {
           phase: Type.Optional(
-            stringEnum(drainPhases, 'Draining (VMs are being moved), Drained (none left) or Blocked (VMs are left that cannot be moved now).'),
+            stringEnum(drainPhases, 'Draining (VMs are being moved or waited for), Drained (no VM on the host or on its way to it) or Blocked (VMs are left that cannot be moved now).'),
           ),
           startedAt: Type.Optional(timestamp('When the host went into Maintenance and the drain began.')),
           moving: Type.Optional(count('VMs being moved off the host now.')),
           moved: Type.Optional(count('VMs moved off the host since the drain began.')),
-          remaining: Type.Optional(count('VMs still on the host, moving or not.')),
+          remaining: Type.Optional(count('VMs still on the host (moving, waiting or blocked, Terminating ones included) and VMs on their way to it; 0 only when Drained.')),
           blocked: Type.Optional(count('VMs that cannot be moved now (listed in leftovers).')),
           message: optionalText('Summary of what is left and why, reasons counted.'),
           leftovers: Type.Optional(
@@ -124,12 +124,12 @@ export const BaremetalStatus = statusOf(
                 {
                   namespace: Type.String({ description: 'Namespace of the VM.' }),
                   name: Type.String({ description: 'Name of the VM.' }),
-                  reason: Type.String({ description: 'Why it is not moved, CamelCase: EvictionForbidden, PinnedToHost, DataDiskRetained, DisruptionBudget, Unschedulable, NotProvisioned.' }),
+                  reason: Type.String({ description: 'Why it is not moved now, CamelCase. Blocked until something changes: EvictionForbidden, PinnedToHost, DataDiskRetained, DisruptionBudget, Unschedulable. Waiting, passes by itself: NotProvisioned, WaitingForBudget, Terminating, MovingIn, BeingPlaced.' }),
                   message: optionalText('Detail, e.g. the scheduler\'s diagnosis.'),
                 },
                 { description: 'A VM that stays on the host for now.' },
               ),
-              { description: 'VMs that cannot be moved now, with the reason (at most 50 listed).' },
+              { description: 'VMs left on the host that are not moving now, with the reason (at most 50 listed; the message counts all).' },
             ),
           ),
         },

@@ -14,8 +14,12 @@
 //   otherwise: the scheduler places it again (the same placer and assume cache as new VMs,
 //     so no capacity or quota is promised twice), and status.migration records the target:
 //     from then on the VM holds both reservations (reservation.ts) until move.ts ends it.
-// Leftovers are counted by reason in status.drain.message. Drained: no VM left on the host.
-// Blocked: VMs left and none of them moving or waiting.
+// Also left on the host, waiting, never moved: a VM being deleted (Terminating) until it is
+// gone, a VM moving onto the host (MovingIn: a move that began before the Maintenance) and a
+// placement this process decided onto it whose write the cache does not show yet
+// (BeingPlaced); the first two are moved off once they land.
+// Leftovers are counted by reason in status.drain.message. Drained: no VM is on the host or
+// on its way to it. Blocked: VMs left and none of them moving or waiting.
 //
 // Decisions on budgets must see the moves this process started and the cache does not show
 // yet: they are kept in `started` until it does, like the placer's assumptions.
@@ -45,10 +49,19 @@ export const drainReasons = {
   disruptionBudget: 'DisruptionBudget',
   waitingForBudget: 'WaitingForBudget',
   unschedulable: 'Unschedulable',
+  terminating: 'Terminating',
+  movingIn: 'MovingIn',
+  beingPlaced: 'BeingPlaced',
 } as const;
 
-/** Reasons that pass by themselves (a move ends, a create finishes): not Blocked. */
-const waiting = new Set<string>([drainReasons.notProvisioned, drainReasons.waitingForBudget]);
+/** Reasons that pass by themselves (a move ends, a create finishes, a delete ends): not Blocked. */
+const waiting = new Set<string>([
+  drainReasons.notProvisioned,
+  drainReasons.waitingForBudget,
+  drainReasons.terminating,
+  drainReasons.movingIn,
+  drainReasons.beingPlaced,
+]);
 
 /** At most this many leftovers are listed on the host; the counts cover all. */
 const maxListed = 50;
@@ -158,19 +171,36 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
 
       const startedAt = host.status?.drain?.startedAt ?? isoNow();
       const maxUnavailable = host.spec.drain?.maxUnavailable ?? 1;
-      const onHost = ctx.listers.vms
-        .byIndex('byHost', name)
-        .filter((vm) => vm.status?.placement?.baremetal === name && !vm.metadata.deletionTimestamp)
-        .sort((a, b) => keyString({ namespace: a.metadata.namespace, name: a.metadata.name! }).localeCompare(keyString({ namespace: b.metadata.namespace, name: b.metadata.name! })));
       const keyOf = (vm: VirtualMachine) => `${vm.metadata.namespace}/${vm.metadata.name}`;
+      // Every VM that holds a reservation on the host: placed on it, or moving onto it.
+      const reserving = ctx.listers.vms.byIndex('byHost', name).sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+      const placedHere = reserving.filter((vm) => vm.status?.placement?.baremetal === name);
+      const onHost = placedHere.filter((vm) => !vm.metadata.deletionTimestamp);
+      const leftovers: Leftover[] = [];
+      const leave = (vm: VirtualMachine, reason: string, message?: string) =>
+        leftovers.push({ namespace: vm.metadata.namespace!, name: vm.metadata.name!, reason, ...(message ? { message } : {}) });
+      for (const vm of placedHere) {
+        if (vm.metadata.deletionTimestamp) leave(vm, drainReasons.terminating, 'It is being deleted; the host is drained once it is gone.');
+      }
+      for (const vm of reserving) {
+        if (vm.status?.placement?.baremetal !== name) {
+          leave(vm, drainReasons.movingIn, `It is moving here from ${vm.status?.placement?.baremetal ?? 'another host'}; it is moved off once it lands.`);
+        }
+      }
+      // Decided onto the host (before its Maintenance showed) and not yet in the cache.
+      const known = new Set(reserving.map(keyOf));
+      const pending = [...new Set(placer.assumedOn(name).map((k) => k.replace(/#migrate$/, '')))].filter((k) => !known.has(k));
+      for (const key of pending) {
+        const [namespace, vmName] = key.split('/');
+        leftovers.push({ namespace: namespace!, name: vmName!, reason: drainReasons.beingPlaced, message: 'It was just placed here; it is moved off once it lands.' });
+      }
       const inFlight = (vm: VirtualMachine) => isMoving(vm) || started.has(keyOf(vm));
       let moving = onHost.filter(inFlight).length;
-      const leftovers: Leftover[] = [];
 
       for (const vm of onHost) {
         if (inFlight(vm)) continue;
         const key = keyOf(vm);
-        const left = (reason: string, message?: string) => leftovers.push({ namespace: vm.metadata.namespace!, name: vm.metadata.name!, reason, ...(message ? { message } : {}) });
+        const left = (reason: string, message?: string) => leave(vm, reason, message);
         if (vm.metadata.annotations?.[EVICT_ANNOTATION] === 'false') {
           left(drainReasons.evictionForbidden, `Annotation ${EVICT_ANNOTATION}: "false" forbids moving it.`);
           continue;
@@ -204,7 +234,8 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
         else if (refused !== 'stale') leftovers.push(refused);
       }
 
-      const remaining = onHost.length;
+      // Not empty while any VM is on the host or on its way to it, whatever its state.
+      const remaining = reserving.length + pending.length;
       const blocked = leftovers.filter((l) => !waiting.has(l.reason)).length;
       const moved = ctx.listers.vms
         .list()

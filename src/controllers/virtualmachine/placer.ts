@@ -143,6 +143,14 @@ export class Placer {
     if (assumption) assumption.uncertainFrom = fromResourceVersion;
   }
 
+  /**
+   * Keys decided onto `host` whose write the cache does not show yet (a move's under
+   * migrationKey): a drain must not call the host empty while one may still land there.
+   */
+  assumedOn(host: string): string[] {
+    return [...this.assumed].filter(([, a]) => a.host === host).map(([key]) => key);
+  }
+
   isAssumed(key: string): string | undefined {
     return this.assumed.get(key)?.host;
   }
