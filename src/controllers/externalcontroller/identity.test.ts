@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
-import type { VirtualMachineProvider } from '../../providers/external-client.js';
+import type { OperationRef, VirtualMachineProvider } from '../../providers/external-client.js';
 import { withCallbackIdentity } from './identity.js';
 
 const vm = { metadata: { name: 'a', namespace: 'acme', uid: 'u-1' } } as VirtualMachine;
-const op = { operationId: 'op-1', state: 'Pending' as const };
+const op: OperationRef = { operationId: 'op-1', type: 'Create', state: 'Pending' };
 
 /** A provider that records, per call, the callback token it was built with. */
 function recording(withMigrate: boolean) {
