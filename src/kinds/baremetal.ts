@@ -160,6 +160,8 @@ export const baremetalKind = defineKind({
     { name: 'Free Memory', type: 'string', jsonPath: '.status.free.memory', description: 'Memory still placeable (after overcommit).' },
     { name: 'Physical Free CPU', type: 'integer', jsonPath: '.status.physicalFree.cpu', description: 'Cores of hardware not yet promised.' },
     { name: 'Physical Free Memory', type: 'string', jsonPath: '.status.physicalFree.memory', priority: 1, description: 'Memory of hardware not yet promised.' },
+    { name: 'Drain', type: 'string', jsonPath: '.status.drain.phase', priority: 1, description: 'Drain of a host in Maintenance: Draining, Drained or Blocked.' },
+    { name: 'Left', type: 'integer', jsonPath: '.status.drain.remaining', priority: 1, description: 'VMs still on the host (or on their way to it) while it is drained.' },
     { name: 'Maintainers', type: 'string', jsonPath: '.status.maintainers', priority: 1, description: 'Maintainers (維護者).' },
     { name: 'Group', type: 'string', jsonPath: '.spec.group', priority: 1, description: 'Bare-metal group.' },
     { name: 'Serial', type: 'string', jsonPath: '.spec.serialNumber', priority: 1, description: 'Serial number (序號).' },

@@ -121,6 +121,11 @@ describe('drain with an external controller that can migrate', () => {
       expect({ moved: drain.moved, remaining: drain.remaining, blocked: drain.blocked, moving: drain.moving }).toEqual({ moved: 3, remaining: 1, blocked: 1, moving: 0 });
       expect(drain.leftovers).toEqual([expect.objectContaining({ namespace: NS, name: 'keep', reason: 'EvictionForbidden' })]);
       expect(drain.message).toContain('1 EvictionForbidden');
+      // `kubectl get bm -o wide` shows the drain's phase and what is left.
+      const table = ok(await w.vf.call('GET', `${hostPath('h1')}`, undefined, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' }), 200);
+      const cells = Object.fromEntries(table.columnDefinitions.map((c: any, i: number) => [c.name, table.rows[0].cells[i]]));
+      expect([cells.Drain, cells.Left]).toEqual(['Blocked', 1]);
+      await w.waitEvent('h1', 'DrainBlocked', '');
 
       for (const name of ['a-1', 'a-2', 'a-3']) {
         const vm = await w.waitVm(name, 'Running on h2 after the move', (v) => v.status?.placement?.baremetal === 'h2' && v.status?.phase === 'Running');
@@ -156,6 +161,7 @@ describe('drain with an external controller that can migrate', () => {
     expect(await runUncordon(['h1', '--kubeconfig', w.vf.kubeconfig], { write: (t) => out.push(t) })).toBe(0);
     await waitUntil(async () => (await w.host('h1')).status?.drain === undefined, 'h1 drain status cleared');
     expect((await w.host('h1')).spec.state).toBe('Available');
+    await w.waitEvent('h1', 'DrainStopped', '');
   });
 
   it('holds both reservations while a VM moves, so a tight quota lets one move at a time', async () => {
@@ -169,6 +175,7 @@ describe('drain with an external controller that can migrate', () => {
       const code = await runDrain(['h2', '--kubeconfig', w.vf.kubeconfig, '--max-unavailable', '3', '--wait', '--timeout', '60'], { write: (t) => lines.push(t) }, { pollMs: 100 });
       expect(code, lines.join('')).toBe(0);
       expect(lines.join('')).toContain('Drained: No VM is left on h2; 3 moved.');
+      expect((await w.waitEvent('h2', 'Drained', '')).message).toBe('No VM is left on h2; 3 moved.');
       const seen = replay(history, hostCpu, tight);
       expect(seen.over).toEqual([]);
       expect(seen.maxMoving).toBe(1);
