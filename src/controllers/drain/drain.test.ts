@@ -37,8 +37,8 @@ async function drainOnce(world: World, placer = new Placer(listersOf(world))) {
     now: () => new Date('2026-12-06T06:00:00Z'),
   } as unknown as ControllerContext;
   await drainReconciler(ctx, placer).reconcile({ signal: new AbortController().signal, log: pino({ level: 'silent' }) }, { name: 'bm1' });
-  const drain = writes.find((o) => o.kind === 'Baremetal')?.status?.drain;
-  return { drain, vmWrites: writes.filter((o) => o.kind === 'VirtualMachine'), events };
+  const hostWrites = writes.filter((o) => o.kind === 'Baremetal');
+  return { drain: hostWrites[0]?.status?.drain, hostWrites, vmWrites: writes.filter((o) => o.kind === 'VirtualMachine'), events };
 }
 
 const reasons = (drain: any) => drain.leftovers.map((l: any) => `${l.name}: ${l.reason}`);
@@ -86,6 +86,27 @@ describe('the drain of a host in Maintenance', () => {
     expect(reasons(drain)).toEqual(['a-1: DisruptionBudget', 'a-2: DisruptionBudget']);
     expect(vmWrites).toEqual([]);
     expect(events).toEqual(['Warning/DrainBlocked']);
+  });
+
+  it('re-places a VM only where its own constraints allow, else leaves it Unschedulable with the diagnosis', async () => {
+    const inRackR1 = placed('acme', 'r1-only', 'bm1', 2, '4Gi', { placement: { racks: ['r1'] } });
+    inRackR1.status!.conditions = running('x').status!.conditions;
+    const pinned = placed('acme', 'pinned', 'bm1', 2, '4Gi', { baremetal: 'bm1' });
+    const { drain, vmWrites } = await drainOnce({ ...inventory('Maintenance'), vms: [inRackR1, pinned] });
+    expect(drain).toMatchObject({ phase: 'Blocked', remaining: 2, blocked: 2 });
+    expect(reasons(drain)).toEqual(['pinned: PinnedToHost', 'r1-only: Unschedulable']);
+    expect(drain.leftovers[1].message).toMatch(/^0\/2 hosts fit: /);
+    expect(vmWrites).toEqual([]);
+  });
+
+  it('on uncordon drops status.drain and says so, starting no move', async () => {
+    const world = { ...inventory('Available'), vms: [running('a-1')] };
+    world.hosts![0]!.status = { drain: { phase: 'Blocked', remaining: 1 } } as never;
+    const { hostWrites, vmWrites, events } = await drainOnce(world);
+    expect(hostWrites).toHaveLength(1);
+    expect(hostWrites[0].status).not.toHaveProperty('drain');
+    expect(vmWrites).toEqual([]);
+    expect(events).toEqual(['Normal/DrainStopped']);
   });
 
   it('starts one move at a time by default, and counts the rest as waiting, not Blocked', async () => {
