@@ -137,6 +137,8 @@ describe('drain with an external controller that can migrate', () => {
         expect(stats.deletes).toBe(0);
         expect(w.sim.simulation.machines.get(vm.metadata.uid)?.placement.baremetal).toBe('h2');
         await w.waitEvent(name, 'Migrated');
+        // The operation's end is reported back (the callback under the controller's own identity).
+        await w.waitVm(name, 'its Migrate reported Succeeded', (v) => v.status?.lastOperation?.type === 'Migrate' && v.status.lastOperation.state === 'Succeeded');
       }
       expect((await w.getVm('keep')).status.placement.baremetal).toBe('h1');
 
