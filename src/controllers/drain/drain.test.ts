@@ -99,8 +99,10 @@ describe('the drain of a host in Maintenance', () => {
     expect(vmWrites).toEqual([]);
   });
 
-  it('on uncordon drops status.drain and says so, starting no move', async () => {
-    const world = { ...inventory('Available'), vms: [running('a-1')] };
+  it('on uncordon drops status.drain and says so, starting no move and leaving the one in progress alone', async () => {
+    const inProgress = running('a-2');
+    inProgress.status!.migration = { state: 'Running', method: 'Migrate', source: { baremetal: 'bm1' }, target: { baremetal: 'bm2' } };
+    const world = { ...inventory('Available'), vms: [running('a-1'), inProgress] };
     world.hosts![0]!.status = { drain: { phase: 'Blocked', remaining: 1 } } as never;
     const { hostWrites, vmWrites, events } = await drainOnce(world);
     expect(hostWrites).toHaveLength(1);
