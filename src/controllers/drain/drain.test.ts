@@ -99,6 +99,22 @@ describe('the drain of a host in Maintenance', () => {
     expect(vmWrites).toEqual([]);
   });
 
+  it('moves a VM spread across racks within its own rack, where it is the only member, and not into a rack of another member', async () => {
+    const member = (name: string, on: string) => {
+      const vm = placed('acme', name, on, 2, '4Gi', { placement: { spreadAcross: 'Rack', spreadKey: 'web' } });
+      vm.status!.conditions = running('x').status!.conditions;
+      return vm;
+    };
+    const world = { ...inventory('Maintenance'), vms: [member('web-1', 'bm1'), member('web-2', 'bm2')] };
+    // bm2 alone: its rack has web-2, so web-1 has nowhere to go.
+    const nowhere = await drainOnce(world);
+    expect(nowhere.drain.leftovers[0]).toMatchObject({ name: 'web-1', reason: 'Unschedulable', message: expect.stringContaining('would break spread') });
+    world.hosts = [...world.hosts!, host('bm3', 'r1', 'general', 8, '64Gi')];
+    const { drain, vmWrites } = await drainOnce(world);
+    expect(drain).toMatchObject({ phase: 'Draining', moving: 1, remaining: 1 });
+    expect(vmWrites.map((v) => [v.metadata.name, v.status.migration.target.baremetal])).toEqual([['web-1', 'bm3']]);
+  });
+
   it('on uncordon drops status.drain and says so, starting no move and leaving the one in progress alone', async () => {
     const inProgress = running('a-2');
     inProgress.status!.migration = { state: 'Running', method: 'Migrate', source: { baremetal: 'bm1' }, target: { baremetal: 'bm2' } };

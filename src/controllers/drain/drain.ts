@@ -37,6 +37,7 @@ import { fromAmounts } from '../shared/resources.js';
 import { migrationKey, type Placer } from '../virtualmachine/placer.js';
 import { placementRequest } from '../virtualmachine/reconciler.js';
 import { moveReasons } from './move.js';
+import { reservedHosts } from './reservation.js';
 
 /** Set to "false" on a VM to forbid moving it off its host (it stays, a leftover). */
 export const EVICT_ANNOTATION = 'virtflow.io/evict';
@@ -105,6 +106,30 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
     return t?.spec?.disruptionBudget?.maxUnavailable ?? 1;
   };
 
+  /**
+   * Where the VM is the only member of its spreadKey (rack, datacenter): its move may stay
+   * there. Members are the cached VMs with the key, where they run and where they move to.
+   */
+  const spreadOwn = (vm: VirtualMachine): { rack?: string; datacenter?: string } | undefined => {
+    const spreadKey = vm.spec.placement?.spreadKey;
+    const here = vm.status?.placement?.baremetal;
+    if (!spreadKey || !vm.spec.placement?.spreadAcross || !here) return undefined;
+    const placeOf = (hostName: string) => {
+      const h = ctx.listers.hosts.get(hostName);
+      return h ? { rack: h.spec.rack, datacenter: hostLocation(h, ctx.listers).location.datacenter } : {};
+    };
+    const own = placeOf(here);
+    for (const other of ctx.listers.vms.list()) {
+      if (other === vm || other.spec.placement?.spreadKey !== spreadKey) continue;
+      for (const h of reservedHosts(other)) {
+        const at = placeOf(h);
+        if (at.rack === own.rack) delete own.rack;
+        if (at.datacenter === own.datacenter) delete own.datacenter;
+      }
+    }
+    return own;
+  };
+
   /** Moves in progress of one tenant's VMs, on any host. */
   const movingInNamespace = (namespace: string): number => {
     let n = ctx.listers.vms.list(namespace).filter(isMoving).length;
@@ -124,7 +149,7 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
     }
     // Its reserved resources, not its flavor's now: a move does not resize.
     const reserved = vm.status?.resources ? fromAmounts(vm.status.resources as never) : resources;
-    const request = { ...placementRequest(migrationKey(key), vm, reserved, ctx.listers), pinnedHost: undefined };
+    const request = { ...placementRequest(migrationKey(key), vm, reserved, ctx.listers), pinnedHost: undefined, spreadOwn: spreadOwn(vm) };
     const result = placer.place(migrationKey(key), request);
     if (!result.ok) {
       return { namespace: vm.metadata.namespace!, name: vm.metadata.name!, reason: drainReasons.unschedulable, message: result.diagnosis.message };
