@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStandalone, storedToken } from './standalone.js';
 import { startUp } from './up.js';
+import { runDrain, runUncordon } from './drain.js';
 import { loadKubeConfig, startControllers } from './controllers.js';
 import { startSimulator } from '../providers/simulator/index.js';
 import { keepEmbeddedPostgres, KEEPER_COMMAND } from '../store/embedded-session.js';
@@ -21,6 +22,10 @@ Commands:
   controller  Run the controllers against a Kubernetes API server (VirtFlow's or a cluster's).
               --kubeconfig F   (default: $KUBECONFIG or ~/.kube/config)
               --metrics-port N (default: 8080; /metrics, /healthz, /readyz)
+  drain <host> [--kubeconfig F] [--max-unavailable N] [--wait] [--timeout S]
+              Set a Baremetal to Maintenance: its VMs are moved to other hosts (docs/operations.md).
+  uncordon <host> [--kubeconfig F]
+              Set a Baremetal back to Available.
   agent simulate
               Run a simulated external controller (the provisioning protocol v1): the VM service
               and the K8s Cluster Service (/v1/k8sclusters), with the same latency and failures.
@@ -35,6 +40,7 @@ Commands:
                                needs spec.allowInsecureHttp: true)
               --allowed-host NAME        a Host header name it answers to besides loopback
                                and this machine's name (repeatable)
+              --no-migrate     serve no live migration: drains re-create VMs
 
   cluster simulate
               Run a simulated workload cluster: VirtFlow's API server on a database of its own
@@ -194,6 +200,7 @@ async function runSimulator(args: string[]): Promise<void> {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'allowed-host': { type: 'string', multiple: true },
+      'no-migrate': { type: 'boolean' },
     },
     strict: true,
   });
@@ -220,6 +227,7 @@ async function runSimulator(args: string[]): Promise<void> {
     token,
     tls,
     allowedHosts: values['allowed-host'],
+    migrate: !values['no-migrate'],
     callback: kubeconfig ? callbackTargetFromKubeconfig(kubeconfig) : undefined,
     stateFile: path.join(home, 'simulator', 'state.json'),
   });
@@ -306,6 +314,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       await runSimulatedCluster(rest.slice(1));
       return 0;
+    case 'drain':
+      return runDrain(rest);
+    case 'uncordon':
+      return runUncordon(rest);
     case KEEPER_COMMAND:
       // Internal: the helper that runs the embedded PostgreSQL (see embedded-session.ts).
       await keepEmbeddedPostgres(rest[0]!);

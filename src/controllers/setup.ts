@@ -38,6 +38,8 @@ import {
   rackReconciler,
 } from './inventory/reconcilers.js';
 import { tenantOfNamespace } from './shared/accounting.js';
+import { migrationTarget, reservedHosts } from './drain/reservation.js';
+import { drainReconciler } from './drain/drain.js';
 import { k8sClusterReconciler } from './k8scluster/reconciler.js';
 import { startMaintainedControllers } from './ownership/maintainers.js';
 import type { ControllerContext } from './shared/context.js';
@@ -174,7 +176,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   watchWhen(listers.datacenters, specChanged, (dc) => keysOf(listers.racks.byIndex('byDatacenter', dc.metadata.name!)), rackController);
 
   const hostController = manager.controller('baremetal').for(listers.hosts).withWorkers(2).complete(baremetalReconciler(ctx));
-  watchWhen(listers.vms, placementChanged, (vm) => key(vm.status?.placement?.baremetal), hostController);
+  watchWhen(listers.vms, placementChanged, (vm) => reservedHosts(vm).map((name) => ({ name })), hostController);
   watchWhen(listers.racks, specChanged, (r) => keysOf(listers.hosts.byIndex('byRack', r.metadata.name!)), hostController);
   watchWhen(listers.hosts, specChanged, (b) => keysOf(listers.hosts.byIndex('byRack', b.spec.rack)), hostController);
   watchWhen(listers.datacenters, specChanged, (dc) => keysOf(hostsOfDatacenter(dc)), hostController);
@@ -183,7 +185,12 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   const groupsOf = (hosts: Baremetal[]) => [...new Set(hosts.map((h) => h.spec.group).filter((g): g is string => !!g))].map((name) => ({ name }));
   const groupController = manager.controller('baremetalgroup').for(listers.groups).complete(baremetalGroupReconciler(ctx));
   watchWhen(listers.hosts, specChanged, (b) => key(b.spec.group), groupController);
-  watchWhen(listers.vms, placementChanged, (vm) => key(vmHostGroup(vm)), groupController);
+  watchWhen(listers.vms, placementChanged, (vm) => {
+    // A VM being moved also counts in its target host's group.
+    const target = migrationTarget(vm);
+    const groups = [vmHostGroup(vm), target ? listers.hosts.get(target)?.spec.group : undefined];
+    return [...new Set(groups)].flatMap((g) => key(g));
+  }, groupController);
   watchWhen(listers.quotas, specChanged, (q) => key(q.spec.group), groupController);
   watchWhen(listers.racks, specChanged, (r) => groupsOf(listers.hosts.byIndex('byRack', r.metadata.name!)), groupController);
   watchWhen(listers.datacenters, specChanged, (dc) => groupsOf(hostsOfDatacenter(dc)), groupController);
@@ -263,6 +270,20 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   const vmController = manager.controller('virtualmachine').for(listers.vms).withWorkers(opts.vmWorkers ?? 8)
     .watches(listers.externalControllers, () => keysOf(listers.vms.list().filter((v) => v.status?.placement?.baremetal && v.status?.phase !== 'Running')))
     .complete(virtualMachineReconciler(ctx, placer, { providerFor, resyncMs: opts.resyncMs, providerRetryMs: opts.providerRetryMs }));
+  // Drain of hosts in Maintenance: one worker, so per-host and per-tenant budgets are decided
+  // one host at a time. Woken by the moves of the VMs on, from and to a host in Maintenance.
+  const inMaintenance = (names: (string | undefined)[]) =>
+    [...new Set(names)].filter((n): n is string => !!n && listers.hosts.get(n)?.spec.state === 'Maintenance').map((name) => ({ name }));
+  const maintenanceHosts = () => keysOf(listers.hosts.list().filter((h) => h.spec.state === 'Maintenance'));
+  const drainController = manager.controller('drain').for(listers.hosts).withWorkers(1)
+    .watches(listers.vms, (vm) => inMaintenance([vm.status?.placement?.baremetal, vm.status?.migration?.source?.baremetal, vm.status?.migration?.target?.baremetal]))
+    .watches(listers.tenants, () => maintenanceHosts())
+    .watches(listers.quotas, () => maintenanceHosts())
+    .watches(listers.externalControllers, () => maintenanceHosts())
+    .complete(drainReconciler(ctx, placer, { resyncMs: Math.min(opts.resyncMs ?? 5000, 5000) }));
+  // Room made elsewhere (a host back to Available, a new host) is what a Blocked drain waits for.
+  watchWhen(listers.hosts, specChanged, () => maintenanceHosts(), drainController);
+
   // What a VM names, appearing or changing (a flavor's status counts its VMs: mapping those
   // writes to every VM of the flavor re-ran thousands of VMs per placement).
   watchWhen(listers.specifications, specChanged, (s) => keysOf(listers.vms.byIndex('bySpecification', s.metadata.name!)), vmController);
@@ -314,7 +335,11 @@ export function placementChanged(e: InformerEvent<VirtualMachine>): boolean {
   if (e.type !== 'updated' || !e.previous) return false;
   const before = e.previous.status;
   const after = e.object.status;
-  return before?.placement?.baremetal !== after?.placement?.baremetal || JSON.stringify(before?.resources) !== JSON.stringify(after?.resources);
+  return (
+    before?.placement?.baremetal !== after?.placement?.baremetal ||
+    migrationTarget(e.previous) !== migrationTarget(e.object) ||
+    JSON.stringify(before?.resources) !== JSON.stringify(after?.resources)
+  );
 }
 
 /**

@@ -11,10 +11,12 @@ import {
   secretReference,
   statusOf,
   stringEnum,
+  timestamp,
 } from './fields.js';
 
 export const baremetalStates = ['Available', 'Maintenance', 'Offline', 'Retired'] as const;
 export const baremetalPhases = ['Ready', 'Maintenance', 'Offline', 'Error', 'Unknown'] as const;
+export const drainPhases = ['Draining', 'Drained', 'Blocked'] as const;
 
 /** Labels the controller sets from the resolved location, for selectors and spreading. */
 export const topologyLabels = {
@@ -64,6 +66,16 @@ export const BaremetalSpec = Type.Object(
       ),
     ),
     description: optionalText('Free-form description (描述) of the host.'),
+    drain: Type.Optional(
+      Type.Object(
+        {
+          maxUnavailable: Type.Optional(
+            Type.Integer({ description: 'How many of the host\'s VMs are moved at the same time while it is in Maintenance.', minimum: 1, default: 1 }),
+          ),
+        },
+        { description: 'How a host in Maintenance is drained: its VMs are moved to other hosts (docs/operations.md).' },
+      ),
+    ),
   },
   { description: 'Desired state of the bare-metal host (裸機).' },
 );
@@ -94,6 +106,36 @@ export const BaremetalStatus = statusOf(
     ),
     virtualMachines: Type.Optional(count('Number of virtual machines placed on the host.')),
     maintainers: maintainersField(),
+    drain: Type.Optional(
+      Type.Object(
+        {
+          phase: Type.Optional(
+            stringEnum(drainPhases, 'Draining (VMs are being moved or waited for), Drained (no VM on the host or on its way to it) or Blocked (VMs are left that cannot be moved now).'),
+          ),
+          startedAt: Type.Optional(timestamp('When the host went into Maintenance and the drain began.')),
+          moving: Type.Optional(count('VMs being moved off the host now.')),
+          moved: Type.Optional(count('VMs moved off the host since the drain began.')),
+          remaining: Type.Optional(count('VMs still on the host (moving, waiting or blocked, Terminating ones included) and VMs on their way to it; 0 only when Drained.')),
+          blocked: Type.Optional(count('VMs that cannot be moved now (listed in leftovers).')),
+          message: optionalText('Summary of what is left and why, reasons counted.'),
+          leftovers: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  namespace: Type.String({ description: 'Namespace of the VM.' }),
+                  name: Type.String({ description: 'Name of the VM.' }),
+                  reason: Type.String({ description: 'Why it is not moved now, CamelCase. Blocked until something changes: EvictionForbidden, PinnedToHost, DataDiskRetained, DisruptionBudget, Unschedulable. Waiting, passes by itself: NotProvisioned, WaitingForBudget, Terminating, MovingIn, BeingPlaced.' }),
+                  message: optionalText('Detail, e.g. the scheduler\'s diagnosis.'),
+                },
+                { description: 'A VM that stays on the host for now.' },
+              ),
+              { description: 'VMs left on the host that are not moving now, with the reason (at most 50 listed; the message counts all).' },
+            ),
+          ),
+        },
+        { description: 'Progress of the drain of a host in Maintenance (docs/operations.md).' },
+      ),
+    ),
   },
   'Observed state of the bare-metal host.',
 );
@@ -118,6 +160,8 @@ export const baremetalKind = defineKind({
     { name: 'Free Memory', type: 'string', jsonPath: '.status.free.memory', description: 'Memory still placeable (after overcommit).' },
     { name: 'Physical Free CPU', type: 'integer', jsonPath: '.status.physicalFree.cpu', description: 'Cores of hardware not yet promised.' },
     { name: 'Physical Free Memory', type: 'string', jsonPath: '.status.physicalFree.memory', priority: 1, description: 'Memory of hardware not yet promised.' },
+    { name: 'Drain', type: 'string', jsonPath: '.status.drain.phase', priority: 1, description: 'Drain of a host in Maintenance: Draining, Drained or Blocked.' },
+    { name: 'Left', type: 'integer', jsonPath: '.status.drain.remaining', priority: 1, description: 'VMs still on the host (or on their way to it) while it is drained.' },
     { name: 'Maintainers', type: 'string', jsonPath: '.status.maintainers', priority: 1, description: 'Maintainers (維護者).' },
     { name: 'Group', type: 'string', jsonPath: '.spec.group', priority: 1, description: 'Bare-metal group.' },
     { name: 'Serial', type: 'string', jsonPath: '.spec.serialNumber', priority: 1, description: 'Serial number (序號).' },

@@ -52,6 +52,9 @@ export const ExternalControllerStatus = statusOf(
   {
     reachable: Type.Optional(flag('Did the last probe of the endpoint succeed.')),
     lastProbeTime: Type.Optional(timestamp('When the endpoint was last probed.')),
+    capabilities: Type.Optional(
+      Type.Array(Type.String(), { description: 'Optional operations the endpoint said it supports at its last probe, e.g. migrate.' }),
+    ),
   },
   'Observed state of the external controller.',
 );

@@ -40,6 +40,16 @@ export const TenantSpec = Type.Object(
     viewers: accessList(
       'Subjects who read the tenant\'s VMs, clusters and node pools (ClusterRole virtflow:tenant-viewer in its namespace) and its quotas.',
     ),
+    disruptionBudget: Type.Optional(
+      Type.Object(
+        {
+          maxUnavailable: Type.Optional(
+            Type.Integer({ description: 'How many of the tenant\'s VMs may be moved (drain) at the same time; 0 forbids moving any.', minimum: 0, default: 1 }),
+          ),
+        },
+        { description: 'A PodDisruptionBudget-like guard on voluntary moves of the tenant\'s VMs (host drain).' },
+      ),
+    ),
   },
   { description: 'Desired state of the tenant (租戶).', default: {} },
 );

@@ -29,12 +29,13 @@ export const vmPhases = [
   'Stopping',
   'Stopped',
   'Restarting',
+  'Migrating',
   'Terminating',
   'Failed',
 ] as const;
 export const powerStates = ['On', 'Off'] as const;
 /** Condition types the VirtualMachine controller reports. */
-export const vmConditionTypes = ['Scheduled', 'Provisioned', 'Ready'] as const;
+export const vmConditionTypes = ['Scheduled', 'Provisioned', 'Ready', 'Migrating'] as const;
 
 export const VirtualMachineSpec = Type.Object(
   {
@@ -91,6 +92,17 @@ export const VirtualMachineSpec = Type.Object(
   },
 );
 
+const placementOf = (description: string) =>
+  Type.Object(
+    {
+      baremetal: optionalText('Bare-metal host (裸機).'),
+      rack: optionalText('Rack (機架) of that host.'),
+      datacenter: optionalText('Data center (資料中心) of that host.'),
+      region: optionalText('Region (區域) of that host.'),
+    },
+    { description },
+  );
+
 export const VirtualMachineStatus = statusOf(
   {
     phase: Type.Optional(stringEnum(vmPhases, 'Observed phase of the VM (建立中、執行中、停止等).')),
@@ -125,6 +137,24 @@ export const VirtualMachineStatus = statusOf(
       'The ExternalController that holds the VM\'s machine, recorded before the first create: the VM stays with it, so a changed routing never builds a second machine.',
     ),
     restartedAt: Type.Optional(timestamp('The spec.restartAt value the last restart honoured.')),
+    migration: Type.Optional(
+      Type.Object(
+        {
+          state: Type.Optional(stringEnum(['Running', 'Succeeded'] as const, 'Running while the VM is moved (both hosts hold its reservation), then Succeeded.')),
+          method: Type.Optional(
+            stringEnum(['Migrate', 'Recreate'] as const, 'Migrate: live migration by the external controller; Recreate: deleted on the old host and built again on the new one (the data disk is not kept).'),
+          ),
+          reason: optionalText('Why the VM is moved, e.g. Drain.'),
+          source: Type.Optional(placementOf('The host the VM is moved from.')),
+          target: Type.Optional(placementOf('The host the VM is moved to, chosen by the scheduler.')),
+          stage: optionalText('Recreate: Deleting (the old machine) or Creating (the new one).'),
+          operationId: optionalText('Migrate: the operation the external controller answered.'),
+          startedAt: Type.Optional(timestamp('When the move began.')),
+          finishedAt: Type.Optional(timestamp('When the move finished.')),
+        },
+        { description: 'The last move of the VM to another host (drain of a host in Maintenance).' },
+      ),
+    ),
     lastOperation: Type.Optional(
       Type.Object(
         {

@@ -119,6 +119,12 @@ export interface VirtualMachineProvider {
   power(vm: VirtualMachine, action: PowerAction, opts?: PowerOptions): Promise<OperationRef>;
   /** Removes the machine, retaining or deleting its data disk; idempotent, missing is fine. */
   delete(vm: VirtualMachine, opts?: DeleteOptions): Promise<OperationRef>;
+  /**
+   * Moves the running machine to another host (live migration); idempotent by requestId.
+   * Only for external controllers that announce the capability `migrate` (status.capabilities
+   * of their ExternalController); a provider without it leaves this out.
+   */
+  migrate?(vm: VirtualMachine, target: Placement, opts: { requestId: string }): Promise<OperationRef>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -134,7 +140,7 @@ export const providerReasons = {
   noExternalController: 'NoExternalController',
 } as const;
 
-export type ProviderOperation = 'observe' | 'create' | 'update' | 'power' | 'delete' | 'probe';
+export type ProviderOperation = 'observe' | 'create' | 'update' | 'power' | 'delete' | 'migrate' | 'probe';
 
 export abstract class ProviderError extends Error {
   /** Constant CamelCase reason for conditions and Events; detail stays in the message. */

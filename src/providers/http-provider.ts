@@ -42,6 +42,7 @@ import {
   type Placement,
   type PowerAction,
   type PowerRequest,
+  type MigrateRequest,
   type Resources,
   type UpdateRequest,
 } from './protocol.js';
@@ -205,6 +206,11 @@ export class HttpVirtualMachineProvider implements VirtualMachineProvider {
       opts.requestId ?? `delete:${vm.metadata.deletionTimestamp ?? `g${vm.metadata.generation ?? 1}`}`;
     const query = new URLSearchParams({ dataDisk, requestId });
     return this.operation('delete', 'DELETE', `/virtualmachines/${encodeURIComponent(uidOf(vm))}?${query}`);
+  }
+
+  async migrate(vm: VirtualMachine, target: Placement, opts: { requestId: string }): Promise<OperationRef> {
+    const request: MigrateRequest = { generation: vm.metadata.generation ?? 1, placement: definedOnly(target), requestId: opts.requestId };
+    return this.operation('migrate', 'POST', `/virtualmachines/${encodeURIComponent(uidOf(vm))}/migrate`, request);
   }
 
   /** GET /v1/healthz: resolves with the Health body, or throws a ProviderError. */

@@ -142,6 +142,22 @@ export function protocolOpenApi(): Json {
           },
         },
       },
+      [`/${protocolVersion}/virtualmachines/{uid}/migrate`]: {
+        parameters: [uidParameter],
+        post: {
+          operationId: 'migrateVirtualMachine',
+          summary: 'Move the running machine to another host (live migration); only when healthz lists the capability migrate.',
+          description:
+            'Idempotent by requestId. The machine keeps its identity, addresses and data disk; on success the Observation of the uid reports the Migrate operation Succeeded. A repeat of a Failed migration starts a new attempt.',
+          requestBody: { required: true, content: json('MigrateRequest') },
+          responses: {
+            ...accepted,
+            ...common,
+            '404': error('NotFound: no machine exists for the uid.'),
+            '410': error('Deleted: the machine of this uid was deleted.'),
+          },
+        },
+      },
     },
     components: {
       securitySchemes: {

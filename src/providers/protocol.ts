@@ -12,7 +12,9 @@ import { virtualMachineKind } from '../kinds/virtualmachine.js';
 export const protocolVersion = 'v1';
 export const basePath = `/${protocolVersion}`;
 
-export const operationTypes = ['Create', 'Update', 'Power', 'Delete'] as const;
+export const operationTypes = ['Create', 'Update', 'Power', 'Delete', 'Migrate'] as const;
+/** Optional operations an external controller may announce in its healthz answer. */
+export const capabilities = { migrate: 'migrate' } as const;
 export const operationStates = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
 export const powerActions = ['start', 'stop', 'restart'] as const;
 export const powerStates = ['On', 'Off'] as const;
@@ -175,6 +177,21 @@ export const PowerRequest = Type.Object(
   { description: 'A power operation.' },
 );
 
+export const MigrateRequest = Type.Object(
+  {
+    generation: Generation,
+    placement: Placement,
+    requestId: text('Idempotency key chosen by VirtFlow: a repeated request with the same key is the same operation.', {
+      minLength: 1,
+      maxLength: 253,
+    }),
+  },
+  {
+    description:
+      'Move a running machine to another host without rebuilding it (live migration), keeping its identity, addresses and data disk. Only for controllers whose healthz lists the capability migrate. Idempotent by requestId.',
+  },
+);
+
 export const Operation = Type.Object(
   {
     type: enumOf(operationTypes, 'What was requested.'),
@@ -229,6 +246,9 @@ export const Health = Type.Object(
     service: Type.Optional(text('Service performed, e.g. VirtualMachine.')),
     regions: Type.Optional(Type.Array(Type.String(), { description: 'Regions served; empty or absent means all.' })),
     implementation: Type.Optional(text('Free text naming the implementation, e.g. virtflow-simulator.')),
+    capabilities: Type.Optional(
+      Type.Array(Type.String(), { description: 'Optional operations served, e.g. ["migrate"]; absent means none.' }),
+    ),
   },
   { description: 'Liveness of the controller; VirtFlow probes it for ExternalController status.reachable.' },
 );
@@ -268,6 +288,7 @@ export type Callback = Static<typeof Callback>;
 export type CreateRequest = Static<typeof CreateRequest>;
 export type UpdateRequest = Static<typeof UpdateRequest>;
 export type PowerRequest = Static<typeof PowerRequest>;
+export type MigrateRequest = Static<typeof MigrateRequest>;
 export type Operation = Static<typeof Operation>;
 export type OperationAccepted = Static<typeof OperationAccepted>;
 export type Address = Static<typeof Address>;
@@ -280,6 +301,7 @@ export const protocolSchemas: Record<string, TSchema> = {
   CreateRequest,
   UpdateRequest,
   PowerRequest,
+  MigrateRequest,
   OperationAccepted,
   Operation,
   Observation,

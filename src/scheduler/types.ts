@@ -69,6 +69,11 @@ export interface PlacementRequest {
   readonly racks?: readonly string[];
   readonly spreadAcross?: SpreadAcross;
   readonly spreadKey?: string;
+  /**
+   * A VM being moved (drain) counts among its spreadKey's members where it runs now; where it
+   * is the only member (this rack, this datacenter) it may stay, since it leaves once moved.
+   */
+  readonly spreadOwn?: { readonly rack?: string; readonly datacenter?: string };
 }
 
 /** Where the other VMs sharing one spreadKey already run. */

@@ -2,9 +2,12 @@
 // running VirtFlow loaded itself, the definitions must mean the same, so the lab still
 // converges. An unquoted enum value such as On once became the boolean true here, after which
 // every VM's status write was refused and no VM became Ready. On that lab, the queries an
-// operator runs with kubectl: what a maintainer looks after, hosts by free cores.
+// operator runs with kubectl: what a maintainer looks after, hosts by free cores; and a host
+// drained with `virtflow drain`, followed in `kubectl get bm -o wide`.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startVirtflow, type VirtflowProcess } from '../support/kubectl.js';
+import { eventually, repoRoot, startVirtflow, type VirtflowProcess } from '../support/kubectl.js';
 import { expectOk, lines } from './support.js';
 
 let vf: VirtflowProcess;
@@ -46,5 +49,33 @@ describe('kubectl apply -f crds/ on a running VirtFlow', () => {
     const roomy = lines(expectOk(await vf.kubectl(['get', 'bm', '-l', 'free.virtflow.io/cpu>127', '-o', 'name'])).stdout);
     expect(roomy.length).toBeGreaterThan(0);
     expect(roomy).not.toContain('baremetal.virtflow.io/bm-tw-005');
+  });
+
+  it('drains a host with `virtflow drain`: its VM moves by live migration within its spread, and kubectl shows the drain', async () => {
+    // The acme-web VM in rack r01 (the other runs in r02): r01's other host is where it may go.
+    const webIn = async (rack: string) =>
+      lines(await get(['vm', '-n', 'acme'], '{range .items[*]}{.metadata.name} {.status.placement.rack} {.status.placement.baremetal}{"\\n"}{end}'))
+        .map((l) => l.split(' '))
+        .find(([name, r]) => name!.startsWith('acme-web') && r === rack)!;
+    const [vm, , from] = await webIn('tw-hsinchu-1-r01');
+    const to = from === 'bm-tw-001' ? 'bm-tw-002' : 'bm-tw-001';
+    const drain = await promisify(execFile)(process.execPath, ['bin/virtflow.js', 'drain', from!, '--kubeconfig', vf.kubeconfig, '--wait', '--timeout', '90'], { cwd: repoRoot }).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (e) => ({ code: e.code as number, out: `${e.stdout}${e.stderr}` }),
+    );
+    // globex-db-1 is pinned to bm-tw-001: that host stays Blocked by it, any other is Drained.
+    if (from === 'bm-tw-001') {
+      expect(drain, drain.out).toMatchObject({ code: 1, out: expect.stringContaining('globex/globex-db-1: PinnedToHost') });
+    } else {
+      expect(drain, drain.out).toMatchObject({ code: 0, out: expect.stringContaining(`Drained: No VM is left on ${from}; 1 moved.`) });
+    }
+    expect(await get(['vm', vm!, '-n', 'acme'], '{.status.placement.baremetal} {.status.migration.method} {.status.migration.state}')).toBe(`${to} Migrate Succeeded`);
+    await eventually(`${vm} Ready again`, async () => ((await get(['vm', vm!, '-n', 'acme'], '{.status.conditions[?(@.type=="Ready")].status}')) === 'True' ? true : undefined), 30_000, 200);
+    const wide = lines(expectOk(await vf.kubectl(['get', 'bm', from!, '-o', 'wide'])).stdout);
+    expect(wide[0]).toMatch(/\bDRAIN\s+LEFT\b/);
+    expect(wide[1]).toMatch(from === 'bm-tw-001' ? /\bBlocked\s+1\b/ : /\bDrained\s+0\b/);
+
+    await promisify(execFile)(process.execPath, ['bin/virtflow.js', 'uncordon', from!, '--kubeconfig', vf.kubeconfig], { cwd: repoRoot });
+    await eventually(`${from} drain status cleared`, async () => ((await get(['bm', from!], '{.status.drain}')) === '' ? true : undefined), 30_000, 200);
   });
 });

@@ -41,6 +41,8 @@ export interface WorldOptions {
   token?: string;
   /** Latencies of the simulated K8s Cluster Service (default: latencyMs when a number). */
   clusterLatencyMs?: ClusterLatency;
+  /** The simulator serves live migration (default true); false plays one that cannot. */
+  migrate?: boolean;
 }
 
 export const credentialsSecret = { namespace: 'virtflow-system', name: 'vm-service-tw-token' };
@@ -164,6 +166,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     random: seededRandom(opts.seed ?? 7),
     callback: { apiServer: vf.url, caCert: vf.caCert, token: vf.statusToken },
     callbackBackoffMs: { base: 20, max: 500 },
+    migrate: opts.migrate,
     ...(opts.token ? { token: opts.token } : { allowUnauthenticated: true }),
     clusterLatencyMs: opts.clusterLatencyMs,
   });

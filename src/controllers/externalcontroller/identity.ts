@@ -81,7 +81,8 @@ export class ExternalControllerIdentities {
 
 /**
  * A provider whose create and update carry the controller's own callback token: `make`
- * builds the real provider for a token (undefined for the calls that send no callback).
+ * builds the real provider for a token (undefined for the calls that send no callback,
+ * migrate among them: the machine keeps the callback it was created with).
  */
 export function withCallbackIdentity(make: (callbackToken?: string) => VirtualMachineProvider, token: () => Promise<string>): VirtualMachineProvider {
   let plain: VirtualMachineProvider | undefined;
@@ -92,5 +93,7 @@ export function withCallbackIdentity(make: (callbackToken?: string) => VirtualMa
     update: async (vm, ctx) => make(await token()).update(vm, ctx),
     power: (vm, action, opts) => withoutToken().power(vm, action, opts),
     delete: (vm, opts) => withoutToken().delete(vm, opts),
+    // Optional in the protocol: kept optional, so a drain re-creates where the provider cannot migrate.
+    ...(withoutToken().migrate ? { migrate: (vm, target, opts) => withoutToken().migrate!(vm, target, opts) } : {}),
   };
 }

@@ -21,7 +21,10 @@ export function externalControllerReconciler(
       await opts.identities?.ensure(controller);
       const result = await probe(controller);
       const wasReachable = controller.status?.reachable;
-      const status = nextStatus(controller as never, { reachable: result.reachable, lastProbeTime: result.lastProbeTime }, [
+      // Capabilities are what the endpoint said when it last answered; an unreachable one keeps them.
+      const said = result.health?.capabilities;
+      const capabilities = result.reachable ? (Array.isArray(said) ? said.filter((c) => typeof c === 'string').slice(0, 16) : undefined) : controller.status?.capabilities;
+      const status = nextStatus(controller as never, { reachable: result.reachable, lastProbeTime: result.lastProbeTime, capabilities }, [
         result.reachable
           ? { type: 'Ready', status: 'True', reason: 'Reachable', message: `${controller.spec.endpoint} answers: ${result.message}.` }
           : { type: 'Ready', status: 'False', reason: result.reason ?? 'Unreachable', message: `${controller.spec.endpoint}: ${result.message}` },

@@ -2,6 +2,7 @@
 // group totals and quota usage. Everything is recomputed from the caches (VMs' placements are
 // the only record of a reservation), so the figures can never drift from the VMs themselves.
 import type { Baremetal } from '../../kinds/baremetal.js';
+import { migrationTarget } from '../drain/reservation.js';
 import type { BaremetalGroup } from '../../kinds/baremetalgroup.js';
 import type { TenantQuota } from '../../kinds/tenantquota.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
@@ -233,6 +234,9 @@ export function quotaUsage(quota: TenantQuota, listers: Listers): QuotaUsage {
   let count = 0;
   if (namespace !== undefined) {
     for (const vm of listers.vms.list(namespace)) {
+      const target = migrationTarget(vm);
+      // A VM being moved counts twice while its move's target is in the quota's group.
+      if (target && listers.hosts.get(target)?.spec.group === quota.spec.group) used = addResources(used, reservedBy(vm, listers));
       if (accountingGroup(vm, listers) !== quota.spec.group) continue;
       used = addResources(used, reservedBy(vm, listers));
       count++;

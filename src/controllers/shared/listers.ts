@@ -1,6 +1,7 @@
 // What controllers read: indexed caches of each kind, filled by informers. Reconcilers only
 // read through this interface, so the tests can hand them plain in-memory listers.
 import type { Baremetal } from '../../kinds/baremetal.js';
+import { reservedHosts } from '../drain/reservation.js';
 import type { BaremetalGroup } from '../../kinds/baremetalgroup.js';
 import type { Datacenter } from '../../kinds/datacenter.js';
 import type { ExternalController } from '../../kinds/externalcontroller.js';
@@ -61,7 +62,8 @@ export const indexes = {
     byGroup: (q: TenantQuota) => [q.spec?.group ?? ''],
   } as IndexFunctions<TenantQuota>,
   vms: {
-    byHost: (v: VirtualMachine) => (v.status?.placement?.baremetal ? [v.status.placement.baremetal] : []),
+    // Where a VM holds reservations: its host, and while it is moved, the target too.
+    byHost: (v: VirtualMachine) => reservedHosts(v),
     bySpecification: (v: VirtualMachine) => [v.spec?.specification ?? ''],
     byImage: (v: VirtualMachine) => [v.spec?.image ?? ''],
     byGroup: (v: VirtualMachine) => (v.spec?.group ? [v.spec.group] : []),

@@ -83,6 +83,7 @@ const failedReason: Record<Operation['type'], string> = {
   Update: lifecycleReasons.updateFailed,
   Power: lifecycleReasons.powerFailed,
   Delete: lifecycleReasons.deleteFailed,
+  Migrate: 'MigrateFailed',
 };
 
 type Cond = Omit<ConditionUpdate, 'observedGeneration'>;

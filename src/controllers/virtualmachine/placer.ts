@@ -21,6 +21,7 @@ import {
   tenantOfNamespace,
 } from '../shared/accounting.js';
 import type { Listers } from '../shared/listers.js';
+import { migrationTarget } from '../drain/reservation.js';
 import { addResources, overcommitOf, resolveLimit, zero } from '../shared/resources.js';
 import { tenantNamespace } from '../../kinds/tenant.js';
 
@@ -34,6 +35,9 @@ interface Assumption {
    */
   uncertainFrom?: string;
 }
+
+/** The key a VM's move (drain) is placed and assumed under, beside the VM's own. */
+export const migrationKey = (key: string): string => `${key}#migrate`;
 
 export class Placer {
   private working?: WorkingSnapshot;
@@ -53,6 +57,7 @@ export class Placer {
   observeVm(key: string, vm: VirtualMachine | undefined, previous: VirtualMachine | undefined): void {
     const placedNow = vm?.status?.placement?.baremetal;
     const placedBefore = previous?.status?.placement?.baremetal;
+    this.observeMigration(key, vm, previous);
     const assumption = this.assumed.get(key);
     if (assumption && placedNow === assumption.host) {
       this.assumed.delete(key);
@@ -92,6 +97,23 @@ export class Placer {
     }
   }
 
+  /**
+   * The second reservation of a VM being moved (drain) is assumed under migrationKey(key)
+   * until the cache shows it as status.migration.target; a move that starts or ends changes
+   * what is reserved where.
+   */
+  private observeMigration(key: string, vm: VirtualMachine | undefined, previous: VirtualMachine | undefined): void {
+    const mkey = migrationKey(key);
+    const assumption = this.assumed.get(mkey);
+    const targetNow = migrationTarget(vm);
+    if (assumption && targetNow === assumption.host) {
+      this.assumed.delete(mkey);
+      return;
+    }
+    if (vm === undefined && this.assumed.delete(mkey)) return this.invalidate();
+    if (targetNow !== migrationTarget(previous)) this.invalidate();
+  }
+
   /** The write of a decision failed: give the capacity back. */
   forget(key: string): void {
     const assumption = this.assumed.get(key);
@@ -120,6 +142,14 @@ export class Placer {
   markUncertain(key: string, fromResourceVersion: string): void {
     const assumption = this.assumed.get(key);
     if (assumption) assumption.uncertainFrom = fromResourceVersion;
+  }
+
+  /**
+   * Keys decided onto `host` whose write the cache does not show yet (a move's under
+   * migrationKey): a drain must not call the host empty while one may still land there.
+   */
+  assumedOn(host: string): string[] {
+    return [...this.assumed].filter(([, a]) => a.host === host).map(([key]) => key);
   }
 
   isAssumed(key: string): string | undefined {
@@ -200,6 +230,10 @@ export function buildSnapshot(listers: Listers, assumptions: [string, Assumption
     const key = `${vm.metadata.namespace}/${vm.metadata.name}`;
     if (!host || assumedKeys.has(key)) continue;
     count(host, tenantByNamespace.get(vm.metadata.namespace ?? ''), accountingGroup(vm, listers), reservedBy(vm, listers), vm.spec.placement?.spreadKey);
+    const target = migrationTarget(vm);
+    if (target && !assumedKeys.has(migrationKey(key))) {
+      count(target, tenantByNamespace.get(vm.metadata.namespace ?? ''), listers.hosts.get(target)?.spec.group ?? vm.spec.group, reservedBy(vm, listers), vm.spec.placement?.spreadKey);
+    }
   }
   for (const [, a] of assumptions) {
     const group = listers.hosts.get(a.host)?.spec.group ?? a.request.group;

@@ -20,6 +20,24 @@ import { fromAmounts, toAmounts } from '../shared/resources.js';
 import { VM_FINALIZER, vmLifecycle } from './lifecycle.js';
 import type { Placer } from './placer.js';
 import { missingReferences } from './references.js';
+import { vmMover } from '../drain/move.js';
+
+/** What the scheduler is asked for a VM: its flavor's resources, its tenant and constraints. */
+export function placementRequest(key: string, vm: VirtualMachine, resources: PlacementRequest['resources'], listers: ControllerContext['listers']): PlacementRequest {
+  return {
+    vm: key,
+    tenant: tenantOfNamespace(vm.metadata.namespace!, listers)!,
+    group: vm.spec.group,
+    pinnedHost: vm.spec.baremetal,
+    resources,
+    strategy: vm.spec.placement?.strategy,
+    regions: vm.spec.placement?.regions as string[] | undefined,
+    datacenters: vm.spec.placement?.datacenters,
+    racks: vm.spec.placement?.racks,
+    spreadAcross: vm.spec.placement?.spreadAcross,
+    spreadKey: vm.spec.placement?.spreadKey,
+  };
+}
 
 // The external lifecycle and deprovisioning live in lifecycle.ts.
 export { SKIP_DEPROVISION_ANNOTATION, VM_FINALIZER } from './lifecycle.js';
@@ -90,19 +108,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
     }
     const flavor = ctx.listers.specifications.get(vm.spec.specification)!;
     const resources = fromAmounts(flavor.spec as never);
-    const request: PlacementRequest = {
-      vm: key,
-      tenant: tenantOfNamespace(vm.metadata.namespace!, ctx.listers)!,
-      group: vm.spec.group,
-      pinnedHost: vm.spec.baremetal,
-      resources,
-      strategy: vm.spec.placement?.strategy,
-      regions: vm.spec.placement?.regions as string[] | undefined,
-      datacenters: vm.spec.placement?.datacenters,
-      racks: vm.spec.placement?.racks,
-      spreadAcross: vm.spec.placement?.spreadAcross,
-      spreadKey: vm.spec.placement?.spreadKey,
-    };
+    const request = placementRequest(key, vm, resources, ctx.listers);
     // A process that has lost the lease must not decide: another leader may already be.
     if (signal.aborted) return {};
     const result = placer.place(key, request);
@@ -164,6 +170,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
   };
 
   const external = vmLifecycle(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs });
+  const mover = vmMover(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs });
 
   return {
     async reconcile(rc, objectKey: ObjectKey): Promise<Result> {
@@ -208,6 +215,8 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
         });
         return {};
       }
+      // A move off a host in Maintenance (drain.ts) owns the VM until the machine is on the new host.
+      if (vm.status?.migration?.state === 'Running') return mover.step(vm);
       return external.lifecycle(key, vm);
     },
   };

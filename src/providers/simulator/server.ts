@@ -10,10 +10,12 @@ import { realClock, type Clock } from '../../runtime/clock.js';
 import type { CallbackTarget } from '../http-provider.js';
 import {
   basePath,
+  capabilities,
   CreateRequest,
   dataDiskPolicies,
   errorCodes,
   PowerRequest,
+  MigrateRequest,
   protocolVersion,
   UpdateRequest,
   virtualMachineStatusPath,
@@ -74,6 +76,11 @@ export interface SimulatorOptions {
    * moment after each change); absent: memory only.
    */
   stateFile?: string;
+  /**
+   * Serve live migration (POST /v1/virtualmachines/{uid}/migrate, capability migrate in
+   * healthz); default true. False plays a controller that cannot, so a drain re-creates.
+   */
+  migrate?: boolean;
   /** Back-off of failed status reports (first delay, cap); defaults 100 ms and 30 s. */
   callbackBackoffMs?: { base?: number; max?: number };
   log?: Logger;
@@ -104,6 +111,7 @@ const validators = {
   create: ajv.compile(CreateRequest),
   update: ajv.compile(UpdateRequest),
   power: ajv.compile(PowerRequest),
+  migrate: ajv.compile(MigrateRequest),
 };
 
 function invalid(validate: ValidateFunction): Answer {
@@ -132,6 +140,8 @@ export interface SimulatorAppOptions {
   apiServer?: string;
   maxBodyBytes?: number;
   maxTrackedUids?: number;
+  /** Serve live migration (healthz lists the capability migrate); default true. */
+  migrate?: boolean;
 }
 
 export const defaultMaxBodyBytes = 64 * 1024;
@@ -167,6 +177,7 @@ export function simulatorApp(sim: Simulation, opts: SimulatorAppOptions & { clus
       service: 'VirtualMachine',
       regions: sim.region ? [sim.region] : [],
       implementation: 'virtflow-simulator',
+      ...(opts.migrate !== false ? { capabilities: [capabilities.migrate] } : {}),
     };
     res.json(body);
   });
@@ -219,6 +230,12 @@ export function simulatorApp(sim: Simulation, opts: SimulatorAppOptions & { clus
     if (!validators.power(req.body)) return send(res, invalid(validators.power));
     send(res, sim.power(req.params.uid, req.body));
   });
+  if (opts.migrate !== false) {
+    vms.post('/:uid/migrate', (req, res) => {
+      if (!validators.migrate(req.body)) return send(res, invalid(validators.migrate));
+      send(res, sim.migrate(req.params.uid, req.body as MigrateRequest));
+    });
+  }
   vms.delete('/:uid', (req, res) => {
     const dataDisk = (typeof req.query.dataDisk === 'string' ? req.query.dataDisk : 'Delete') as DataDiskPolicy;
     const requestId = req.query.requestId;
@@ -292,6 +309,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     maxBodyBytes: opts.maxBodyBytes,
     maxTrackedUids: opts.maxTrackedUids,
     clusters,
+    migrate: opts.migrate,
   });
   const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, app) : http.createServer(app);
   // Slow or idle clients cannot hold connections for long.

@@ -21,6 +21,7 @@ import {
   type OperationType,
   type Placement,
   type PowerRequest,
+  type MigrateRequest,
   type PowerState,
   type Resources,
   type UpdateRequest,
@@ -29,7 +30,7 @@ import {
 import type { Random } from './random.js';
 import type { StatusReporter } from './status-reporter.js';
 
-export type LatencyKey = 'create' | 'update' | 'power' | 'delete';
+export type LatencyKey = 'create' | 'update' | 'power' | 'delete' | 'migrate';
 /**
  * One latency for every operation, or one per operation (missing ones are 0). `boot` is an
  * extra stage of a create that powers the machine on: after `create` the machine is built
@@ -102,6 +103,8 @@ export interface UidStats {
   updates: number;
   powers: number;
   deletes: number;
+  /** Migrate requests (live migrations), replays included. */
+  migrates: number;
   observes: number;
   /** Requests answered with an operation that already existed. */
   replays: number;
@@ -116,6 +119,7 @@ const zeroStats = (): UidStats => ({
   updates: 0,
   powers: 0,
   deletes: 0,
+  migrates: 0,
   observes: 0,
   replays: 0,
   machinesCreated: 0,
@@ -408,6 +412,27 @@ export class Simulation {
         }
       }
       return { message, report: { powerState: null, externalId: null, addresses: null } };
+    });
+    return this.accepted(op);
+  }
+
+  /** Live migration: the machine moves to another host and keeps everything else. */
+  migrate(uid: string, req: MigrateRequest): Answer {
+    this.stats.count(uid, 'migrates');
+    const key = `Migrate/${uid}/${req.requestId}`;
+    const known = this.operations.get(key);
+    if (known && known.state !== 'Failed') return this.replay(known);
+    const busy = this.busy(uid);
+    if (busy) return busy;
+    if (!this.machines.has(uid)) return this.missing(uid);
+    const failure = this.drawFailure(uid, 'migrate');
+    if (failure.http) return failure.http;
+    const op = this.begin('Migrate', uid, key, (known?.attempt ?? 0) + 1, failure.message, 'migrate', () => {
+      const m = this.machines.get(uid);
+      if (!m) return { message: 'the machine is gone', report: {} };
+      const from = m.placement.baremetal;
+      m.placement = req.placement;
+      return { message: `migrated from ${from} to ${req.placement.baremetal}`, report: this.machineReport(m) };
     });
     return this.accepted(op);
   }

@@ -14,6 +14,9 @@ describe('Spread filter', () => {
     { name: 'Another rack in the same datacenter passes when spreading across racks.', req: vm('a/vm').spread('Rack', 'db'), members: { racks: ['r-2'], datacenters: ['dc-a'] }, want: null },
     { name: 'A datacenter already used by the key is refused when spreading across datacenters.', req: vm('a/vm').spread('Datacenter', 'db'), members: { racks: ['r-2'], datacenters: ['dc-a'] }, want: broken },
     { name: 'Another datacenter passes when spreading across datacenters.', req: vm('a/vm').spread('Datacenter', 'db'), members: { racks: ['r-1'], datacenters: ['dc-b'] }, want: null },
+    { name: 'A VM being moved may stay in the rack where it is the only member.', req: vm('a/vm').spread('Rack', 'db').spreadOwn({ rack: 'r-1' }), members: { racks: ['r-1'], datacenters: ['dc-a'] }, want: null },
+    { name: 'A VM being moved still avoids a rack where it is not the only member.', req: vm('a/vm').spread('Rack', 'db').spreadOwn({ rack: 'r-2' }), members: { racks: ['r-1', 'r-2'], datacenters: ['dc-a'] }, want: broken },
+    { name: 'A VM being moved alone in its rack but not its datacenter avoids the datacenter when spreading across datacenters.', req: vm('a/vm').spread('Datacenter', 'db').spreadOwn({ rack: 'r-1' }), members: { racks: ['r-1'], datacenters: ['dc-a'] }, want: broken },
     { name: 'Members of another spread key are not avoided.', req: vm('a/vm').spread('Rack', 'web'), members: { racks: ['r-1'] }, want: null },
   ];
   it.each(cases)('$name', ({ req, members, want }) => {

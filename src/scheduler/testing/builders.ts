@@ -173,6 +173,7 @@ class RequestBuilder {
     racks?: string[];
     spreadAcross?: SpreadAcross;
     spreadKey?: string;
+    spreadOwn?: { rack?: string; datacenter?: string };
   };
   constructor(vm: string) {
     this.#r = {
@@ -239,6 +240,11 @@ class RequestBuilder {
   spread(across: SpreadAcross, key: string): this {
     this.#r.spreadAcross = across;
     this.#r.spreadKey = key;
+    return this;
+  }
+  /** A VM being moved, the only member of its key at these places. */
+  spreadOwn(own: { rack?: string; datacenter?: string }): this {
+    this.#r.spreadOwn = own;
     return this;
   }
   build(): PlacementRequest {
