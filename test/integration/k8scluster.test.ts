@@ -276,6 +276,49 @@ describe('a K8sCluster built by VirtFlow', () => {
     await expectAccounting(6);
   }, 120_000);
 
+  it('rolls a pool upgraded by itself back when its new nodes fail, with status and Events on the pool', async () => {
+    // The cluster runs v1.31.0 (its v1.32.1 rolled back); the pool batch moves on its own.
+    const down = await world.vf.call('PATCH', poolPath('batch'), { spec: { version: 'v1.30.9' } }, merge);
+    expect(down.status, down.text).toBe(422);
+    expect(down.body.details.causes[0]).toMatchObject({ field: 'spec.version' });
+    expect(down.body.message).toContain('a node pool is never downgraded (allowed: v1.31.x from v1.31.0 on, or v1.32.x)');
+
+    world.sim.clusters.failVersions.add('v1.31.1');
+    const batchVms = async () => (await clusterVms()).filter((v) => v.metadata.labels['virtflow.io/node-pool'] === 'batch');
+    const before = (await batchVms()).map((v) => v.metadata.name).sort();
+    ok(await world.vf.call('PATCH', poolPath('batch'), { spec: { version: 'v1.31.1' } }, merge), 200);
+    const rolling = await waitFor(poolPath('batch'), 'batch rolling back', (p) => p.status?.upgrade?.state === 'RollingBack' || p.status?.upgrade?.state === 'RolledBack');
+    expect(rolling.status.upgrade).toMatchObject({ from: 'v1.31.0', to: 'v1.31.1' });
+    const back = await waitFor(poolPath('batch'), 'batch RolledBack and Active', (p) => p.status?.upgrade?.state === 'RolledBack' && p.status?.phase === 'Active', 60_000);
+    expect(back.status.upgrade.message).toMatch(/^node .* \(v1\.31\.1\) failed to join$/);
+    expect(back.status).toMatchObject({ version: 'v1.31.0', replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    expect(condition(back, 'Upgrading')).toMatchObject({ status: 'False', reason: 'RolledBack' });
+    expect(condition(back, 'Ready')?.status).toBe('True');
+    const events = await world.events('batch');
+    const byReason = (r: string) => events.filter((e) => e.reason === r);
+    expect(byReason('UpgradeStarted')).toHaveLength(1);
+    expect(byReason('UpgradeRollingBack')[0]).toMatchObject({ type: 'Warning', involvedObject: { kind: 'K8sNodePool', name: 'batch' } });
+    expect(byReason('UpgradeRolledBack')[0]?.type).toBe('Warning');
+    // The replaced nodes are gone; the pool is back to the version it ran, on the nodes it had.
+    const after = await batchVms();
+    expect(after.map((v) => v.metadata.labels['virtflow.io/k8s-version'])).toEqual(['v1.31.0', 'v1.31.0']);
+    expect(after.map((v) => v.metadata.name).sort()).toEqual(before);
+    // The cluster's own upgrade record is untouched.
+    const cluster = await waitFor(clusterPath('prod'), 'prod Active', (c) => c.status?.phase === 'Active');
+    expect(cluster.status.upgrade).toMatchObject({ to: 'v1.32.1', state: 'RolledBack' });
+    await expectAccounting(6);
+
+    // A version that works: the pool gets there by itself and says so.
+    world.sim.clusters.failVersions.clear();
+    ok(await world.vf.call('PATCH', poolPath('batch'), { spec: { version: 'v1.31.2' } }, merge), 200);
+    const done = await waitFor(poolPath('batch'), 'batch Succeeded', (p) => p.status?.upgrade?.state === 'Succeeded' && p.status?.phase === 'Active', 60_000);
+    expect(done.status.upgrade).toMatchObject({ from: 'v1.31.0', to: 'v1.31.2' });
+    expect(done.status.version).toBe('v1.31.2');
+    await world.waitEvent('batch', 'UpgradeSucceeded');
+    expect((await batchVms()).map((v) => v.metadata.labels['virtflow.io/k8s-version'])).toEqual(['v1.31.2', 'v1.31.2']);
+    await expectAccounting(6);
+  }, 150_000);
+
   it('tears the cluster down, deletes its pools and VMs, and releases hosts and quota', async () => {
     const teardowns = world.sim.clusters.counts.teardowns;
     ok(await world.vf.call('DELETE', clusterPath('prod')), 200, 202);

@@ -37,7 +37,18 @@ import {
   type Group,
 } from './nodes.js';
 import { planGroup, resolveIntOrPercent, type Member } from './rollout.js';
-import { controlPlaneTarget, followerTarget, groupAt, nextUpgrade, type UpgradeStatus } from './upgrade.js';
+import {
+  clusterUpgradable,
+  controlPlaneTarget,
+  followerTarget,
+  groupAt,
+  inFlight,
+  nextUpgrade,
+  poolUpgradable,
+  targetOf,
+  upgradingCondition,
+  type UpgradeStatus,
+} from './upgrade.js';
 
 export { NODE_POOL_LABEL } from './nodes.js';
 
@@ -334,14 +345,32 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       const poolVms = membersOf(vms, { kind: 'Worker', pool });
       return { pool, vms: poolVms, members: poolVms.map((vm) => toMember(vm, observation)), replicas: pool.metadata.deletionTimestamp ? 0 : (pool.spec.replicas ?? 1) };
     });
-    const poolTarget = (pool: K8sNodePool, cp: Member[], u: UpgradeStatus | undefined) => pool.spec.version ?? followerTarget(cluster, u, cp, cpReplicas);
+    // A pool with a version of its own rolls by itself (and back, the same way as the cluster).
+    const ownUpgrades = new Map<string, UpgradeStatus | undefined>();
+    const poolTarget = (pool: K8sNodePool, cp: Member[], u: UpgradeStatus | undefined) =>
+      pool.spec.version ? targetOf(pool.spec.version, ownUpgrades.get(pool.metadata.name!)) : followerTarget(cluster, u, cp, cpReplicas);
 
     const now = ctx.now().getTime();
+    for (const g of poolGroups) {
+      const version = g.pool.spec.version;
+      if (!version || g.pool.metadata.deletionTimestamp) {
+        ownUpgrades.set(g.pool.metadata.name!, version ? g.pool.status?.upgrade : undefined);
+        continue;
+      }
+      const own = observation
+        ? nextUpgrade({
+            subject: poolUpgradable({ ...g.pool, spec: { ...g.pool.spec, version } }, cluster),
+            now,
+            groups: [{ name: `pool ${g.pool.metadata.name}`, members: g.members, replicas: g.replicas, target: (u) => targetOf(version, u) }],
+          })
+        : { upgrade: g.pool.status?.upgrade };
+      ownUpgrades.set(g.pool.metadata.name!, own.upgrade);
+      if (own.event) ctx.events.record(g.pool, own.event[0], own.event[1], own.event[2]);
+    }
     const step = observation
       ? nextUpgrade({
-          cluster,
+          subject: clusterUpgradable(cluster),
           now,
-          controlPlaneVersion: cluster.status?.version,
           groups: [
             { name: 'control plane', members: cpMembers, replicas: cpReplicas, target: (u) => controlPlaneTarget(cluster, u) },
             ...poolGroups
@@ -415,13 +444,14 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     const summaries = [];
     for (const g of poolGroups) {
       const target = poolTarget(g.pool, cpMembers, upgrade);
+      const own = ownUpgrades.get(g.pool.metadata.name!);
       const active = g.members.filter((m) => !m.removing);
       const ready = active.filter((m) => m.ready).length;
       const versions = new Set(active.map((m) => m.version));
       const version = versions.size === 1 && active.length > 0 ? [...versions][0] : undefined;
       const phase = g.pool.metadata.deletionTimestamp
         ? 'Deleting'
-        : active.some((m) => m.version !== target)
+        : inFlight(own) || active.some((m) => m.version !== target)
           ? 'Upgrading'
           : active.length !== g.replicas || g.members.some((m) => m.removing)
             ? (g.pool.status?.phase === 'Active' || g.pool.status?.phase === 'Scaling' ? 'Scaling' : 'Provisioning')
@@ -438,8 +468,12 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
           version,
           selector: selectorOf(cluster.metadata.name!, g.pool.metadata.name),
           phase,
+          upgrade: own,
         },
-        [{ type: 'Ready', status: phase === 'Active' ? 'True' : 'False', reason: phase, message: `${ready} of ${g.replicas} nodes are Ready at ${target}.` }],
+        [
+          { type: 'Ready', status: phase === 'Active' ? 'True' : 'False', reason: phase, message: `${ready} of ${g.replicas} nodes are Ready at ${target}.` },
+          ...upgradingCondition(own, g.pool.status?.conditions),
+        ],
       );
     }
 
@@ -450,7 +484,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     const workersWanted = poolGroups.reduce((n, g) => n + g.replicas, 0);
     const workersReady = poolGroups.reduce((n, g) => n + g.members.filter((m) => !m.removing && m.ready).length, 0);
     const settled = groupAt(cpMembers, cpTarget, cpReplicas) && poolGroups.every((g, i) => groupAt(g.members, poolTarget(sortedPools[i]!, cpMembers, upgrade), g.replicas));
-    const upgrading = upgrade?.state === 'Progressing' || upgrade?.state === 'RollingBack';
+    const upgrading = inFlight(upgrade) || [...ownUpgrades.values()].some(inFlight);
     const everActive = cluster.status?.phase !== undefined && cluster.status.phase !== 'Provisioning' && cluster.status.phase !== 'Error';
     const unreachable = serviceError !== undefined || observation?.reachable === false;
     const phase = cluster.spec.maintenance
@@ -487,14 +521,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       { type: 'Ready', status: phase === 'Active' ? 'True' : 'False', reason: serviceError?.reason ?? phase, message: readyMessage },
       capacity,
     ];
-    if (upgrade) {
-      conditions.push({
-        type: 'Upgrading',
-        status: upgrading ? 'True' : 'False',
-        reason: upgrade.state === 'Progressing' ? 'Progressing' : upgrade.state === 'RollingBack' ? 'RollingBack' : upgrade.state!,
-        message: upgrade.message ? `${upgrade.from} -> ${upgrade.to}: ${upgrade.step}; ${upgrade.message}` : `${upgrade.from} -> ${upgrade.to}: ${upgrade.step}`,
-      });
-    }
+    conditions.push(...upgradingCondition(upgrade, cluster.status?.conditions));
     await writeClusterStatus(
       cluster,
       {
