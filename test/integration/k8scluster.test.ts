@@ -408,7 +408,39 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     await expectAccounting(0);
   }, 60_000);
 
-  it('refuses a cluster none of whose nodes can be placed, with the counted reasons', async () => {
+  it('refuses a control plane that cannot spread across racks, naming the field, at create and at scale-up', async () => {
+    ok(await world.vf.call('POST', clusterPath(), small('spready')));
+    const one = await waitFor(clusterPath('spready'), 'spready Active', (k) => k?.status?.phase === 'Active');
+    expect(one.status.controlPlane.nodes).toBe('1/1');
+    // Three racks, but r3's only host is in maintenance: two control-plane nodes fit, on two racks.
+    ok(await world.vf.call('PATCH', `${GROUP}/baremetals/h3`, { spec: { state: 'Maintenance' } }, merge), 200);
+    try {
+      const spreadRefusal = /spec\.controlPlane\.replicas: the 3 control-plane nodes must each be on a different rack of group general, but only \d of the \d new ones can be placed so \(0\/3 hosts fit: .*would break spread.*\); make room on another rack of the group, or lower spec\.controlPlane\.replicas$/;
+      const created = await world.vf.call('POST', clusterPath(), small('unspread', { controlPlane: { replicas: 3, specification: 'small', group: 'general' } }));
+      expect(created.status, created.text).toBe(403);
+      expect(created.body.reason).toBe('Forbidden');
+      expect(created.body.message).toMatch(spreadRefusal);
+      expect(created.body.message).toContain('only 2 of the 3 new ones');
+      expect(await get(clusterPath('unspread'))).toBeUndefined();
+      const grown = await world.vf.call('PATCH', clusterPath('spready'), { spec: { controlPlane: { replicas: 3 } } }, merge);
+      expect(grown.status, grown.text).toBe(403);
+      expect(grown.body.message).toMatch(spreadRefusal);
+      expect(grown.body.message).toContain('only 1 of the 2 new ones');
+      expect((await get(clusterPath('spready'))).spec.controlPlane.replicas).toBe(1);
+    } finally {
+      ok(await world.vf.call('PATCH', `${GROUP}/baremetals/h3`, { spec: { state: 'Available' } }, merge), 200);
+    }
+    // With the rack back, the same scale-up is admitted and lands on three racks.
+    await waitUntil(async () => (await world.vf.call('PATCH', clusterPath('spready'), { spec: { controlPlane: { replicas: 3 } } }, merge)).status === 200, 'scale-up admitted', 10_000);
+    await waitFor(clusterPath('spready'), 'spready 3/3', (k) => k?.status?.phase === 'Active' && k.status.controlPlane?.nodes === '3/3');
+    const racks = (await clusterVms('spready')).map((v) => v.status.placement.rack);
+    expect(new Set(racks).size).toBe(3);
+    ok(await world.vf.call('DELETE', clusterPath('spready')), 200, 202);
+    await waitUntil(async () => (await get(clusterPath('spready'))) === undefined, 'spready gone', 30_000);
+    await expectAccounting(0);
+  }, 60_000);
+
+  it('refuses a cluster, or a scale-up, none of whose nodes can be placed, with the counted reasons', async () => {
     ok(
       await world.vf.call('POST', `${GROUP}/virtualmachinespecifications`, {
         apiVersion: api,
@@ -422,7 +454,25 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     expect(res.body.reason).toBe('Forbidden');
     expect(res.body.message).toMatch(/none of its 3 new control-plane node\(s\) can be placed .*: 0\/3 hosts fit: 3 Insufficient cpu$/);
     expect(await get(clusterPath('too-big'))).toBeUndefined();
-  });
+
+    // A scale-up through the scale subresource (kubectl scale) none of whose nodes fit: the same.
+    ok(await world.vf.call('POST', clusterPath(), small('scaled')));
+    ok(
+      await world.vf.call('POST', poolPath(), {
+        apiVersion: api,
+        kind: 'K8sNodePool',
+        metadata: { name: 'scaled-huge', namespace: NS },
+        spec: { cluster: 'scaled', replicas: 0, specification: 'huge' },
+      }),
+    );
+    const scale = await world.vf.call('PATCH', `${poolPath('scaled-huge')}/scale`, { spec: { replicas: 2 } }, merge);
+    expect(scale.status, scale.text).toBe(403);
+    expect(scale.body.message).toMatch(/none of its 2 new worker node\(s\) can be placed .*: 0\/3 hosts fit: 3 Insufficient cpu$/);
+    expect((await get(poolPath('scaled-huge'))).spec.replicas).toBe(0);
+    ok(await world.vf.call('DELETE', clusterPath('scaled')), 200, 202);
+    await waitUntil(async () => (await get(clusterPath('scaled'))) === undefined && (await get(poolPath('scaled-huge'))) === undefined, 'scaled gone', 30_000);
+    await expectAccounting(0);
+  }, 60_000);
 
   it('admits a cluster that fits in part and says how many nodes are missing and why, holding only what it uses', async () => {
     // A quota of 12 cores: 1 control-plane node and 5 workers of 2 cores; the pool wants 8.

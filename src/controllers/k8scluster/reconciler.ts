@@ -32,6 +32,7 @@ import {
   nodeVm,
   NODE_POOL_LABEL,
   selectorOf,
+  spreadsControlPlane,
   toMember,
   VERSION_LABEL,
   type Group,
@@ -286,11 +287,6 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     return [...new Set(missing)];
   }
 
-  /** Racks with hosts of the group: the control plane spreads across racks while there are enough. */
-  function racksOfGroup(group: string): number {
-    return new Set(listers.hosts.byIndex('byGroup', group).map((h) => h.spec.rack)).size;
-  }
-
   // ---------------------------------------------------------------------------------------
   async function reconcile(key: ObjectKey): Promise<Result> {
     const k = keyString(key);
@@ -401,7 +397,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
         version: cpTarget,
         specification: cluster.spec.controlPlane!.specification!,
         vmGroup: cpGroup,
-        spreadRacks: racksOfGroup(cpGroup) >= cpReplicas,
+        spreadRacks: spreadsControlPlane(listers.hosts.byIndex('byGroup', cpGroup), cpReplicas),
       }, observation)) || changed;
       for (const g of poolGroups) {
         const target = poolTarget(g.pool, cpMembers, upgrade);
