@@ -55,7 +55,7 @@ interface NewNodes {
   placement?: VirtualMachine['spec']['placement'];
 }
 
-function newNodes(info: { plural: string }, operation: string, object: KubeObject, oldObject: KubeObject | undefined, cache: ObjectCache, listers: Listers): NewNodes[] {
+function newNodes(info: { plural: string }, operation: string, object: KubeObject, oldObject: KubeObject | undefined, cache: ObjectCache, listers: () => Listers): NewNodes[] {
   if (info.plural === 'k8sclusters') {
     const cluster = object as K8sCluster;
     if (cluster.spec?.import || cluster.metadata.deletionTimestamp) return [];
@@ -71,7 +71,7 @@ function newNodes(info: { plural: string }, operation: string, object: KubeObjec
       specification: cp.specification ?? '',
       image: '',
       vmGroup: cp.group,
-      spreadRacks: spreadsControlPlane(listers.hosts.byIndex('byGroup', cp.group), replicas),
+      spreadRacks: spreadsControlPlane(listers().hosts.byIndex('byGroup', cp.group), replicas),
     });
     return [{ what: 'control-plane', count: replicas - before, specification: cp.specification, group: cp.group, placement: vm.spec.placement }];
   }
@@ -96,7 +96,9 @@ export function clusterFitAdmitter(cache: ObjectCache): Admitter {
     admit({ operation, info, object, oldObject, subresource }) {
       if (subresource === 'status' || info.group !== 'virtflow.io' || (operation !== 'CREATE' && operation !== 'UPDATE')) return;
       if (info.plural !== 'k8sclusters' && info.plural !== 'k8snodepools') return;
-      const listers = snapshotListers(cache);
+      // Built only for a change that adds nodes: most updates (metadata, scale-downs) add none.
+      let built: Listers | undefined;
+      const listers = () => (built ??= snapshotListers(cache));
       const wanted = newNodes(info, operation, object, oldObject, cache, listers);
       if (wanted.length === 0) return;
       const tenant = tenantOwningNamespace(cache, object.metadata.namespace ?? '');
@@ -119,7 +121,7 @@ export function clusterFitAdmitter(cache: ObjectCache): Admitter {
           });
         }
       }
-      const snapshot = buildSnapshot(listers);
+      const snapshot = buildSnapshot(listers());
       const results = scheduleMany(snapshot, requests);
       const placed = results.filter((r) => r.ok).length;
       if (placed === 0) {
