@@ -38,6 +38,7 @@ import {
   rackReconciler,
 } from './inventory/reconcilers.js';
 import { tenantOfNamespace } from './inventory/accounting.js';
+import { startBastionController } from './k8scluster/bastions.js';
 import { k8sClusterReconciler } from './k8scluster/reconciler.js';
 import { startMaintainedControllers } from './ownership/maintainers.js';
 import type { ControllerContext } from './shared/context.js';
@@ -226,6 +227,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .watches(listers.assignments, (a) => [...(a.spec.maintainers ?? []), ...(a.spec.groups ?? []).flatMap((g) => membersOf(listers.maintainerGroups.get(g)))].map((name) => ({ name })))
     .complete(maintainerReconciler(ctx));
   startMaintainedControllers(manager, ctx);
+  startBastionController(manager, ctx);
   manager.controller('maintainergroup').for(listers.maintainerGroups)
     .watches(listers.maintainers, (m) => keysOf(listers.maintainerGroups.byIndex('byMember', m.metadata.name!)))
     .watches(listers.assignments, (a) => (a.spec.groups ?? []).map((name) => ({ name })))
@@ -237,7 +239,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   const clusterServiceFor =
     opts.clusterServiceFor ?? ((xc: ExternalController) => httpClusterServiceFor(xc, { token: credentialsReader(ctx.client, xc) }));
   const clusterController = manager.controller('k8scluster').for(listers.clusters).withWorkers(8)
-    .watches(listers.vms, (vm) => (vm.spec.cluster ? key(vm.spec.cluster, vm.metadata.namespace) : []))
+    .watches(listers.vms, (vm) => [...(vm.spec.cluster ? [vm.spec.cluster] : []), ...(vm.status?.bastionFor ?? [])].flatMap((c) => key(c, vm.metadata.namespace)))
     .watches(listers.nodePools, (p) => key(p.spec.cluster, p.metadata.namespace))
     .watches(listers.serviceMeshes, (m) => keysOf(listers.clusters.byIndex('byMesh', m.metadata.name!)))
     .complete(k8sClusterReconciler(ctx, { serviceFor: clusterServiceFor, pollMs: opts.clusterPollMs }));

@@ -349,14 +349,22 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     // Which clusters use bastion jump-1: one query.
     const using = ok(await world.vf.call('GET', `${clusterPath()}?labelSelector=${encodeURIComponent('bastion.virtflow.io/jump-1')}`), 200);
     expect(using.items.map((c: any) => c.metadata.name).sort()).toEqual(['alpha', 'beta']);
-    // And the bastion's side: its labels name the clusters it serves.
-    const vm = await world.waitVm('jump-1', 'labelled for both clusters', (v) => v.metadata.labels?.['cluster.virtflow.io/alpha'] === 'bastion' && v.metadata.labels?.['cluster.virtflow.io/beta'] === 'bastion');
+    // And the bastion's side: its status names the clusters it serves, and so do its labels.
+    const vm = await world.waitVm('jump-1', 'serving both clusters', (v) => v.status?.bastionFor?.length === 2);
+    expect(vm.status.bastionFor).toEqual(['alpha', 'beta']);
     expect(vm.spec.role).toBe('Bastion');
+    const bastionsOfAlpha = ok(await world.vf.call('GET', `${GROUP}/namespaces/${NS}/virtualmachines?labelSelector=${encodeURIComponent('cluster.virtflow.io/alpha=bastion')}`), 200);
+    expect(bastionsOfAlpha.items.map((v: any) => v.metadata.name)).toEqual(['jump-1']);
     ok(await world.vf.call('PATCH', clusterPath('beta'), { spec: { bastions: [] } }, merge), 200);
-    await world.waitVm('jump-1', 'no longer labelled for beta', (v) => v.metadata.labels?.['cluster.virtflow.io/beta'] === undefined);
+    const onlyAlpha = await world.waitVm('jump-1', 'no longer serving beta', (v) => v.metadata.labels?.['cluster.virtflow.io/beta'] === undefined && v.status?.bastionFor?.length === 1);
+    expect(onlyAlpha.status.bastionFor).toEqual(['alpha']);
+    expect(onlyAlpha.metadata.labels['cluster.virtflow.io/alpha']).toBe('bastion');
+    // A cluster that goes stops being served: nothing of it stays on the bastion.
     for (const name of ['alpha', 'beta']) ok(await world.vf.call('DELETE', clusterPath(name)), 200, 202);
-    await world.deleteVm('jump-1');
     for (const name of ['alpha', 'beta']) await waitUntil(async () => (await get(clusterPath(name))) === undefined, `${name} gone`, 30_000);
+    const free = await world.waitVm('jump-1', 'serving no cluster', (v) => v.status?.bastionFor === undefined && v.metadata.labels?.['cluster.virtflow.io/alpha'] === undefined);
+    expect(free.status.phase).toBe('Running');
+    await world.deleteVm('jump-1');
     await expectAccounting(0);
   }, 60_000);
 

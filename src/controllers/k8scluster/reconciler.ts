@@ -25,7 +25,6 @@ import { Kinds } from '../shared/resources-of-kinds.js';
 import { probeImported } from './import.js';
 import {
   BASTION_LABEL_PREFIX,
-  BASTION_OF_PREFIX,
   CLUSTER_LABEL,
   DRAIN_ANNOTATION,
   membersOf,
@@ -213,7 +212,6 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       return { requeueAfterMs: pollMs };
     }
     expectations.forget(keyString(keyOf(cluster)));
-    await labelBastions(cluster, new Set());
     return removeFinalizer(cluster);
   }
 
@@ -223,7 +221,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     forgetWrites(ctx, Kinds.K8sNodePool, pool);
   }
 
-  /** Finalizer and bastion labels on the cluster, finalizer and owner on its pools; true when it patched the cluster. */
+  /** Finalizer and bastion labels on the cluster (the VMs' side: bastions.ts), finalizer and owner on its pools; true when it patched the cluster. */
   async function ensureMetadata(cluster: K8sCluster, pools: K8sNodePool[]): Promise<boolean> {
     const finalizers = cluster.metadata.finalizers ?? [];
     const labels = cluster.metadata.labels ?? {};
@@ -245,25 +243,9 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
         ownerReferences: owned ? owners : [...owners, { apiVersion, kind: 'K8sCluster', name: cluster.metadata.name!, uid: cluster.metadata.uid! }],
       });
     }
-    await labelBastions(cluster, wantedBastions);
     if (Object.keys(patch).length === 0) return false;
     await patchMeta(Kinds.K8sCluster, cluster, patch);
     return true;
-  }
-
-  /** Each bastion VM carries cluster.virtflow.io/<cluster>=bastion while the cluster names it. */
-  async function labelBastions(cluster: K8sCluster, wanted: Set<string>): Promise<void> {
-    const label = BASTION_OF_PREFIX + cluster.metadata.name;
-    for (const vm of listers.vms.list(cluster.metadata.namespace)) {
-      const has = vm.metadata.labels?.[label] !== undefined;
-      const wants = wanted.has(vm.metadata.name!);
-      if (has === wants) continue;
-      try {
-        await client.patch(Kinds.VirtualMachine, keyOf(vm), 'merge', { metadata: { labels: { [label]: wants ? 'bastion' : null } } });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
   }
 
   function missingReferences(cluster: K8sCluster, pools: K8sNodePool[]): string[] {
