@@ -403,7 +403,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
 
     // The desired cluster, to the service once a control-plane VM runs.
     if (observation && !serviceError) {
-      const request = desiredCluster(cluster, vms, cpTarget);
+      const request = desiredCluster(cluster, vms, cpTarget, pools);
       const hasControlPlane = request.nodes.some((n) => n.role === 'ControlPlane');
       if ((observation.exists || hasControlPlane) && observation.revision !== request.revision) {
         try {
@@ -613,20 +613,24 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
   };
 }
 
-/** The cluster the service should run: every VM that runs and is not leaving, as a node. */
-export function desiredCluster(cluster: K8sCluster, vms: VirtualMachine[], version: string): ClusterRequest {
+/** The cluster the service should run: every VM that runs and is not leaving, as a node (a worker with its pool's labels and taints). */
+export function desiredCluster(cluster: K8sCluster, vms: VirtualMachine[], version: string, pools: K8sNodePool[]): ClusterRequest {
+  const poolsByName = new Map(pools.map((p) => [p.metadata.name!, p]));
   const nodes: ClusterNode[] = vms
     .filter((vm) => vm.status?.phase === 'Running' && !vm.metadata.deletionTimestamp && vm.metadata.annotations?.[DRAIN_ANNOTATION] === undefined)
     .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name!.localeCompare(b.metadata.name!))
     .map((vm) => {
       const address = vm.status?.addresses?.[0]?.address;
       const pool = vm.metadata.labels?.[NODE_POOL_LABEL];
+      const spec = pool ? poolsByName.get(pool)?.spec : undefined;
       return {
         name: vm.metadata.name!,
         role: vm.spec.role === 'ControlPlane' ? 'ControlPlane' : 'Worker',
         version: vm.metadata.labels?.[VERSION_LABEL] ?? version,
         ...(address ? { address } : {}),
         ...(pool ? { pool } : {}),
+        ...(spec?.labels && Object.keys(spec.labels).length > 0 ? { labels: spec.labels } : {}),
+        ...(spec?.taints && spec.taints.length > 0 ? { taints: spec.taints } : {}),
       };
     });
   // Control plane first: the first of them bootstraps the cluster.
