@@ -1,8 +1,9 @@
 // K8sClusters built from VMs through real HTTP, the controllers and the simulated K8s Cluster
 // Service: build (3 control plane + two pools) to Active, scale a pool through the scale
 // subresource, upgrade with every step visible, an upgrade the service fails rolls back by
-// itself, a skipped minor is refused, deletion releases everything. Quota and host
-// accounting are checked exact after every step.
+// itself (a pool upgraded on its own too), a skipped minor is refused, deletion releases
+// everything; bastions from both sides, imports, control planes that cannot spread, a tenant
+// held by its cluster. Quota and host accounting are checked exact after every step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../support/wait.js';
 import { GROUP, NS, ok, startWorld, type World } from './lifecycle-harness.js';
@@ -368,7 +369,7 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     await expectAccounting(0);
   }, 60_000);
 
-  it('imports an existing cluster: a real TLS and token handshake, its version read back, nothing built', async () => {
+  it('imports an existing cluster: a real TLS handshake with a token or a kubeconfig, its version read back, nothing built', async () => {
     const secret = {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -393,6 +394,34 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     expect(condition(off, 'Ready').message).toContain('401');
     ok(await world.vf.call('DELETE', clusterPath('legacy')), 200, 202);
     await waitUntil(async () => (await get(clusterPath('legacy'))) === undefined, 'legacy gone', 20_000);
+
+    // authType kubeconfig: the Secret holds a whole kubeconfig (its server is spec.import's).
+    const kubeconfig = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: old',
+      '  cluster:',
+      '    server: https://127.0.0.1:1',
+      `    certificate-authority-data: ${Buffer.from(world.vf.caCert).toString('base64')}`,
+      'users:',
+      '- name: admin',
+      '  user:',
+      `    token: ${world.vf.token}`,
+      'contexts:',
+      '- name: old',
+      '  context: {cluster: old, user: admin}',
+      'current-context: old',
+    ].join('\n');
+    ok(await world.vf.call('POST', `/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'legacy-kubeconfig', namespace: NS }, stringData: { kubeconfig } }));
+    const kcSpec = { version: 'v1.30.2', import: { apiServer: world.vf.url, authType: 'kubeconfig', credentialsSecret: 'legacy-kubeconfig' } };
+    ok(await world.vf.call('POST', clusterPath(), { apiVersion: api, kind: 'K8sCluster', metadata: { name: 'legacy-kc', namespace: NS }, spec: kcSpec }));
+    const kc = await waitFor(clusterPath('legacy-kc'), 'legacy-kc Active', (k) => k?.status?.phase === 'Active');
+    expect(kc.status.version).toBe(version);
+    expect(condition(kc, 'Ready')).toMatchObject({ status: 'True', reason: 'Connected' });
+    expect(condition(kc, 'Ready').message).toMatch(/^Connected to https:\/\/.+: v\d+\.\d+\.\d+.*, (\d+ nodes|nodes not readable with these credentials)\.$/);
+    ok(await world.vf.call('DELETE', clusterPath('legacy-kc')), 200, 202);
+    await waitUntil(async () => (await get(clusterPath('legacy-kc'))) === undefined, 'legacy-kc gone', 20_000);
   }, 60_000);
 
   it('says so on a pool whose cluster does not exist, and builds it once the cluster comes', async () => {
@@ -505,4 +534,17 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     await expectAccounting(0);
     ok(await world.vf.call('PATCH', `${GROUP}/tenantquotas/acme-general`, { spec: { limits: { cpu: 64 } } }, merge), 200);
   }, 90_000);
+
+  it('holds the deletion of a tenant that still has a cluster, naming it, until the cluster is gone', async () => {
+    ok(await world.vf.call('POST', clusterPath(), small('last')));
+    await waitFor(clusterPath('last'), 'last Active', (k) => k?.status?.phase === 'Active');
+    ok(await world.vf.call('DELETE', `${GROUP}/tenants/${NS}`), 200, 202);
+    const held = await waitFor(`${GROUP}/tenants/${NS}`, 'tenant held', (t) => t?.status?.phase === 'Terminating' && condition(t, 'Ready')?.reason === 'DeletionBlocked');
+    expect(condition(held, 'Ready').message).toContain('1 K8sCluster(s) (last)');
+    expect(held.status.clusters).toBe(1);
+    ok(await world.vf.call('DELETE', clusterPath('last')), 200, 202);
+    await waitUntil(async () => (await get(`${GROUP}/tenants/${NS}`)) === undefined, 'tenant gone once its cluster is', 30_000);
+    // Its quotas went with it; the hosts hold nothing of it.
+    await waitUntil(async () => (await Promise.all(['h1', 'h2', 'h3'].map((h) => world.host(h)))).every((h) => (h.status?.allocated?.cpu ?? 0) === 0), 'hosts released', 20_000);
+  }, 60_000);
 });
