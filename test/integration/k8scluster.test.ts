@@ -193,6 +193,24 @@ describe('a K8sCluster built by VirtFlow', () => {
     await expectAccounting(6);
   }, 60_000);
 
+  it('is in Error while no ExternalController serves K8sCluster in its region, and Active again once one does', async () => {
+    ok(await world.vf.call('PATCH', `${GROUP}/externalcontrollers/k8s-service-tw`, { spec: { regions: ['elsewhere'] } }, merge), 200);
+    try {
+      const error = await waitFor(clusterPath('prod'), 'prod in Error', (c) => c.status?.phase === 'Error');
+      expect(condition(error, 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'NoExternalController',
+        message: 'no ExternalController with service K8sCluster serves region "tw"; create one whose spec.regions include it (or are empty)',
+      });
+      // Nothing is torn down meanwhile: the nodes stay.
+      expect(await clusterVms()).toHaveLength(6);
+    } finally {
+      ok(await world.vf.call('PATCH', `${GROUP}/externalcontrollers/k8s-service-tw`, { spec: { regions: ['tw'] } }, merge), 200);
+    }
+    await waitFor(clusterPath('prod'), 'prod Active again', (c) => c.status?.phase === 'Active');
+    await expectAccounting(6);
+  }, 60_000);
+
   it('upgrades the control plane one node at a time, then the pools, with every step in status', async () => {
     const steps: string[] = [];
     const watcher = (async () => {
