@@ -242,7 +242,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .watches(listers.vms, (vm) => [...(vm.spec.cluster ? [vm.spec.cluster] : []), ...(vm.status?.bastionFor ?? [])].flatMap((c) => key(c, vm.metadata.namespace)))
     .watches(listers.nodePools, (p) => key(p.spec.cluster, p.metadata.namespace))
     .watches(listers.serviceMeshes, (m) => keysOf(listers.clusters.byIndex('byMesh', m.metadata.name!)))
-    .complete(k8sClusterReconciler(ctx, { serviceFor: clusterServiceFor, pollMs: opts.clusterPollMs }));
+    .complete(k8sClusterReconciler(ctx, { serviceFor: clusterServiceFor, pollMs: opts.clusterPollMs, resyncMs: opts.resyncMs }));
   // A service that became unreachable (or reachable again) is news to every cluster it serves.
   const reachabilityChanged = (e: InformerEvent<ExternalController>) => specChanged(e) || e.previous?.status?.reachable !== e.object.status?.reachable;
   watchWhen(listers.externalControllers, reachabilityChanged, () => keysOf(listers.clusters.list()), clusterController);

@@ -211,6 +211,27 @@ describe('a K8sCluster built by VirtFlow', () => {
     await expectAccounting(6);
   }, 60_000);
 
+  it('is Degraded while a node is not Ready and nothing is being changed, and Active once it is Ready again', async () => {
+    const uid = (await get(clusterPath('prod'))).metadata.uid;
+    const simulated = world.sim.clusters.clusters.get(uid)!;
+    const worker = (await clusterVms()).find((v) => v.metadata.labels['virtflow.io/node-pool'] === 'batch')!.metadata.name;
+    // The service reports the node NotReady (its kubelet stopped posting status).
+    simulated.nodes.get(worker)!.state = 'NotReady';
+    try {
+      const degraded = await waitFor(clusterPath('prod'), 'prod Degraded', (c) => c.status?.phase === 'Degraded');
+      expect(condition(degraded, 'Ready')).toMatchObject({ status: 'False', reason: 'Degraded', message: 'Control plane 3/3, workers 2/3 Ready.' });
+      expect(degraded.status.nodes).toBe('2/3');
+      const batch = await waitFor(poolPath('batch'), 'batch Degraded', (p) => p.status?.phase === 'Degraded');
+      expect(batch.status).toMatchObject({ replicas: 2, readyReplicas: 1 });
+      // Not replaced: a node that is not Ready is the service's to heal, not a failed join.
+      expect(await clusterVms()).toHaveLength(6);
+    } finally {
+      simulated.nodes.get(worker)!.state = 'Ready';
+    }
+    await waitFor(clusterPath('prod'), 'prod Active again', (c) => c.status?.phase === 'Active' && c.status.nodes === '3/3');
+    await expectAccounting(6);
+  }, 60_000);
+
   it('upgrades the control plane one node at a time, then the pools, with every step in status', async () => {
     const steps: string[] = [];
     const watcher = (async () => {
