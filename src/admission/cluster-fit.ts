@@ -12,6 +12,7 @@ import type { K8sCluster } from '../kinds/k8scluster.js';
 import type { K8sNodePool } from '../kinds/k8snodepool.js';
 import type { VirtualMachine } from '../kinds/virtualmachine.js';
 import { nodeVm, spreadsControlPlane } from '../controllers/k8scluster/nodes.js';
+import { controlPlaneTarget } from '../controllers/k8scluster/upgrade.js';
 import { errors } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
 import { scheduleMany, type ScheduleResult } from '../scheduler/schedule.js';
@@ -67,7 +68,9 @@ function newNodes(info: { plural: string }, operation: string, object: KubeObjec
     const vm = nodeVm({
       cluster,
       group: { kind: 'ControlPlane' },
-      version: cluster.spec.version,
+      // The version the controller builds them at (after a rollback, the one the nodes run):
+      // the spread key is per version.
+      version: controlPlaneTarget(cluster, ((oldObject as K8sCluster | undefined) ?? cluster).status?.upgrade),
       specification: cp.specification ?? '',
       image: '',
       vmGroup: cp.group,
