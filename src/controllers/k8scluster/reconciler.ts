@@ -337,7 +337,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       }
       const own = observation
         ? nextUpgrade({
-            subject: poolUpgradable({ ...g.pool, spec: { ...g.pool.spec, version } }, cluster),
+            subject: poolUpgradable(g.pool, version, cluster),
             now,
             groups: [{ name: `pool ${g.pool.metadata.name}`, members: g.members, replicas: g.replicas, target: (u) => targetOf(version, u) }],
           })

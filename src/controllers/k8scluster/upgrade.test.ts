@@ -79,12 +79,12 @@ describe('nextUpgrade', () => {
 
 describe('a pool with a version of its own', () => {
   const pool = (version: string, status: { version?: string; upgrade?: UpgradeStatus } = {}) =>
-    ({ metadata: { name: 'web', namespace: 'n' }, spec: { cluster: 'c', specification: 's', version, strategy: { maxSurge: 2 } }, status }) as K8sNodePool & { spec: { version: string } };
+    ({ metadata: { name: 'web', namespace: 'n' }, spec: { cluster: 'c', specification: 's', version, strategy: { maxSurge: 2 } }, status }) as K8sNodePool;
   const web = (members: Member[], version: string) => ({ name: 'pool web', members, replicas: 2, target: (u?: UpgradeStatus) => targetOf(version, u) });
   const owner = cluster('v1.31.0', { version: 'v1.31.0' });
 
   it('starts from the version its nodes run, saying how it rolls', () => {
-    const step = nextUpgrade({ subject: poolUpgradable(pool('v1.31.0', { version: 'v1.30.2' }), owner), now: NOW, groups: [web([node('a', 'v1.30.2'), node('b', 'v1.30.2')], 'v1.31.0')] });
+    const step = nextUpgrade({ subject: poolUpgradable(pool('v1.31.0', { version: 'v1.30.2' }), 'v1.31.0', owner), now: NOW, groups: [web([node('a', 'v1.30.2'), node('b', 'v1.30.2')], 'v1.31.0')] });
     expect(step.upgrade).toMatchObject({ from: 'v1.30.2', to: 'v1.31.0', state: 'Progressing', step: 'pool web' });
     expect(step.event).toEqual(['Normal', 'UpgradeStarted', 'Upgrading from v1.30.2 to v1.31.0: pool web by itself, maxSurge 2 and maxUnavailable 0.']);
   });
@@ -93,17 +93,17 @@ describe('a pool with a version of its own', () => {
     const u: UpgradeStatus = { ...progressing, to: 'v1.31.0' };
     const p = pool('v1.31.0', { upgrade: u });
     const late = node('c', 'v1.31.0', { ready: false, createdAt: NOW - 61_000 });
-    const step = nextUpgrade({ subject: poolUpgradable(p, owner), now: NOW, groups: [web([node('a', 'v1.30.2'), node('b', 'v1.30.2'), late], 'v1.31.0')] });
+    const step = nextUpgrade({ subject: poolUpgradable(p, 'v1.31.0', owner), now: NOW, groups: [web([node('a', 'v1.30.2'), node('b', 'v1.30.2'), late], 'v1.31.0')] });
     expect(step.upgrade).toMatchObject({ state: 'RollingBack', message: 'node c (v1.31.0) was not Ready within 60s' });
     expect(targetOf('v1.31.0', step.upgrade)).toBe('v1.30.2');
-    const back = nextUpgrade({ subject: poolUpgradable(pool('v1.31.0', { upgrade: step.upgrade }), owner), now: NOW, groups: [web([node('a', 'v1.30.2'), node('b', 'v1.30.2')], 'v1.31.0')] });
+    const back = nextUpgrade({ subject: poolUpgradable(pool('v1.31.0', { upgrade: step.upgrade }), 'v1.31.0', owner), now: NOW, groups: [web([node('a', 'v1.30.2'), node('b', 'v1.30.2')], 'v1.31.0')] });
     expect(back.upgrade?.state).toBe('RolledBack');
     expect(back.event?.slice(0, 2)).toEqual(['Warning', 'UpgradeRolledBack']);
   });
 
   it('a new version while one is in flight starts over from where that one started', () => {
     const p = pool('v1.31.1', { upgrade: { ...progressing, to: 'v1.31.0' } });
-    const step = nextUpgrade({ subject: poolUpgradable(p, owner), now: NOW, groups: [web([node('a', 'v1.31.0'), node('b', 'v1.30.2')], 'v1.31.1')] });
+    const step = nextUpgrade({ subject: poolUpgradable(p, 'v1.31.1', owner), now: NOW, groups: [web([node('a', 'v1.31.0'), node('b', 'v1.30.2')], 'v1.31.1')] });
     expect(step.upgrade).toMatchObject({ from: 'v1.30.2', to: 'v1.31.1', state: 'Progressing' });
   });
 });

@@ -49,10 +49,10 @@ export function clusterUpgradable(cluster: K8sCluster): Upgradable {
   };
 }
 
-/** A pool with spec.version of its own rolls by itself, with the cluster's healthTimeout. */
-export function poolUpgradable(pool: K8sNodePool & { spec: { version: string } }, cluster: K8sCluster): Upgradable {
+/** A pool with a version of its own (`version`, its spec.version) rolls by itself, with the cluster's healthTimeout. */
+export function poolUpgradable(pool: K8sNodePool, version: string, cluster: K8sCluster): Upgradable {
   return {
-    wanted: pool.spec.version,
+    wanted: version,
     running: pool.status?.version,
     upgrade: pool.status?.upgrade,
     healthTimeout: cluster.spec.upgrade?.healthTimeout,
