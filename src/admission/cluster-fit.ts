@@ -10,10 +10,13 @@ import { indexes, memoryLister, type Listers } from '../controllers/shared/liste
 import { fromAmounts } from '../controllers/shared/resources.js';
 import type { K8sCluster } from '../kinds/k8scluster.js';
 import type { K8sNodePool } from '../kinds/k8snodepool.js';
+import type { VirtualMachine } from '../kinds/virtualmachine.js';
+import { nodeVm, spreadsControlPlane } from '../controllers/k8scluster/nodes.js';
+import { controlPlaneTarget } from '../controllers/k8scluster/upgrade.js';
 import { errors } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
-import { scheduleMany } from '../scheduler/schedule.js';
-import type { PlacementRequest } from '../scheduler/types.js';
+import { scheduleMany, type ScheduleResult } from '../scheduler/schedule.js';
+import type { PlacementRequest, Snapshot } from '../scheduler/types.js';
 import type { WatchCache } from '../store/watch-cache.js';
 import { tenantOwningNamespace } from './tenancy.js';
 
@@ -49,14 +52,31 @@ interface NewNodes {
   count: number;
   specification?: string;
   group?: string;
+  /** The placement the controller gives these nodes (strategy, the control plane's rack spread). */
+  placement?: VirtualMachine['spec']['placement'];
 }
 
-function newNodes(info: { plural: string }, operation: string, object: KubeObject, oldObject: KubeObject | undefined, cache: WatchCache): NewNodes[] {
-  if (info.plural === 'k8sclusters' && operation === 'CREATE') {
+function newNodes(info: { plural: string }, operation: string, object: KubeObject, oldObject: KubeObject | undefined, cache: WatchCache, listers: () => Listers): NewNodes[] {
+  if (info.plural === 'k8sclusters') {
     const cluster = object as K8sCluster;
-    if (cluster.spec?.import) return [];
+    if (cluster.spec?.import || cluster.metadata.deletionTimestamp) return [];
     const cp = cluster.spec?.controlPlane;
-    return [{ what: 'control-plane', count: cp?.replicas ?? 3, specification: cp?.specification, group: cp?.group }];
+    const replicas = cp?.replicas ?? 3;
+    // A control plane grown by an update (1 -> 3) is a scale-up too.
+    const before = operation === 'UPDATE' ? ((oldObject as K8sCluster | undefined)?.spec?.controlPlane?.replicas ?? 3) : 0;
+    if (replicas <= before || !cp?.group) return [];
+    const vm = nodeVm({
+      cluster,
+      group: { kind: 'ControlPlane' },
+      // The version the controller builds them at (after a rollback, the one the nodes run):
+      // the spread key is per version.
+      version: controlPlaneTarget(cluster, ((oldObject as K8sCluster | undefined) ?? cluster).status?.upgrade),
+      specification: cp.specification ?? '',
+      image: '',
+      vmGroup: cp.group,
+      spreadRacks: spreadsControlPlane(listers().hosts.byIndex('byGroup', cp.group), replicas),
+    });
+    return [{ what: 'control-plane', count: replicas - before, specification: cp.specification, group: cp.group, placement: vm.spec.placement }];
   }
   if (info.plural === 'k8snodepools') {
     const pool = object as K8sNodePool;
@@ -65,7 +85,11 @@ function newNodes(info: { plural: string }, operation: string, object: KubeObjec
     if (added <= 0 || pool.metadata.deletionTimestamp) return [];
     const cluster = cache.get('virtflow.io/k8sclusters', `virtflow.io/k8sclusters/${pool.metadata.namespace}/${pool.spec?.cluster}`)?.object as K8sCluster | undefined;
     if (!cluster || cluster.spec?.import) return [];
-    return [{ what: 'worker', count: added, specification: pool.spec.specification, group: pool.spec.group ?? cluster.spec.controlPlane?.group }];
+    const group = pool.spec.group ?? cluster.spec.controlPlane?.group;
+    const vm = group
+      ? nodeVm({ cluster, group: { kind: 'Worker', pool }, version: cluster.spec.version, specification: pool.spec.specification, image: '', vmGroup: group, spreadRacks: false })
+      : undefined;
+    return [{ what: 'worker', count: added, specification: pool.spec.specification, group, placement: vm?.spec.placement }];
   }
   return [];
 }
@@ -74,7 +98,11 @@ export function clusterFitAdmitter(cache: WatchCache): Admitter {
   return {
     admit({ operation, info, object, oldObject, subresource }) {
       if (subresource === 'status' || info.group !== 'virtflow.io' || (operation !== 'CREATE' && operation !== 'UPDATE')) return;
-      const wanted = newNodes(info, operation, object, oldObject, cache);
+      if (info.plural !== 'k8sclusters' && info.plural !== 'k8snodepools') return;
+      // Built only for a change that adds nodes: most updates (metadata, scale-downs) add none.
+      let built: Listers | undefined;
+      const listers = () => (built ??= snapshotListers(cache));
+      const wanted = newNodes(info, operation, object, oldObject, cache, listers);
       if (wanted.length === 0) return;
       const tenant = tenantOwningNamespace(cache, object.metadata.namespace ?? '');
       if (!tenant) return;
@@ -90,19 +118,53 @@ export function clusterFitAdmitter(cache: WatchCache): Admitter {
             tenant: tenant.metadata.name!,
             group: w.group,
             resources,
+            strategy: w.placement?.strategy,
+            spreadAcross: w.placement?.spreadAcross,
+            spreadKey: w.placement?.spreadKey,
           });
         }
       }
-      const results = scheduleMany(buildSnapshot(snapshotListers(cache)), requests);
+      const snapshot = buildSnapshot(listers());
+      const results = scheduleMany(snapshot, requests);
       const placed = results.filter((r) => r.ok).length;
-      if (placed > 0) return;
-      const first = results.find((r) => !r.ok);
-      const why = first && !first.ok ? first.diagnosis.message : 'no host fits';
-      throw errors.forbidden(
-        { group: info.group, resource: info.plural },
-        object.metadata.name ?? '',
-        `none of its ${requests.length} new ${wanted.map((w) => w.what).join(' and ')} node(s) can be placed in tenant ${tenant.metadata.name}'s quota and capacity: ${why}`,
-      );
+      if (placed === 0) {
+        const first = results.find((r) => !r.ok);
+        const why = first && !first.ok ? first.diagnosis.message : 'no host fits';
+        throw errors.forbidden(
+          { group: info.group, resource: info.plural },
+          object.metadata.name ?? '',
+          `none of its ${requests.length} new ${wanted.map((w) => w.what).join(' and ')} node(s) can be placed in tenant ${tenant.metadata.name}'s quota and capacity: ${why}`,
+        );
+      }
+      refuseUnspreadControlPlane(info, object, requests, results, snapshot);
     },
   };
+}
+
+/**
+ * A control plane that must spread across racks and would be placed further without the
+ * spread can never become whole as asked: refused now, naming the field, rather than left
+ * Provisioning with a node that waits for a rack. (One held back by quota or capacity alone
+ * is admitted in part and reported, as any other node.)
+ */
+function refuseUnspreadControlPlane(info: { group: string; plural: string }, object: KubeObject, requests: PlacementRequest[], results: ScheduleResult[], snapshot: Snapshot): void {
+  // Only a cluster's own requests spread across racks: its control plane's.
+  const ofControlPlane = (r: PlacementRequest) => r.spreadAcross === 'Rack';
+  const cp = requests.map((r, i) => ({ r, result: results[i]! })).filter(({ r }) => ofControlPlane(r));
+  if (cp.length === 0) return;
+  const spread = cp.filter(({ result }) => result.ok).length;
+  if (spread === cp.length) return;
+  const plain = scheduleMany(snapshot, requests.map(({ spreadAcross: _a, spreadKey: _k, ...r }) => r)).filter((res, i) => res.ok && ofControlPlane(requests[i]!)).length;
+  if (plain <= spread) return;
+  const cluster = object as K8sCluster;
+  const group = cluster.spec.controlPlane!.group!;
+  const replicas = cluster.spec.controlPlane?.replicas ?? 3;
+  const failed = cp.find(({ result }) => !result.ok)!.result;
+  const why = failed.ok ? '' : failed.diagnosis.message;
+  throw errors.forbidden(
+    { group: info.group, resource: info.plural },
+    object.metadata.name ?? '',
+    `spec.controlPlane.replicas: the ${replicas} control-plane nodes must each be on a different rack of group ${group}, ` +
+      `but only ${spread} of the ${cp.length} new ones can be placed so (${why}); make room on another rack of the group, or lower spec.controlPlane.replicas`,
+  );
 }

@@ -1,7 +1,7 @@
-// Kubernetes versions move one minor at a time: a K8sCluster's spec.version may go to any
-// patch of the minor it runs or the next one, never down and never past a minor; a
-// K8sNodePool's version may lag its cluster's by one minor, never lead it. (A rollback is
-// VirtFlow's own doing, through status, not a user's downgrade.)
+// Kubernetes versions move one minor at a time: a K8sCluster's (or a K8sNodePool's own)
+// spec.version may go to any patch of the minor it runs or the next one, never down and
+// never past a minor; a K8sNodePool's version may lag its cluster's by one minor, never lead
+// it. (A rollback is VirtFlow's own doing, through status, not a user's downgrade.)
 import type { Admitter } from '../api/object-service.js';
 import { errors } from '../machinery/errors.js';
 import { compareVersions, minorsBetween, upgradeRefusal } from '../machinery/kubernetes-version.js';
@@ -44,6 +44,13 @@ export function clusterVersionAdmitter(cache: WatchCache): Admitter {
           const lag = minorsBetween(pool.spec.version, to);
           if (lag === undefined || lag > 1) refuse(`node pool ${entry.name} runs ${pool.spec.version}, which may lag the cluster by one minor version at most; upgrade the pool first`);
         }
+      }
+      if (info.plural === 'k8snodepools' && operation === 'UPDATE' && obj.spec?.version) {
+        const old = oldObject as Versioned | undefined;
+        // From what the pool's nodes run (after a rollback the spec names the version that failed).
+        const from = old?.status?.version ?? old?.spec?.version;
+        const why = from && obj.spec.version !== old?.spec?.version ? upgradeRefusal(from, obj.spec.version, 'a node pool') : undefined;
+        if (why) refuse(why);
       }
       if (info.plural === 'k8snodepools' && obj.spec?.version && obj.spec.cluster) {
         const cluster = cache.get(CLUSTERS, `${CLUSTERS}/${namespace}/${obj.spec.cluster}`)?.object as Versioned | undefined;

@@ -40,6 +40,7 @@ import {
 import { tenantOfNamespace } from './shared/accounting.js';
 import { migrationTarget, reservedHosts } from './drain/reservation.js';
 import { drainReconciler } from './drain/drain.js';
+import { startBastionController } from './k8scluster/bastions.js';
 import { k8sClusterReconciler } from './k8scluster/reconciler.js';
 import { startMaintainedControllers } from './ownership/maintainers.js';
 import type { ControllerContext } from './shared/context.js';
@@ -234,6 +235,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     .watches(listers.assignments, (a) => [...(a.spec.maintainers ?? []), ...(a.spec.groups ?? []).flatMap((g) => membersOf(listers.maintainerGroups.get(g)))].map((name) => ({ name })))
     .complete(maintainerReconciler(ctx));
   startMaintainedControllers(manager, ctx);
+  startBastionController(manager, ctx);
   manager.controller('maintainergroup').for(listers.maintainerGroups)
     .watches(listers.maintainers, (m) => keysOf(listers.maintainerGroups.byIndex('byMember', m.metadata.name!)))
     .watches(listers.assignments, (a) => (a.spec.groups ?? []).map((name) => ({ name })))
@@ -245,10 +247,10 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
   const clusterServiceFor =
     opts.clusterServiceFor ?? ((xc: ExternalController) => httpClusterServiceFor(xc, { token: credentialsReader(ctx.client, xc) }));
   const clusterController = manager.controller('k8scluster').for(listers.clusters).withWorkers(8)
-    .watches(listers.vms, (vm) => (vm.spec.cluster ? key(vm.spec.cluster, vm.metadata.namespace) : []))
+    .watches(listers.vms, (vm) => [...(vm.spec.cluster ? [vm.spec.cluster] : []), ...(vm.status?.bastionFor ?? [])].flatMap((c) => key(c, vm.metadata.namespace)))
     .watches(listers.nodePools, (p) => key(p.spec.cluster, p.metadata.namespace))
     .watches(listers.serviceMeshes, (m) => keysOf(listers.clusters.byIndex('byMesh', m.metadata.name!)))
-    .complete(k8sClusterReconciler(ctx, { serviceFor: clusterServiceFor, pollMs: opts.clusterPollMs }));
+    .complete(k8sClusterReconciler(ctx, { serviceFor: clusterServiceFor, pollMs: opts.clusterPollMs, resyncMs: opts.resyncMs }));
   // A service that became unreachable (or reachable again) is news to every cluster it serves.
   const reachabilityChanged = (e: InformerEvent<ExternalController>) => specChanged(e) || e.previous?.status?.reachable !== e.object.status?.reachable;
   watchWhen(listers.externalControllers, reachabilityChanged, () => keysOf(listers.clusters.list()), clusterController);

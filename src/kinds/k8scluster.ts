@@ -11,9 +11,8 @@ import {
   optionalText,
   statusOf,
   stringEnum,
-  timestamp,
 } from './fields.js';
-import { kubernetesVersionPattern } from './k8snodepool.js';
+import { kubernetesVersionPattern, upgradeStatus } from './k8snodepool.js';
 
 export const schedulingModes = ['Spread', 'Binpack', 'Manual'] as const;
 export const cniPlugins = ['cilium', 'calico', 'flannel'] as const;
@@ -33,7 +32,6 @@ export const clusterPhases = [
   'Deleting',
 ] as const;
 
-export const upgradeStates = ['Progressing', 'RollingBack', 'Succeeded', 'RolledBack', 'Failed'] as const;
 /** A duration as Kubernetes tools write it: 90s, 10m, 1h. */
 const durationPattern = '^[0-9]+(s|m|h)$';
 const cidr = (description: string) =>
@@ -234,19 +232,7 @@ export const K8sClusterStatus = statusOf(
         'Bastions of the cluster; each bastion VM is labelled with the clusters it serves.',
       ),
     ),
-    upgrade: Type.Optional(
-      Type.Object(
-        {
-          from: optionalText('Version the cluster ran before the upgrade.'),
-          to: optionalText('Version the upgrade goes to.'),
-          step: optionalText('What the rollout does now, e.g. "control plane 2/3: node acme-cp-4 joining".'),
-          startedAt: Type.Optional(timestamp('When the upgrade started.')),
-          state: Type.Optional(stringEnum(upgradeStates, 'Progressing, RollingBack, Succeeded, RolledBack or Failed.')),
-          message: optionalText('Why the upgrade rolled back or failed.'),
-        },
-        { description: 'The last rolling upgrade (滾動升級) of the cluster.' },
-      ),
-    ),
+    upgrade: upgradeStatus('The last rolling upgrade (滾動升級) of the cluster.'),
     apiServer: optionalText('URL of the cluster\'s API server.'),
     kubeconfigSecret: optionalText('Secret in this namespace holding an admin kubeconfig (憑證).'),
   },

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineKind, type KindObject } from './define.js';
-import { count, intOrPercent, nameRef, optionalText, statusOf, stringEnum, stringMap } from './fields.js';
+import { count, intOrPercent, nameRef, optionalText, statusOf, stringEnum, stringMap, timestamp } from './fields.js';
 
 export const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const;
 export const deletePolicies = ['Oldest', 'Newest'] as const;
@@ -8,6 +8,24 @@ export const nodePoolPhases = ['Pending', 'Provisioning', 'Active', 'Scaling', '
 
 /** Kubernetes versions as VirtFlow takes them: v<major>.<minor>.<patch>. */
 export const kubernetesVersionPattern = '^v[0-9]+\\.[0-9]+\\.[0-9]+$';
+
+export const upgradeStates = ['Progressing', 'RollingBack', 'Succeeded', 'RolledBack', 'Failed'] as const;
+
+/** status.upgrade of a cluster, and of a pool that has a version of its own: one shape, one state machine. */
+export const upgradeStatus = (description: string) =>
+  Type.Optional(
+    Type.Object(
+      {
+        from: optionalText('Version the nodes ran before the upgrade.'),
+        to: optionalText('Version the upgrade goes to.'),
+        step: optionalText('What the rollout does now, e.g. "control plane 2/3 at v1.31.0; joining acme-cp-4".'),
+        startedAt: Type.Optional(timestamp('When the upgrade started.')),
+        state: Type.Optional(stringEnum(upgradeStates, 'Progressing, RollingBack, Succeeded, RolledBack or Failed.')),
+        message: optionalText('Why the upgrade rolled back or failed.'),
+      },
+      { description },
+    ),
+  );
 
 /** A count or a percent, as maxSurge/maxUnavailable of a Deployment. */
 const countOrPercent = (description: string, defaultValue: number) =>
@@ -61,8 +79,9 @@ export const K8sNodePoolStatus = statusOf(
     version: optionalText('The Kubernetes version every node of the pool runs; absent while they differ.'),
     selector: optionalText('Label selector of the pool\'s VMs, for the scale subresource (and autoscalers).'),
     phase: Type.Optional(stringEnum(nodePoolPhases, 'Observed phase of the pool.')),
+    upgrade: upgradeStatus('The last rolling upgrade of the pool to a version of its own (spec.version); a pool following its cluster rolls within the cluster\'s upgrade.'),
   },
-  'Observed state of the node pool. Conditions: Ready.',
+  'Observed state of the node pool. Conditions: Ready, Upgrading.',
 );
 
 export type K8sNodePoolSpec = Static<typeof K8sNodePoolSpec>;
@@ -86,6 +105,7 @@ export const k8sNodePoolKind = defineKind({
     { name: 'Up-to-date', type: 'integer', jsonPath: '.status.updatedReplicas', description: 'Nodes at the wanted version.' },
     { name: 'Version', type: 'string', jsonPath: '.status.version', description: 'Version every node runs.' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', priority: 1, description: 'Observed phase.' },
+    { name: 'Upgrade', type: 'string', jsonPath: '.status.upgrade.state', priority: 1, description: 'State of the pool\'s last upgrade of its own.' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
   selectableFields: ['.spec.cluster'],

@@ -169,6 +169,12 @@ export const VirtualMachineStatus = statusOf(
       ),
     ),
     maintainers: maintainersField(),
+    bastionFor: Type.Optional(
+      nameSet(
+        'K8sClusters in this namespace that name the VM among their bastions (堡壘機, spec.bastions); kept by the controller, which also labels the VM cluster.virtflow.io/<cluster>=bastion.',
+        'K8sCluster name.',
+      ),
+    ),
   },
   'Observed state of the virtual machine. Conditions: Scheduled, Provisioned, Ready.',
 );

@@ -29,16 +29,17 @@ export function minorsBetween(a: string, b: string): number | undefined {
 }
 
 /**
- * Why a cluster may not go from `from` to `to`, or undefined when it may: upgrades move one
- * minor version at a time (any patch of the current or the next minor), never down.
+ * Why a cluster (or a node pool) may not go from `from` to `to`, or undefined when it may:
+ * upgrades move one minor version at a time (any patch of the current or the next minor),
+ * never down.
  */
-export function upgradeRefusal(from: string, to: string): string | undefined {
+export function upgradeRefusal(from: string, to: string, what = 'a cluster'): string | undefined {
   if (from === to) return undefined;
   const pf = parseVersion(from);
   const minors = minorsBetween(from, to);
   if (!pf) return undefined;
   const allowed = `allowed: v${pf.major}.${pf.minor}.x from v${pf.major}.${pf.minor}.${pf.patch} on, or v${pf.major}.${pf.minor + 1}.x`;
-  if (compareVersions(to, from) < 0) return `${to} is older than ${from}: a cluster is never downgraded (${allowed})`;
+  if (compareVersions(to, from) < 0) return `${to} is older than ${from}: ${what} is never downgraded (${allowed})`;
   if (minors === undefined || minors > 1) return `${from} to ${to} skips a minor version (${allowed})`;
   return undefined;
 }

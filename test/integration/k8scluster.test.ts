@@ -1,8 +1,9 @@
 // K8sClusters built from VMs through real HTTP, the controllers and the simulated K8s Cluster
 // Service: build (3 control plane + two pools) to Active, scale a pool through the scale
 // subresource, upgrade with every step visible, an upgrade the service fails rolls back by
-// itself, a skipped minor is refused, deletion releases everything. Quota and host
-// accounting are checked exact after every step.
+// itself (a pool upgraded on its own too), a skipped minor is refused, deletion releases
+// everything; bastions from both sides, imports, control planes that cannot spread, a tenant
+// held by its cluster. Quota and host accounting are checked exact after every step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../support/wait.js';
 import { GROUP, NS, ok, startWorld, type World } from './lifecycle-harness.js';
@@ -192,6 +193,45 @@ describe('a K8sCluster built by VirtFlow', () => {
     await expectAccounting(6);
   }, 60_000);
 
+  it('is in Error while no ExternalController serves K8sCluster in its region, and Active again once one does', async () => {
+    ok(await world.vf.call('PATCH', `${GROUP}/externalcontrollers/k8s-service-tw`, { spec: { regions: ['elsewhere'] } }, merge), 200);
+    try {
+      const error = await waitFor(clusterPath('prod'), 'prod in Error', (c) => c.status?.phase === 'Error');
+      expect(condition(error, 'Ready')).toMatchObject({
+        status: 'False',
+        reason: 'NoExternalController',
+        message: 'no ExternalController with service K8sCluster serves region "tw"; create one whose spec.regions include it (or are empty)',
+      });
+      // Nothing is torn down meanwhile: the nodes stay.
+      expect(await clusterVms()).toHaveLength(6);
+    } finally {
+      ok(await world.vf.call('PATCH', `${GROUP}/externalcontrollers/k8s-service-tw`, { spec: { regions: ['tw'] } }, merge), 200);
+    }
+    await waitFor(clusterPath('prod'), 'prod Active again', (c) => c.status?.phase === 'Active');
+    await expectAccounting(6);
+  }, 60_000);
+
+  it('is Degraded while a node is not Ready and nothing is being changed, and Active once it is Ready again', async () => {
+    const uid = (await get(clusterPath('prod'))).metadata.uid;
+    const simulated = world.sim.clusters.clusters.get(uid)!;
+    const worker = (await clusterVms()).find((v) => v.metadata.labels['virtflow.io/node-pool'] === 'batch')!.metadata.name;
+    // The service reports the node NotReady (its kubelet stopped posting status).
+    simulated.nodes.get(worker)!.state = 'NotReady';
+    try {
+      const degraded = await waitFor(clusterPath('prod'), 'prod Degraded', (c) => c.status?.phase === 'Degraded');
+      expect(condition(degraded, 'Ready')).toMatchObject({ status: 'False', reason: 'Degraded', message: 'Control plane 3/3, workers 2/3 Ready.' });
+      expect(degraded.status.nodes).toBe('2/3');
+      const batch = await waitFor(poolPath('batch'), 'batch Degraded', (p) => p.status?.phase === 'Degraded');
+      expect(batch.status).toMatchObject({ replicas: 2, readyReplicas: 1 });
+      // Not replaced: a node that is not Ready is the service's to heal, not a failed join.
+      expect(await clusterVms()).toHaveLength(6);
+    } finally {
+      simulated.nodes.get(worker)!.state = 'Ready';
+    }
+    await waitFor(clusterPath('prod'), 'prod Active again', (c) => c.status?.phase === 'Active' && c.status.nodes === '3/3');
+    await expectAccounting(6);
+  }, 60_000);
+
   it('upgrades the control plane one node at a time, then the pools, with every step in status', async () => {
     const steps: string[] = [];
     const watcher = (async () => {
@@ -276,6 +316,49 @@ describe('a K8sCluster built by VirtFlow', () => {
     await expectAccounting(6);
   }, 120_000);
 
+  it('rolls a pool upgraded by itself back when its new nodes fail, with status and Events on the pool', async () => {
+    // The cluster runs v1.31.0 (its v1.32.1 rolled back); the pool batch moves on its own.
+    const down = await world.vf.call('PATCH', poolPath('batch'), { spec: { version: 'v1.30.9' } }, merge);
+    expect(down.status, down.text).toBe(422);
+    expect(down.body.details.causes[0]).toMatchObject({ field: 'spec.version' });
+    expect(down.body.message).toContain('a node pool is never downgraded (allowed: v1.31.x from v1.31.0 on, or v1.32.x)');
+
+    world.sim.clusters.failVersions.add('v1.31.1');
+    const batchVms = async () => (await clusterVms()).filter((v) => v.metadata.labels['virtflow.io/node-pool'] === 'batch');
+    const before = (await batchVms()).map((v) => v.metadata.name).sort();
+    ok(await world.vf.call('PATCH', poolPath('batch'), { spec: { version: 'v1.31.1' } }, merge), 200);
+    const rolling = await waitFor(poolPath('batch'), 'batch rolling back', (p) => p.status?.upgrade?.state === 'RollingBack' || p.status?.upgrade?.state === 'RolledBack');
+    expect(rolling.status.upgrade).toMatchObject({ from: 'v1.31.0', to: 'v1.31.1' });
+    const back = await waitFor(poolPath('batch'), 'batch RolledBack and Active', (p) => p.status?.upgrade?.state === 'RolledBack' && p.status?.phase === 'Active', 60_000);
+    expect(back.status.upgrade.message).toMatch(/^node .* \(v1\.31\.1\) failed to join$/);
+    expect(back.status).toMatchObject({ version: 'v1.31.0', replicas: 2, readyReplicas: 2, updatedReplicas: 2 });
+    expect(condition(back, 'Upgrading')).toMatchObject({ status: 'False', reason: 'RolledBack' });
+    expect(condition(back, 'Ready')?.status).toBe('True');
+    const events = await world.events('batch');
+    const byReason = (r: string) => events.filter((e) => e.reason === r);
+    expect(byReason('UpgradeStarted')).toHaveLength(1);
+    expect(byReason('UpgradeRollingBack')[0]).toMatchObject({ type: 'Warning', involvedObject: { kind: 'K8sNodePool', name: 'batch' } });
+    expect(byReason('UpgradeRolledBack')[0]?.type).toBe('Warning');
+    // The replaced nodes are gone; the pool is back to the version it ran, on the nodes it had.
+    const after = await batchVms();
+    expect(after.map((v) => v.metadata.labels['virtflow.io/k8s-version'])).toEqual(['v1.31.0', 'v1.31.0']);
+    expect(after.map((v) => v.metadata.name).sort()).toEqual(before);
+    // The cluster's own upgrade record is untouched.
+    const cluster = await waitFor(clusterPath('prod'), 'prod Active', (c) => c.status?.phase === 'Active');
+    expect(cluster.status.upgrade).toMatchObject({ to: 'v1.32.1', state: 'RolledBack' });
+    await expectAccounting(6);
+
+    // A version that works: the pool gets there by itself and says so.
+    world.sim.clusters.failVersions.clear();
+    ok(await world.vf.call('PATCH', poolPath('batch'), { spec: { version: 'v1.31.2' } }, merge), 200);
+    const done = await waitFor(poolPath('batch'), 'batch Succeeded', (p) => p.status?.upgrade?.state === 'Succeeded' && p.status?.phase === 'Active', 60_000);
+    expect(done.status.upgrade).toMatchObject({ from: 'v1.31.0', to: 'v1.31.2' });
+    expect(done.status.version).toBe('v1.31.2');
+    await world.waitEvent('batch', 'UpgradeSucceeded');
+    expect((await batchVms()).map((v) => v.metadata.labels['virtflow.io/k8s-version'])).toEqual(['v1.31.2', 'v1.31.2']);
+    await expectAccounting(6);
+  }, 150_000);
+
   it('tears the cluster down, deletes its pools and VMs, and releases hosts and quota', async () => {
     const teardowns = world.sim.clusters.counts.teardowns;
     ok(await world.vf.call('DELETE', clusterPath('prod')), 200, 202);
@@ -306,18 +389,26 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     // Which clusters use bastion jump-1: one query.
     const using = ok(await world.vf.call('GET', `${clusterPath()}?labelSelector=${encodeURIComponent('bastion.virtflow.io/jump-1')}`), 200);
     expect(using.items.map((c: any) => c.metadata.name).sort()).toEqual(['alpha', 'beta']);
-    // And the bastion's side: its labels name the clusters it serves.
-    const vm = await world.waitVm('jump-1', 'labelled for both clusters', (v) => v.metadata.labels?.['cluster.virtflow.io/alpha'] === 'bastion' && v.metadata.labels?.['cluster.virtflow.io/beta'] === 'bastion');
+    // And the bastion's side: its status names the clusters it serves, and so do its labels.
+    const vm = await world.waitVm('jump-1', 'serving both clusters', (v) => v.status?.bastionFor?.length === 2);
+    expect(vm.status.bastionFor).toEqual(['alpha', 'beta']);
     expect(vm.spec.role).toBe('Bastion');
+    const bastionsOfAlpha = ok(await world.vf.call('GET', `${GROUP}/namespaces/${NS}/virtualmachines?labelSelector=${encodeURIComponent('cluster.virtflow.io/alpha=bastion')}`), 200);
+    expect(bastionsOfAlpha.items.map((v: any) => v.metadata.name)).toEqual(['jump-1']);
     ok(await world.vf.call('PATCH', clusterPath('beta'), { spec: { bastions: [] } }, merge), 200);
-    await world.waitVm('jump-1', 'no longer labelled for beta', (v) => v.metadata.labels?.['cluster.virtflow.io/beta'] === undefined);
+    const onlyAlpha = await world.waitVm('jump-1', 'no longer serving beta', (v) => v.metadata.labels?.['cluster.virtflow.io/beta'] === undefined && v.status?.bastionFor?.length === 1);
+    expect(onlyAlpha.status.bastionFor).toEqual(['alpha']);
+    expect(onlyAlpha.metadata.labels['cluster.virtflow.io/alpha']).toBe('bastion');
+    // A cluster that goes stops being served: nothing of it stays on the bastion.
     for (const name of ['alpha', 'beta']) ok(await world.vf.call('DELETE', clusterPath(name)), 200, 202);
-    await world.deleteVm('jump-1');
     for (const name of ['alpha', 'beta']) await waitUntil(async () => (await get(clusterPath(name))) === undefined, `${name} gone`, 30_000);
+    const free = await world.waitVm('jump-1', 'serving no cluster', (v) => v.status?.bastionFor === undefined && v.metadata.labels?.['cluster.virtflow.io/alpha'] === undefined);
+    expect(free.status.phase).toBe('Running');
+    await world.deleteVm('jump-1');
     await expectAccounting(0);
   }, 60_000);
 
-  it('imports an existing cluster: a real TLS and token handshake, its version read back, nothing built', async () => {
+  it('imports an existing cluster: a real TLS handshake with a token or a kubeconfig, its version read back, nothing built', async () => {
     const secret = {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -342,6 +433,34 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     expect(condition(off, 'Ready').message).toContain('401');
     ok(await world.vf.call('DELETE', clusterPath('legacy')), 200, 202);
     await waitUntil(async () => (await get(clusterPath('legacy'))) === undefined, 'legacy gone', 20_000);
+
+    // authType kubeconfig: the Secret holds a whole kubeconfig (its server is spec.import's).
+    const kubeconfig = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: old',
+      '  cluster:',
+      '    server: https://127.0.0.1:1',
+      `    certificate-authority-data: ${Buffer.from(world.vf.caCert).toString('base64')}`,
+      'users:',
+      '- name: admin',
+      '  user:',
+      `    token: ${world.vf.token}`,
+      'contexts:',
+      '- name: old',
+      '  context: {cluster: old, user: admin}',
+      'current-context: old',
+    ].join('\n');
+    ok(await world.vf.call('POST', `/api/v1/namespaces/${NS}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'legacy-kubeconfig', namespace: NS }, stringData: { kubeconfig } }));
+    const kcSpec = { version: 'v1.30.2', import: { apiServer: world.vf.url, authType: 'kubeconfig', credentialsSecret: 'legacy-kubeconfig' } };
+    ok(await world.vf.call('POST', clusterPath(), { apiVersion: api, kind: 'K8sCluster', metadata: { name: 'legacy-kc', namespace: NS }, spec: kcSpec }));
+    const kc = await waitFor(clusterPath('legacy-kc'), 'legacy-kc Active', (k) => k?.status?.phase === 'Active');
+    expect(kc.status.version).toBe(version);
+    expect(condition(kc, 'Ready')).toMatchObject({ status: 'True', reason: 'Connected' });
+    expect(condition(kc, 'Ready').message).toMatch(/^Connected to https:\/\/.+: v\d+\.\d+\.\d+.*, (\d+ nodes|nodes not readable with these credentials)\.$/);
+    ok(await world.vf.call('DELETE', clusterPath('legacy-kc')), 200, 202);
+    await waitUntil(async () => (await get(clusterPath('legacy-kc'))) === undefined, 'legacy-kc gone', 20_000);
   }, 60_000);
 
   it('says so on a pool whose cluster does not exist, and builds it once the cluster comes', async () => {
@@ -365,7 +484,39 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     await expectAccounting(0);
   }, 60_000);
 
-  it('refuses a cluster none of whose nodes can be placed, with the counted reasons', async () => {
+  it('refuses a control plane that cannot spread across racks, naming the field, at create and at scale-up', async () => {
+    ok(await world.vf.call('POST', clusterPath(), small('spready')));
+    const one = await waitFor(clusterPath('spready'), 'spready Active', (k) => k?.status?.phase === 'Active');
+    expect(one.status.controlPlane.nodes).toBe('1/1');
+    // Three racks, but r3's only host is in maintenance: two control-plane nodes fit, on two racks.
+    ok(await world.vf.call('PATCH', `${GROUP}/baremetals/h3`, { spec: { state: 'Maintenance' } }, merge), 200);
+    try {
+      const spreadRefusal = /spec\.controlPlane\.replicas: the 3 control-plane nodes must each be on a different rack of group general, but only \d of the \d new ones can be placed so \(0\/3 hosts fit: .*would break spread.*\); make room on another rack of the group, or lower spec\.controlPlane\.replicas$/;
+      const created = await world.vf.call('POST', clusterPath(), small('unspread', { controlPlane: { replicas: 3, specification: 'small', group: 'general' } }));
+      expect(created.status, created.text).toBe(403);
+      expect(created.body.reason).toBe('Forbidden');
+      expect(created.body.message).toMatch(spreadRefusal);
+      expect(created.body.message).toContain('only 2 of the 3 new ones');
+      expect(await get(clusterPath('unspread'))).toBeUndefined();
+      const grown = await world.vf.call('PATCH', clusterPath('spready'), { spec: { controlPlane: { replicas: 3 } } }, merge);
+      expect(grown.status, grown.text).toBe(403);
+      expect(grown.body.message).toMatch(spreadRefusal);
+      expect(grown.body.message).toContain('only 1 of the 2 new ones');
+      expect((await get(clusterPath('spready'))).spec.controlPlane.replicas).toBe(1);
+    } finally {
+      ok(await world.vf.call('PATCH', `${GROUP}/baremetals/h3`, { spec: { state: 'Available' } }, merge), 200);
+    }
+    // With the rack back, the same scale-up is admitted and lands on three racks.
+    await waitUntil(async () => (await world.vf.call('PATCH', clusterPath('spready'), { spec: { controlPlane: { replicas: 3 } } }, merge)).status === 200, 'scale-up admitted', 10_000);
+    await waitFor(clusterPath('spready'), 'spready 3/3', (k) => k?.status?.phase === 'Active' && k.status.controlPlane?.nodes === '3/3');
+    const racks = (await clusterVms('spready')).map((v) => v.status.placement.rack);
+    expect(new Set(racks).size).toBe(3);
+    ok(await world.vf.call('DELETE', clusterPath('spready')), 200, 202);
+    await waitUntil(async () => (await get(clusterPath('spready'))) === undefined, 'spready gone', 30_000);
+    await expectAccounting(0);
+  }, 60_000);
+
+  it('refuses a cluster, or a scale-up, none of whose nodes can be placed, with the counted reasons', async () => {
     ok(
       await world.vf.call('POST', `${GROUP}/virtualmachinespecifications`, {
         apiVersion: api,
@@ -379,7 +530,25 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     expect(res.body.reason).toBe('Forbidden');
     expect(res.body.message).toMatch(/none of its 3 new control-plane node\(s\) can be placed .*: 0\/3 hosts fit: 3 Insufficient cpu$/);
     expect(await get(clusterPath('too-big'))).toBeUndefined();
-  });
+
+    // A scale-up through the scale subresource (kubectl scale) none of whose nodes fit: the same.
+    ok(await world.vf.call('POST', clusterPath(), small('scaled')));
+    ok(
+      await world.vf.call('POST', poolPath(), {
+        apiVersion: api,
+        kind: 'K8sNodePool',
+        metadata: { name: 'scaled-huge', namespace: NS },
+        spec: { cluster: 'scaled', replicas: 0, specification: 'huge' },
+      }),
+    );
+    const scale = await world.vf.call('PATCH', `${poolPath('scaled-huge')}/scale`, { spec: { replicas: 2 } }, merge);
+    expect(scale.status, scale.text).toBe(403);
+    expect(scale.body.message).toMatch(/none of its 2 new worker node\(s\) can be placed .*: 0\/3 hosts fit: 3 Insufficient cpu$/);
+    expect((await get(poolPath('scaled-huge'))).spec.replicas).toBe(0);
+    ok(await world.vf.call('DELETE', clusterPath('scaled')), 200, 202);
+    await waitUntil(async () => (await get(clusterPath('scaled'))) === undefined && (await get(poolPath('scaled-huge'))) === undefined, 'scaled gone', 30_000);
+    await expectAccounting(0);
+  }, 60_000);
 
   it('admits a cluster that fits in part and says how many nodes are missing and why, holding only what it uses', async () => {
     // A quota of 12 cores: 1 control-plane node and 5 workers of 2 cores; the pool wants 8.
@@ -404,4 +573,17 @@ describe('bastions, imported clusters, and clusters that do not fit', () => {
     await expectAccounting(0);
     ok(await world.vf.call('PATCH', `${GROUP}/tenantquotas/acme-general`, { spec: { limits: { cpu: 64 } } }, merge), 200);
   }, 90_000);
+
+  it('holds the deletion of a tenant that still has a cluster, naming it, until the cluster is gone', async () => {
+    ok(await world.vf.call('POST', clusterPath(), small('last')));
+    await waitFor(clusterPath('last'), 'last Active', (k) => k?.status?.phase === 'Active');
+    ok(await world.vf.call('DELETE', `${GROUP}/tenants/${NS}`), 200, 202);
+    const held = await waitFor(`${GROUP}/tenants/${NS}`, 'tenant held', (t) => t?.status?.phase === 'Terminating' && condition(t, 'Ready')?.reason === 'DeletionBlocked');
+    expect(condition(held, 'Ready').message).toContain('1 K8sCluster(s) (last)');
+    expect(held.status.clusters).toBe(1);
+    ok(await world.vf.call('DELETE', clusterPath('last')), 200, 202);
+    await waitUntil(async () => (await get(`${GROUP}/tenants/${NS}`)) === undefined, 'tenant gone once its cluster is', 30_000);
+    // Its quotas went with it; the hosts hold nothing of it.
+    await waitUntil(async () => (await Promise.all(['h1', 'h2', 'h3'].map((h) => world.host(h)))).every((h) => (h.status?.allocated?.cpu ?? 0) === 0), 'hosts released', 20_000);
+  }, 60_000);
 });

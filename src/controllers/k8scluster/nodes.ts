@@ -1,6 +1,7 @@
 // The VMs of a cluster: how the controller labels, names and builds them, and how it reads
 // them back as rollout members.
 import { apiVersion } from '../../kinds/define.js';
+import type { Baremetal } from '../../kinds/baremetal.js';
 import type { K8sCluster } from '../../kinds/k8scluster.js';
 import type { K8sNodePool } from '../../kinds/k8snodepool.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
@@ -44,6 +45,14 @@ export function toMember(vm: VirtualMachine, observation: ClusterObservation | u
     failed: node?.state === 'Failed' || vm.status?.phase === 'Failed',
     removing: vm.metadata.annotations?.[DRAIN_ANNOTATION] !== undefined || vm.metadata.deletionTimestamp !== undefined,
   };
+}
+
+/**
+ * Control-plane nodes go on distinct racks while the group has a rack for each of them (a
+ * rack counts when it holds a host of the group). The controller and admission both ask here.
+ */
+export function spreadsControlPlane(hostsOfGroup: readonly Baremetal[], replicas: number): boolean {
+  return new Set(hostsOfGroup.map((h) => h.spec.rack)).size >= replicas;
 }
 
 export interface NodeVmInput {

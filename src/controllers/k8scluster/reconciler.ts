@@ -26,19 +26,30 @@ import { Kinds } from '../shared/resources-of-kinds.js';
 import { probeImported } from './import.js';
 import {
   BASTION_LABEL_PREFIX,
-  BASTION_OF_PREFIX,
   CLUSTER_LABEL,
   DRAIN_ANNOTATION,
   membersOf,
   nodeVm,
   NODE_POOL_LABEL,
   selectorOf,
+  spreadsControlPlane,
   toMember,
   VERSION_LABEL,
   type Group,
 } from './nodes.js';
 import { planGroup, resolveIntOrPercent, type Member } from './rollout.js';
-import { controlPlaneTarget, followerTarget, groupAt, nextUpgrade, type UpgradeStatus } from './upgrade.js';
+import {
+  clusterUpgradable,
+  controlPlaneTarget,
+  followerTarget,
+  groupAt,
+  inFlight,
+  nextUpgrade,
+  poolUpgradable,
+  targetOf,
+  upgradingCondition,
+  type UpgradeStatus,
+} from './upgrade.js';
 
 export { NODE_POOL_LABEL } from './nodes.js';
 
@@ -202,7 +213,6 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       return { requeueAfterMs: pollMs };
     }
     expectations.forget(keyString(keyOf(cluster)));
-    await labelBastions(cluster, new Set());
     return removeFinalizer(cluster);
   }
 
@@ -212,7 +222,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     forgetWrites(ctx, Kinds.K8sNodePool, pool);
   }
 
-  /** Finalizer and bastion labels on the cluster, finalizer and owner on its pools; true when it patched the cluster. */
+  /** Finalizer and bastion labels on the cluster (the VMs' side: bastions.ts), finalizer and owner on its pools; true when it patched the cluster. */
   async function ensureMetadata(cluster: K8sCluster, pools: K8sNodePool[]): Promise<boolean> {
     const finalizers = cluster.metadata.finalizers ?? [];
     const labels = cluster.metadata.labels ?? {};
@@ -234,25 +244,9 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
         ownerReferences: owned ? owners : [...owners, { apiVersion, kind: 'K8sCluster', name: cluster.metadata.name!, uid: cluster.metadata.uid! }],
       });
     }
-    await labelBastions(cluster, wantedBastions);
     if (Object.keys(patch).length === 0) return false;
     await patchMeta(Kinds.K8sCluster, cluster, patch);
     return true;
-  }
-
-  /** Each bastion VM carries cluster.virtflow.io/<cluster>=bastion while the cluster names it. */
-  async function labelBastions(cluster: K8sCluster, wanted: Set<string>): Promise<void> {
-    const label = BASTION_OF_PREFIX + cluster.metadata.name;
-    for (const vm of listers.vms.list(cluster.metadata.namespace)) {
-      const has = vm.metadata.labels?.[label] !== undefined;
-      const wants = wanted.has(vm.metadata.name!);
-      if (has === wants) continue;
-      try {
-        await client.patch(Kinds.VirtualMachine, keyOf(vm), 'merge', { metadata: { labels: { [label]: wants ? 'bastion' : null } } });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
   }
 
   function missingReferences(cluster: K8sCluster, pools: K8sNodePool[]): string[] {
@@ -274,11 +268,6 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     for (const mesh of cluster.spec.serviceMeshes ?? []) need('ServiceMesh', mesh.mesh, (n) => listers.serviceMeshes.get(n) !== undefined);
     need('VirtualMachineImage', cluster.spec.image, (n) => listers.images.get(n) !== undefined);
     return [...new Set(missing)];
-  }
-
-  /** Racks with hosts of the group: the control plane spreads across racks while there are enough. */
-  function racksOfGroup(group: string): number {
-    return new Set(listers.hosts.byIndex('byGroup', group).map((h) => h.spec.rack)).size;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -335,14 +324,32 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       const poolVms = membersOf(vms, { kind: 'Worker', pool });
       return { pool, vms: poolVms, members: poolVms.map((vm) => toMember(vm, observation)), replicas: pool.metadata.deletionTimestamp ? 0 : (pool.spec.replicas ?? 1) };
     });
-    const poolTarget = (pool: K8sNodePool, cp: Member[], u: UpgradeStatus | undefined) => pool.spec.version ?? followerTarget(cluster, u, cp, cpReplicas);
+    // A pool with a version of its own rolls by itself (and back, the same way as the cluster).
+    const ownUpgrades = new Map<string, UpgradeStatus | undefined>();
+    const poolTarget = (pool: K8sNodePool, cp: Member[], u: UpgradeStatus | undefined) =>
+      pool.spec.version ? targetOf(pool.spec.version, ownUpgrades.get(pool.metadata.name!)) : followerTarget(cluster, u, cp, cpReplicas);
 
     const now = ctx.now().getTime();
+    for (const g of poolGroups) {
+      const version = g.pool.spec.version;
+      if (!version || g.pool.metadata.deletionTimestamp) {
+        ownUpgrades.set(g.pool.metadata.name!, version ? g.pool.status?.upgrade : undefined);
+        continue;
+      }
+      const own = observation
+        ? nextUpgrade({
+            subject: poolUpgradable(g.pool, version, cluster),
+            now,
+            groups: [{ name: `pool ${g.pool.metadata.name}`, members: g.members, replicas: g.replicas, target: (u) => targetOf(version, u) }],
+          })
+        : { upgrade: g.pool.status?.upgrade };
+      ownUpgrades.set(g.pool.metadata.name!, own.upgrade);
+      if (own.event) ctx.events.record(g.pool, own.event[0], own.event[1], own.event[2]);
+    }
     const step = observation
       ? nextUpgrade({
-          cluster,
+          subject: clusterUpgradable(cluster),
           now,
-          controlPlaneVersion: cluster.status?.version,
           groups: [
             { name: 'control plane', members: cpMembers, replicas: cpReplicas, target: (u) => controlPlaneTarget(cluster, u) },
             ...poolGroups
@@ -373,7 +380,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
         version: cpTarget,
         specification: cluster.spec.controlPlane!.specification!,
         vmGroup: cpGroup,
-        spreadRacks: racksOfGroup(cpGroup) >= cpReplicas,
+        spreadRacks: spreadsControlPlane(listers.hosts.byIndex('byGroup', cpGroup), cpReplicas),
       }, observation)) || changed;
       for (const g of poolGroups) {
         const target = poolTarget(g.pool, cpMembers, upgrade);
@@ -397,7 +404,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
 
     // The desired cluster, to the service once a control-plane VM runs.
     if (observation && !serviceError) {
-      const request = desiredCluster(cluster, vms, cpTarget);
+      const request = desiredCluster(cluster, vms, cpTarget, pools);
       const hasControlPlane = request.nodes.some((n) => n.role === 'ControlPlane');
       if ((observation.exists || hasControlPlane) && observation.revision !== request.revision) {
         try {
@@ -416,13 +423,14 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     const summaries = [];
     for (const g of poolGroups) {
       const target = poolTarget(g.pool, cpMembers, upgrade);
+      const own = ownUpgrades.get(g.pool.metadata.name!);
       const active = g.members.filter((m) => !m.removing);
       const ready = active.filter((m) => m.ready).length;
       const versions = new Set(active.map((m) => m.version));
       const version = versions.size === 1 && active.length > 0 ? [...versions][0] : undefined;
       const phase = g.pool.metadata.deletionTimestamp
         ? 'Deleting'
-        : active.some((m) => m.version !== target)
+        : inFlight(own) || active.some((m) => m.version !== target)
           ? 'Upgrading'
           : active.length !== g.replicas || g.members.some((m) => m.removing)
             ? (g.pool.status?.phase === 'Active' || g.pool.status?.phase === 'Scaling' ? 'Scaling' : 'Provisioning')
@@ -439,8 +447,12 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
           version,
           selector: selectorOf(cluster.metadata.name!, g.pool.metadata.name),
           phase,
+          upgrade: own,
         },
-        [{ type: 'Ready', status: phase === 'Active' ? 'True' : 'False', reason: phase, message: `${ready} of ${g.replicas} nodes are Ready at ${target}.` }],
+        [
+          { type: 'Ready', status: phase === 'Active' ? 'True' : 'False', reason: phase, message: `${ready} of ${g.replicas} nodes are Ready at ${target}.` },
+          ...upgradingCondition(own, g.pool.status?.conditions),
+        ],
       );
     }
 
@@ -451,7 +463,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     const workersWanted = poolGroups.reduce((n, g) => n + g.replicas, 0);
     const workersReady = poolGroups.reduce((n, g) => n + g.members.filter((m) => !m.removing && m.ready).length, 0);
     const settled = groupAt(cpMembers, cpTarget, cpReplicas) && poolGroups.every((g, i) => groupAt(g.members, poolTarget(sortedPools[i]!, cpMembers, upgrade), g.replicas));
-    const upgrading = upgrade?.state === 'Progressing' || upgrade?.state === 'RollingBack';
+    const upgrading = inFlight(upgrade) || [...ownUpgrades.values()].some(inFlight);
     const everActive = cluster.status?.phase !== undefined && cluster.status.phase !== 'Provisioning' && cluster.status.phase !== 'Error';
     const unreachable = serviceError !== undefined || observation?.reachable === false;
     const phase = cluster.spec.maintenance
@@ -488,14 +500,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       { type: 'Ready', status: phase === 'Active' ? 'True' : 'False', reason: serviceError?.reason ?? phase, message: readyMessage },
       capacity,
     ];
-    if (upgrade) {
-      conditions.push({
-        type: 'Upgrading',
-        status: upgrading ? 'True' : 'False',
-        reason: upgrade.state === 'Progressing' ? 'Progressing' : upgrade.state === 'RollingBack' ? 'RollingBack' : upgrade.state!,
-        message: upgrade.message ? `${upgrade.from} -> ${upgrade.to}: ${upgrade.step}; ${upgrade.message}` : `${upgrade.from} -> ${upgrade.to}: ${upgrade.step}`,
-      });
-    }
+    conditions.push(...upgradingCondition(upgrade, cluster.status?.conditions));
     await writeClusterStatus(
       cluster,
       {
@@ -609,20 +614,24 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
   };
 }
 
-/** The cluster the service should run: every VM that runs and is not leaving, as a node. */
-export function desiredCluster(cluster: K8sCluster, vms: VirtualMachine[], version: string): ClusterRequest {
+/** The cluster the service should run: every VM that runs and is not leaving, as a node (a worker with its pool's labels and taints). */
+export function desiredCluster(cluster: K8sCluster, vms: VirtualMachine[], version: string, pools: K8sNodePool[]): ClusterRequest {
+  const poolsByName = new Map(pools.map((p) => [p.metadata.name!, p]));
   const nodes: ClusterNode[] = vms
     .filter((vm) => vm.status?.phase === 'Running' && !vm.metadata.deletionTimestamp && vm.metadata.annotations?.[DRAIN_ANNOTATION] === undefined)
     .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name!.localeCompare(b.metadata.name!))
     .map((vm) => {
       const address = vm.status?.addresses?.[0]?.address;
       const pool = vm.metadata.labels?.[NODE_POOL_LABEL];
+      const spec = pool ? poolsByName.get(pool)?.spec : undefined;
       return {
         name: vm.metadata.name!,
         role: vm.spec.role === 'ControlPlane' ? 'ControlPlane' : 'Worker',
         version: vm.metadata.labels?.[VERSION_LABEL] ?? version,
         ...(address ? { address } : {}),
         ...(pool ? { pool } : {}),
+        ...(spec?.labels && Object.keys(spec.labels).length > 0 ? { labels: spec.labels } : {}),
+        ...(spec?.taints && spec.taints.length > 0 ? { taints: spec.taints } : {}),
       };
     });
   // Control plane first: the first of them bootstraps the cluster.

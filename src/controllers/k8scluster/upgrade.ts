@@ -1,10 +1,13 @@
-// The rolling upgrade of a cluster as a pure state machine over status.upgrade: when one
-// starts, which version each group of nodes aims at, and when it succeeds or rolls back.
-// The control plane goes first; the pools that follow the cluster's version go once every
-// control-plane node runs the new one. A replaced node that fails, or is not Ready within
-// spec.upgrade.healthTimeout, turns the rollout around: every group aims at the old version
-// again (the same rolling replacement, backwards), and the upgrade ends RolledBack.
+// The rolling upgrade of a cluster, or of one node pool that has its own version, as a pure
+// state machine over status.upgrade: when one starts, which version each group of nodes aims
+// at, and when it succeeds or rolls back. In a cluster the control plane goes first; the
+// pools that follow the cluster's version go once every control-plane node runs the new
+// one. A replaced node that fails, or is not Ready within spec.upgrade.healthTimeout, turns
+// the rollout around: every group aims at the old version again (the same rolling
+// replacement, backwards), and the upgrade ends RolledBack.
 import type { K8sCluster, K8sClusterStatus } from '../../kinds/k8scluster.js';
+import type { K8sNodePool } from '../../kinds/k8snodepool.js';
+import type { ConditionUpdate } from '../../machinery/conditions.js';
 import type { Member } from './rollout.js';
 
 export type UpgradeStatus = NonNullable<K8sClusterStatus['upgrade']>;
@@ -23,16 +26,56 @@ export function durationMs(text: string | undefined): number {
   return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
 }
 
-/** Is the upgrade to the cluster's spec.version over and turned back (no new attempt until the version changes). */
-function turnedBack(cluster: K8sCluster): UpgradeStatus | undefined {
-  const u = cluster.status?.upgrade;
-  return u && u.to === cluster.spec.version && (u.state === 'RollingBack' || u.state === 'RolledBack' || u.state === 'Failed') ? u : undefined;
+/** What is upgraded: a cluster (its control plane and following pools), or a pool with its own version. */
+export interface Upgradable {
+  /** spec.version. */
+  wanted: string;
+  /** The version every node runs now (status.version); absent while they differ. */
+  running: string | undefined;
+  upgrade: UpgradeStatus | undefined;
+  /** spec.upgrade.healthTimeout of the cluster. */
+  healthTimeout: string | undefined;
+  /** How the rollout goes, for the UpgradeStarted Event. */
+  order: string;
+}
+
+export function clusterUpgradable(cluster: K8sCluster): Upgradable {
+  return {
+    wanted: cluster.spec.version,
+    running: cluster.status?.version,
+    upgrade: cluster.status?.upgrade,
+    healthTimeout: cluster.spec.upgrade?.healthTimeout,
+    order: 'control plane first, one node at a time, then the node pools',
+  };
+}
+
+/** A pool with a version of its own (`version`, its spec.version) rolls by itself, with the cluster's healthTimeout. */
+export function poolUpgradable(pool: K8sNodePool, version: string, cluster: K8sCluster): Upgradable {
+  return {
+    wanted: version,
+    running: pool.status?.version,
+    upgrade: pool.status?.upgrade,
+    healthTimeout: cluster.spec.upgrade?.healthTimeout,
+    order: `pool ${pool.metadata.name} by itself, maxSurge ${pool.spec.strategy?.maxSurge ?? 1} and maxUnavailable ${pool.spec.strategy?.maxUnavailable ?? 0}`,
+  };
+}
+
+export const inFlight = (u: UpgradeStatus | undefined): boolean => u?.state === 'Progressing' || u?.state === 'RollingBack';
+
+/** Is the upgrade to `wanted` over and turned back (no new attempt until the version changes). */
+function turnedBack(wanted: string, u: UpgradeStatus | undefined): boolean {
+  return !!u && u.to === wanted && (u.state === 'RollingBack' || u.state === 'RolledBack' || u.state === 'Failed');
+}
+
+/** The version the nodes of an upgradable thing aim at now: the old one while rolling back. */
+export function targetOf(wanted: string, upgrade: UpgradeStatus | undefined): string {
+  if (upgrade && upgrade.to === wanted && (upgrade.state === 'RollingBack' || upgrade.state === 'RolledBack') && upgrade.from) return upgrade.from;
+  return wanted;
 }
 
 /** The version the control plane aims at now. */
 export function controlPlaneTarget(cluster: K8sCluster, upgrade: UpgradeStatus | undefined): string {
-  if (upgrade && upgrade.to === cluster.spec.version && (upgrade.state === 'RollingBack' || upgrade.state === 'RolledBack') && upgrade.from) return upgrade.from;
-  return cluster.spec.version;
+  return targetOf(cluster.spec.version, upgrade);
 }
 
 /** The version a pool that follows the cluster (no spec.version of its own) aims at now. */
@@ -50,12 +93,10 @@ export function groupAt(members: Member[], version: string, replicas: number): b
 }
 
 export interface UpgradeInput {
-  cluster: K8sCluster;
+  subject: Upgradable;
   now: number;
-  /** Every group that takes part: the control plane and the pools following the cluster. */
+  /** Every group that takes part: the control plane and the pools following the cluster, or one pool. */
   groups: { name: string; members: Member[]; replicas: number; target: (u: UpgradeStatus | undefined) => string }[];
-  /** The version every control-plane node runs, if they agree. */
-  controlPlaneVersion: string | undefined;
 }
 
 export interface UpgradeStep {
@@ -66,27 +107,28 @@ export interface UpgradeStep {
 
 /** The next status.upgrade. */
 export function nextUpgrade(input: UpgradeInput): UpgradeStep {
-  const { cluster, now } = input;
-  const u = cluster.status?.upgrade;
-  const running = cluster.status?.version;
-  const to = cluster.spec.version;
+  const { subject, now } = input;
+  const u = subject.upgrade;
+  const to = subject.wanted;
   const stamp = new Date(now).toISOString().replace(/\.\d+Z$/, 'Z');
   if (!u || u.to !== to) {
-    // A new upgrade starts only from a cluster that has run a version (a build is not one).
-    if (!running || running === to || turnedBack(cluster)) return { upgrade: u };
+    // A new upgrade starts only from nodes that have run a version (a build is not one); one
+    // that replaces an upgrade still in flight starts from where that one started.
+    const from = subject.running ?? (inFlight(u) ? u!.from : undefined);
+    if (!from || from === to || turnedBack(to, u)) return { upgrade: u };
     return {
-      upgrade: { from: running, to, state: 'Progressing', startedAt: stamp, step: 'control plane' },
-      event: ['Normal', upgradeReasons.started, `Upgrading from ${running} to ${to}: control plane first, one node at a time, then the node pools.`],
+      upgrade: { from, to, state: 'Progressing', startedAt: stamp, step: input.groups[0]?.name ?? 'starting' },
+      event: ['Normal', upgradeReasons.started, `Upgrading from ${from} to ${to}: ${subject.order}.`],
     };
   }
   if (u.state === 'Progressing') {
-    const timeout = durationMs(cluster.spec.upgrade?.healthTimeout);
+    const timeout = durationMs(subject.healthTimeout);
     for (const g of input.groups) {
       for (const m of g.members) {
         if (m.removing || m.version !== to || m.ready) continue;
         const late = now - m.createdAt > timeout;
         if (m.failed || late) {
-          const why = m.failed ? `node ${m.name} (${to}) failed to join` : `node ${m.name} (${to}) was not Ready within ${cluster.spec.upgrade?.healthTimeout ?? '10m'}`;
+          const why = m.failed ? `node ${m.name} (${to}) failed to join` : `node ${m.name} (${to}) was not Ready within ${subject.healthTimeout ?? '10m'}`;
           return {
             upgrade: { ...u, state: 'RollingBack', step: `rolling back to ${u.from}`, message: why },
             event: ['Warning', upgradeReasons.rollingBack, `Upgrade to ${to} stopped: ${why}; rolling back to ${u.from}.`],
@@ -121,4 +163,23 @@ function describeStep(input: UpgradeInput, u: UpgradeStatus): string {
     return parts.join('; ');
   }
   return 'finishing';
+}
+
+/**
+ * The Upgrading condition that status.upgrade tells; none before the first upgrade, and
+ * False (NoUpgrade) once a pool that had its own upgrade follows its cluster again.
+ */
+export function upgradingCondition(u: UpgradeStatus | undefined, current: readonly { type: string }[] | undefined): Omit<ConditionUpdate, 'observedGeneration'>[] {
+  if (!u) {
+    if (!current?.some((c) => c.type === 'Upgrading')) return [];
+    return [{ type: 'Upgrading', status: 'False', reason: 'NoUpgrade', message: 'No upgrade of its own: the nodes follow the cluster\'s version.' }];
+  }
+  return [
+    {
+      type: 'Upgrading',
+      status: inFlight(u) ? 'True' : 'False',
+      reason: u.state!,
+      message: u.message ? `${u.from} -> ${u.to}: ${u.step}; ${u.message}` : `${u.from} -> ${u.to}: ${u.step}`,
+    },
+  ];
 }
