@@ -41,6 +41,8 @@ export interface WorldOptions {
   token?: string;
   /** Latencies of the simulated K8s Cluster Service (default: latencyMs when a number). */
   clusterLatencyMs?: ClusterLatency;
+  /** The clusters the service builds are real simulated workload clusters, on the test's PostgreSQL. */
+  workloadClusters?: boolean;
 }
 
 export const credentialsSecret = { namespace: 'virtflow-system', name: 'vm-service-tw-token' };
@@ -166,6 +168,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     callbackBackoffMs: { base: 20, max: 500 },
     ...(opts.token ? { token: opts.token } : { allowUnauthenticated: true }),
     clusterLatencyMs: opts.clusterLatencyMs,
+    ...(opts.workloadClusters ? { workloadClusters: { databaseUrl: vf.databaseUrl, home: vf.home } } : {}),
   });
   const relay = opts.relay ? await startRelay(sim.port) : undefined;
   const endpoint = relay ? relay.url : sim.url;

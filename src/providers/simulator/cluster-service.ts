@@ -108,10 +108,11 @@ export class ClusterSimulation {
     const nodes = [...cluster.nodes.values()].map(({ timer: _t, ...n }) => ({ ...n }));
     const readyCp = nodes.filter((n) => n.role === 'ControlPlane' && n.state === 'Ready');
     const version = readyCp.map((n) => n.version).sort(compareVersions)[0];
-    const running = cluster.bootstrapped;
+    const workload = cluster.workload ? this.opts.workloads?.get(cluster.workload.name) : undefined;
+    // A real cluster runs once its API server has served (it got a port): until then it bootstraps.
+    const running = cluster.bootstrapped && (!this.opts.workloads || cluster.workload?.port !== undefined);
     const state = (enabled: boolean) => (!running ? 'inactive' : enabled ? 'active' : 'inactive') as 'active' | 'inactive';
     const r = cluster.request;
-    const workload = cluster.workload ? this.opts.workloads?.get(cluster.workload.name) : undefined;
     // A real cluster is reachable while its API server runs (the fleet has it, or is starting it).
     const serving = !this.opts.workloads || (cluster.workload !== undefined && this.opts.workloads.has(cluster.workload.name));
     const access = workload
