@@ -105,12 +105,14 @@ export class ClusterSimulation {
   observe(uid: string): ClusterObservation {
     const cluster = this.clusters.get(uid);
     if (!cluster) return { uid, exists: false, nodes: [], plugins: [], serviceMeshes: [] };
-    const nodes = [...cluster.nodes.values()].map(({ timer: _t, ...n }) => ({ ...n }));
+    // A real cluster runs once its API server has served (it got a port): until then it
+    // bootstraps, and no kubelet can report Ready to it.
+    const running = cluster.bootstrapped && (!this.opts.workloads || cluster.workload?.port !== undefined);
+    const awaitingApi = this.opts.workloads !== undefined && !running;
+    const nodes = [...cluster.nodes.values()].map(({ timer: _t, ...n }) => ({ ...n, ...(n.state === 'Ready' && awaitingApi ? { state: 'Joining' as const } : {}) }));
     const readyCp = nodes.filter((n) => n.role === 'ControlPlane' && n.state === 'Ready');
     const version = readyCp.map((n) => n.version).sort(compareVersions)[0];
     const workload = cluster.workload ? this.opts.workloads?.get(cluster.workload.name) : undefined;
-    // A real cluster runs once its API server has served (it got a port): until then it bootstraps.
-    const running = cluster.bootstrapped && (!this.opts.workloads || cluster.workload?.port !== undefined);
     const state = (enabled: boolean) => (!running ? 'inactive' : enabled ? 'active' : 'inactive') as 'active' | 'inactive';
     const r = cluster.request;
     // A real cluster is reachable while its API server runs (the fleet has it, or is starting it).
