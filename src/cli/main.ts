@@ -222,7 +222,7 @@ async function runSimulator(args: string[]): Promise<void> {
     return (await embedded).url;
   });
   const sim = await startSimulator({
-    workloadClusters: { databaseUrl, home, host: values.host },
+    workloadClusters: { databaseUrl, home, host: values.host, log: (message) => process.stderr.write(`virtflow: ${message}\n`) },
     port: number(values.port, 'port', 7480),
     host: values.host,
     latencyMs: number(values.latency, 'latency', 0),

@@ -59,7 +59,7 @@ export async function startUp(opts: UpOptions): Promise<Up> {
         callback: callbackTargetFromKubeconfig(standalone.statusKubeconfig),
         stateFile: path.join(standalone.home, 'simulator', 'state.json'),
         // The clusters it builds are real simulated workload clusters, on VirtFlow's PostgreSQL.
-        workloadClusters: { databaseUrl: standalone.databaseUrl, home: standalone.home, host: opts.host },
+        workloadClusters: { databaseUrl: standalone.databaseUrl, home: standalone.home, host: opts.host, log: (message) => process.stderr.write(`virtflow: ${message}\n`) },
       });
       await registerSimulator(standalone, simulator.url, token);
     }
