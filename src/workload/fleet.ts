@@ -61,9 +61,13 @@ export class WorkloadFleet {
    */
   ensure(name: string, spec: { version: string; port?: number; onStarted?: (port: number) => void }): void {
     if (this.stopped || this.entries.has(name)) return;
-    const entry: Entry = { name, version: spec.version, port: spec.port, onStarted: spec.onStarted, chain: Promise.resolve(), syncQueued: false, removed: false };
+    const entry = this.entryFor(name, spec);
     this.entries.set(name, entry);
     this.start(entry);
+  }
+
+  private entryFor(name: string, spec: { version: string; port?: number; onStarted?: (port: number) => void }): Entry {
+    return { name, version: spec.version, port: spec.port, onStarted: spec.onStarted, chain: Promise.resolve(), syncQueued: false, removed: false };
   }
 
   /** The cluster `name` once its API server answers; undefined while starting or gone. */
@@ -93,8 +97,8 @@ export class WorkloadFleet {
 
   /** Stops the cluster and deletes its database and folder. */
   remove(name: string): Promise<void> {
-    const entry = this.entries.get(name);
-    if (!entry) return Promise.resolve();
+    // Also one not running now (torn down while the service was away): its data goes all the same.
+    const entry = this.entries.get(name) ?? this.entryFor(name, { version: '' });
     entry.removed = true;
     clearTimeout(entry.retry);
     this.entries.delete(name);
@@ -178,7 +182,10 @@ export class WorkloadFleet {
       try {
         await syncNodes(new ObjectClient(loadKubeConfig(entry.cluster.kubeconfig)), entry.nodes);
       } catch (err) {
-        this.opts.log?.(`cannot update the nodes of the simulated workload cluster ${entry.name}: ${(err as Error).message}`);
+        this.opts.log?.(`cannot update the nodes of the simulated workload cluster ${entry.name}: ${(err as Error).message}; trying again`);
+        clearTimeout(entry.retry);
+        entry.retry = setTimeout(() => this.queueSync(entry), this.opts.retryMs ?? 5_000);
+        entry.retry.unref();
       }
     });
   }

@@ -34,11 +34,11 @@ const request = (workers: number, revision = `r${workers}`): ClusterRequest => (
   ],
 });
 
-async function start(): Promise<SimulatorHandle> {
+async function start(teardown = 20): Promise<SimulatorHandle> {
   return startSimulator({
     allowUnauthenticated: true,
     stateFile: path.join(home, 'simulator', 'state.json'),
-    clusterLatencyMs: { bootstrap: 50, join: 20, drain: 20, teardown: 20 },
+    clusterLatencyMs: { bootstrap: 50, join: 20, drain: 20, teardown },
     workloadClusters: { databaseUrl: inject('postgresUrl'), home },
   });
 }
@@ -163,13 +163,15 @@ describe('the simulated K8s Cluster Service with real workload clusters', () => 
     await expect(clientOf(first).getPath('/version')).rejects.toThrow();
   });
 
-  it('tears the workload cluster down with the cluster: its database is dropped', async () => {
-    // Running again first: the service starts what it holds when told about the cluster.
+  it('tears the workload cluster down with the cluster, across a restart: its database is dropped', async () => {
+    // Running again first, with a teardown slow enough to restart the simulator in its middle.
     await sim.stop();
-    sim = await start();
+    sim = await start(60_000);
     await running();
     expect(await databaseExists(workloadNameOf(uid))).toBe(true);
-    await call('DELETE');
+    expect((await call('DELETE')).phase).toBe('TearingDown');
+    await sim.stop();
+    sim = await start();
     await waitUntil(async () => (await call('GET')).exists === false, 'the cluster gone');
     await sim.workloads!.settled();
     expect(await databaseExists(workloadNameOf(uid))).toBe(false);
