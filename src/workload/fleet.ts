@@ -129,7 +129,7 @@ export class WorkloadFleet {
     while (this.pending.size > 0) await Promise.all(this.pending);
   }
 
-  /** Stops every cluster, keeping their data for the next start. */
+  /** Stops every cluster, keeping their data for the next start (removals under way finish). */
   async stop(): Promise<void> {
     this.stopped = true;
     const entries = [...this.entries.values()];
@@ -143,6 +143,8 @@ export class WorkloadFleet {
         }),
       ),
     );
+    // A removal under way finishes before the database server goes.
+    await this.settled();
   }
 
   private start(entry: Entry): void {
