@@ -1,7 +1,8 @@
 // The operations console on a cluster VirtFlow builds: the simulated K8s Cluster Service runs
 // a real workload cluster for it, so the console reaches it with the kubeconfig Secret the
 // controller wrote, counts its Nodes (one per control-plane and pool replica, following a
-// scale), and shows it offline when its API server stops answering.
+// scale), shows it offline when its API server stops answering, and deleting it drops the
+// workload cluster's database.
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObjectClient } from '../../src/runtime/client.js';
@@ -92,4 +93,15 @@ describe('the console on a cluster VirtFlow builds', () => {
     expect(res.body).toMatchObject({ success: false, error_code: 'CONNECTION_ERROR' });
     expect(await consoleCluster()).toMatchObject({ id, status: 'offline' });
   }, 30_000);
+
+  it('deleting it through the console tears its workload cluster down, database and all', async () => {
+    const cluster = ok(await world.vf.call('GET', clusterPath('web-shop')), 200);
+    const database = `${new URL(world.vf.databaseUrl).pathname.slice(1)}_cluster_${workloadNameOf(cluster.metadata.uid).replaceAll('-', '_')}`;
+    const exists = async () => (await world.vf.db.query('SELECT 1 FROM pg_database WHERE datname = ?', [database])).length > 0;
+    expect(await exists()).toBe(true);
+    ok(await world.vf.call('POST', '/api/k8s/clusters/delete', { id }), 200);
+    await waitUntil(async () => (await world.vf.call('GET', clusterPath('web-shop'))).status === 404, 'web-shop deleted', 60_000);
+    await world.sim.workloads!.settled();
+    expect(await exists()).toBe(false);
+  }, 90_000);
 });
