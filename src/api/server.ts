@@ -245,7 +245,18 @@ export class ApiServer {
 
   private serveConsole(consoleApi: OperationsConsole, req: IncomingMessage, res: ServerResponse): void {
     this.auth.authenticate(req).then(
-      (user) => consoleApi.serve(req, res, user).catch((err) => consoleApi.refuse(res, err)),
+      async (user) => {
+        // Counted against the user's in-flight limit like any other request of the API.
+        let release: (() => void) | undefined;
+        try {
+          release = this.limiter.acquire(user.username, false);
+          await consoleApi.serve(req, res, user);
+        } catch (err) {
+          consoleApi.refuse(res, err);
+        } finally {
+          release?.();
+        }
+      },
       (err) => consoleApi.refuse(res, err),
     );
   }

@@ -29,7 +29,9 @@ Commands:
   agent simulate
               Run a simulated external controller (the provisioning protocol v1): the VM service
               and the K8s Cluster Service (/v1/k8sclusters), with the same latency and failures.
-              It keeps its machines in $VIRTFLOW_HOME/simulator/state.json across restarts.
+              Each cluster it builds is a simulated workload cluster (see cluster simulate) on a
+              database of its own (DATABASE_URL's server, else an embedded one in the home).
+              It keeps its machines and clusters in $VIRTFLOW_HOME/simulator/state.json across restarts.
               --port N (7480) --host ADDR (127.0.0.1) --latency MS (0) --failure-rate R (0) --region R
               --kubeconfig F   where to report VM status: give it the status-writer kubeconfig
                                of virtflow up (default $VIRTFLOW_HOME/status-writer.kubeconfig),
@@ -218,7 +220,16 @@ async function runSimulator(args: string[]): Promise<void> {
   const tls = values['tls-cert'] && values['tls-key']
     ? { cert: await readFile(values['tls-cert'], 'utf8'), key: await readFile(values['tls-key'], 'utf8') }
     : undefined;
+  // The clusters it builds are simulated workload clusters, each a database on DATABASE_URL's
+  // server, else on an embedded one in the home, started when the first cluster is.
+  let embedded: Promise<{ url: string; stop(): Promise<void> }> | undefined;
+  const databaseUrl = process.env.DATABASE_URL ?? (async () => {
+    const { startEmbeddedPostgresInOwnSession } = await import('../store/embedded-session.js');
+    embedded ??= startEmbeddedPostgresInOwnSession(path.join(home, 'clusters', 'postgres'));
+    return (await embedded).url;
+  });
   const sim = await startSimulator({
+    workloadClusters: { databaseUrl, home, host: values.host, log: (message) => process.stderr.write(`virtflow: ${message}\n`) },
     port: number(values.port, 'port', 7480),
     host: values.host,
     latencyMs: number(values.latency, 'latency', 0),
@@ -240,7 +251,10 @@ async function runSimulator(args: string[]): Promise<void> {
       '',
     ].join('\n'),
   );
-  await untilSignal(() => sim.stop());
+  await untilSignal(async () => {
+    await sim.stop();
+    await (await embedded?.catch(() => undefined))?.stop();
+  });
 }
 
 async function runSimulatedCluster(args: string[]): Promise<void> {

@@ -52,6 +52,8 @@ export interface StandaloneOptions {
   onFatal?: (err: Error) => void;
   /** Per-user and per-request bounds of the API server (see src/api/limits.ts). */
   limits?: ApiServerOptions['limits'];
+  /** Hot-path database connections (default 20); simulated workload clusters, many to a server, take few. */
+  poolSize?: number;
 }
 
 export interface Standalone {
@@ -106,7 +108,7 @@ export async function startStandalone(opts: StandaloneOptions): Promise<Standalo
     const encryption = opts.encryptionKeyFile
       ? await SecretsEncryption.load(opts.encryptionKeyFile)
       : await SecretsEncryption.loadOrCreate(path.join(home, ENCRYPTION_KEY_FILE));
-    const db = await openDatabase(url);
+    const db = await openDatabase(url, { poolSize: opts.poolSize });
     cleanup.push(() => db.close());
     const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const onFeedError = (err: Error) => {

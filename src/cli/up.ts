@@ -58,6 +58,8 @@ export async function startUp(opts: UpOptions): Promise<Up> {
         token,
         callback: callbackTargetFromKubeconfig(standalone.statusKubeconfig),
         stateFile: path.join(standalone.home, 'simulator', 'state.json'),
+        // The clusters it builds are real simulated workload clusters, on VirtFlow's PostgreSQL.
+        workloadClusters: { databaseUrl: standalone.databaseUrl, home: standalone.home, host: opts.host, log: (message) => process.stderr.write(`virtflow: ${message}\n`) },
       });
       await registerSimulator(standalone, simulator.url, token);
     }
@@ -94,8 +96,9 @@ export async function startUp(opts: UpOptions): Promise<Up> {
     controllers,
     demo,
     async stop() {
-      // The demo cluster and the controllers do not depend on each other: they stop side by side.
-      await settlesWithin(Promise.allSettled([demo?.stop(), controllers?.stop()]), CONTROLLERS_STOP_MS);
+      // The demo cluster, the simulator's workload clusters and the controllers do not depend
+      // on each other: they stop side by side.
+      await settlesWithin(Promise.allSettled([demo?.stop(), simulator?.workloads?.stop(), controllers?.stop()]), CONTROLLERS_STOP_MS);
       await identity?.release();
       await simulator?.stop().catch(() => {});
       await standalone.stop();

@@ -50,6 +50,33 @@ export async function readStats(client: ObjectClient): Promise<ClusterStats> {
   return { status: 'online', version: version.gitVersion ?? '', nodeCount, podCount, namespaceCount };
 }
 
+/** A list checks each stale cluster with this bound, side by side, so a dead cluster holds the page briefly. */
+const LIST_CHECK_TIMEOUT_MS = 3_000;
+
+/**
+ * The clusters of a page with a live status: each not checked within CHECK_FRESH_MS is
+ * checked now (a cluster that does not answer shows offline); one without credentials yet
+ * (a built cluster still bootstrapping) keeps what its phase says.
+ */
+async function withLiveStatus(ctx: ConsoleContext, records: ClusterRecord[]): Promise<ClusterRecord[]> {
+  return Promise.all(
+    records.map(async (record) => {
+      if (!ctx.clusters.isStale(record.id)) return record;
+      const creds = await ctx.clusters.credentials(record.cluster).catch(() => undefined);
+      if (!creds) return record;
+      try {
+        const stats = await readStats(memberClient(creds, LIST_CHECK_TIMEOUT_MS));
+        await ctx.clusters.recordConnection(record.id, stats);
+        return { ...record, stats: { ...stats, lastConnectedAt: formatConditionTime(new Date()) } };
+      } catch {
+        await ctx.clusters.recordOffline(record.id);
+        const before = record.stats ?? { version: '', nodeCount: 0, podCount: 0, namespaceCount: 0 };
+        return { ...record, stats: { ...before, status: 'offline' as const } };
+      }
+    }),
+  );
+}
+
 function clusterView(record: ClusterRecord): Record<string, unknown> {
   const { cluster, stats } = record;
   const imported = importOf(cluster);
@@ -104,7 +131,7 @@ export const clusterRoutes: Route[] = [
     async handle(ctx, args) {
       const records = (await ctx.clusters.list()).filter((r) => ctx.visible(r.cluster)).filter((r) => matchesSearch(displayName(r.cluster), args) || matchesSearch(String((r.cluster.spec as { description?: string })?.description ?? ''), args));
       const { items, pagination } = paginate(records, args);
-      return { data: { clusters: items.map(clusterView), pagination } };
+      return { data: { clusters: (await withLiveStatus(ctx, items)).map(clusterView), pagination } };
     },
   },
   {

@@ -56,7 +56,13 @@ export function importOf(cluster: KubeObject): { apiServer?: string; authType?: 
   return isPlainObject(imported) ? (imported as { apiServer?: string; authType?: string; credentialsSecret?: string }) : {};
 }
 
+/** How long a connection check stands before a list checks the cluster again. */
+export const CHECK_FRESH_MS = 30_000;
+
 export class ConsoleClusters {
+  /** When each cluster id was last checked by this server (a list checks the stale ones). */
+  private readonly checkedAt = new Map<number, number>();
+
   constructor(
     private readonly service: ObjectService,
     private readonly db: Database,
@@ -110,7 +116,13 @@ export class ConsoleClusters {
     return Number((await this.rowsFor([cluster.metadata.uid!])).get(cluster.metadata.uid!)!.id);
   }
 
+  /** Whether the cluster's recorded status is older than CHECK_FRESH_MS (or was never checked here). */
+  isStale(id: number, now = Date.now()): boolean {
+    return now - (this.checkedAt.get(id) ?? -Infinity) > CHECK_FRESH_MS;
+  }
+
   async recordConnection(id: number, stats: ClusterStats): Promise<void> {
+    this.checkedAt.set(id, Date.now());
     await this.db.query(
       `UPDATE console_clusters SET status = ?, version = ?, node_count = ?, pod_count = ?, namespace_count = ?,
          last_connected_at = CASE WHEN ? = 'online' THEN now() ELSE last_connected_at END WHERE id = ?`,
@@ -119,6 +131,7 @@ export class ConsoleClusters {
   }
 
   async recordOffline(id: number): Promise<void> {
+    this.checkedAt.set(id, Date.now());
     await this.db.query(`UPDATE console_clusters SET status = 'offline' WHERE id = ?`, [id]);
   }
 
@@ -135,9 +148,10 @@ export class ConsoleClusters {
     if (!secret) throw consoleErrors.notFound(`the credentials Secret ${namespace}/${secretName} of cluster ${displayName(cluster)}`);
     const data = isPlainObject(secret.data) ? (secret.data as Record<string, string>) : {};
     const decode = (key: string) => (data[key] ? Buffer.from(data[key], 'base64').toString('utf8') : undefined);
-    const authType = imported.authType ?? (data.kubeconfig ? 'kubeconfig' : 'token');
+    // A built cluster's Secret holds its kubeconfig under "value", as Cluster API's do.
+    const authType = imported.authType ?? (data.kubeconfig || data.value ? 'kubeconfig' : 'token');
     if (authType === 'kubeconfig') {
-      const kubeconfig = decode('kubeconfig');
+      const kubeconfig = decode('kubeconfig') ?? (imported.credentialsSecret ? undefined : decode('value'));
       if (!kubeconfig) throw consoleErrors.validation(`the Secret ${namespace}/${secretName} has no "kubeconfig" key`);
       return { authType: 'kubeconfig', apiServer: imported.apiServer, kubeconfig };
     }

@@ -12,6 +12,9 @@ export const errorStatus = {
   VALIDATION_ERROR: 400,
   CONFLICT_ERROR: 409,
   TIMEOUT_ERROR: 504,
+  // Not among seed 004's codes: the per-user in-flight limit the whole API shares
+  // (src/api/limits.ts), answered as kube-apiserver does, with Retry-After.
+  TOO_MANY_REQUESTS: 429,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -22,6 +25,8 @@ export class ConsoleError extends Error {
     message: string,
     readonly details = '',
     readonly suggestions: string[] = [],
+    /** Seconds a client should wait before trying again (the Retry-After header). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ConsoleError';
@@ -47,16 +52,17 @@ export function sendSuccess(res: ServerResponse, data: unknown, message = 'OK', 
 }
 
 export function sendFailure(res: ServerResponse, err: ConsoleError): void {
-  send(res, err.status, { success: false, error_code: err.code, message: err.message, details: err.details, suggestions: err.suggestions });
+  const body = { success: false, error_code: err.code, message: err.message, details: err.details, suggestions: err.suggestions };
+  send(res, err.status, body, err.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(err.retryAfterSeconds) });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.end();
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
   res.end(text);
 }
 
@@ -64,6 +70,10 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 export function toConsoleError(err: unknown): ConsoleError {
   if (err instanceof ConsoleError) return err;
   if (err instanceof ApiError) {
+    if (err.code === 429) {
+      const wait = err.details?.retryAfterSeconds ?? 1;
+      return new ConsoleError('TOO_MANY_REQUESTS', err.message, err.reason, [`You have too many requests in flight; wait ${wait} s and send it again.`], wait);
+    }
     const code: ErrorCode =
       err.code === 401 ? 'AUTHENTICATION_ERROR'
       : err.code === 403 ? 'PERMISSION_DENIED'

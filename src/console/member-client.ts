@@ -67,8 +67,8 @@ export function kubeConfigFor(creds: Credentials): KubeConfig {
   return kc;
 }
 
-export function memberClient(creds: Credentials): ObjectClient {
-  return new ObjectClient(kubeConfigFor(creds), { fieldManager: 'virtflow-console', timeoutMs: MEMBER_TIMEOUT_MS });
+export function memberClient(creds: Credentials, timeoutMs = MEMBER_TIMEOUT_MS): ObjectClient {
+  return new ObjectClient(kubeConfigFor(creds), { fieldManager: 'virtflow-console', timeoutMs });
 }
 
 /** The server a set of credentials points at, for messages. */

@@ -2,16 +2,18 @@
 // serving the workload kinds instead of VirtFlow's, with simulated nodes, a default storage
 // class and the controllers that make Deployments, StatefulSets and DaemonSets run. What the
 // operations console and the K8s cluster service talk to where there is no real cluster.
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import type { ObjectService, WriteOptions } from '../api/object-service.js';
 import { loadKubeConfig } from '../cli/controllers.js';
 import { startStandalone, type Standalone } from '../cli/standalone.js';
-import { formatConditionTime } from '../machinery/conditions.js';
 import { ApiError } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
+import { ObjectClient } from '../runtime/client.js';
 import { startWorkloadControllers, type WorkloadControllers } from './controllers/index.js';
 import { DEFAULT_CLASS_ANNOTATION } from './controllers/volumes.js';
+import { syncNodes, type WorkloadNode } from './nodes.js';
 import { workloadResources } from './resources.js';
 
 export interface SimulatedClusterOptions {
@@ -23,7 +25,10 @@ export interface SimulatedClusterOptions {
   databaseUrl: string;
   port?: number;
   host?: string;
+  /** Ready nodes it starts with, named <name>-node-<i> (default 3); 0 for a cluster whose nodes syncNodes brings. */
   nodes?: number;
+  /** Hot-path connections of its database pool (default the server's); a fleet of clusters keeps it small. */
+  poolSize?: number;
   /** The Kubernetes version the cluster reports (default v1.32.0). */
   version?: string;
 }
@@ -61,26 +66,54 @@ export async function ensureDatabase(serverUrl: string, name: string): Promise<s
   return url.toString();
 }
 
+/**
+ * The cluster's database: named after the database VirtFlow itself uses, so two VirtFlows on
+ * one PostgreSQL server each have their own "demo".
+ */
+function databaseNameOf(serverUrl: string, name: string): string {
+  const parent = decodeURIComponent(new URL(serverUrl).pathname.slice(1)) || 'postgres';
+  return `${parent}_cluster_${name.replaceAll('-', '_')}`.slice(0, 63);
+}
+
+function clusterHome(home: string, name: string): string {
+  return path.join(home, 'clusters', name);
+}
+
+/** Deletes a stopped cluster for good: its database and its folder (certificates, tokens). */
+export async function removeSimulatedCluster(opts: Pick<SimulatedClusterOptions, 'name' | 'home' | 'databaseUrl'>): Promise<void> {
+  const admin = new pg.Client({ connectionString: opts.databaseUrl });
+  await admin.connect();
+  try {
+    // FORCE: a connection of the stopped server still closing must not keep the database.
+    await admin.query(`DROP DATABASE IF EXISTS "${databaseNameOf(opts.databaseUrl, opts.name).replaceAll('"', '""')}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+  await rm(clusterHome(opts.home, opts.name), { recursive: true, force: true });
+}
+
 export async function startSimulatedCluster(opts: SimulatedClusterOptions): Promise<SimulatedCluster> {
   if (!NAME.test(opts.name)) throw new Error(`a simulated cluster's name must be a DNS label of at most 40 characters, got "${opts.name}"`);
   const version = opts.version ?? 'v1.32.0';
-  // Named after the database VirtFlow itself uses, so two VirtFlows on one PostgreSQL server
-  // each have their own "demo".
-  const parent = decodeURIComponent(new URL(opts.databaseUrl).pathname.slice(1)) || 'postgres';
-  const databaseUrl = await ensureDatabase(opts.databaseUrl, `${parent}_cluster_${opts.name.replaceAll('-', '_')}`.slice(0, 63));
+  const databaseUrl = await ensureDatabase(opts.databaseUrl, databaseNameOf(opts.databaseUrl, opts.name));
   const standalone = await startStandalone({
-    home: path.join(opts.home, 'clusters', opts.name),
+    home: clusterHome(opts.home, opts.name),
     port: opts.port ?? 0,
     host: opts.host,
     databaseUrl,
     servedResources: workloadResources,
     virtflowKinds: false,
     version,
+    poolSize: opts.poolSize,
   });
   let controllers: WorkloadControllers | undefined;
   try {
-    await seedCluster(standalone.server.service, { nodes: opts.nodes ?? 3, version, name: opts.name });
-    controllers = startWorkloadControllers(loadKubeConfig(standalone.kubeconfig));
+    await seedCluster(standalone.server.service);
+    const kubeConfig = loadKubeConfig(standalone.kubeconfig);
+    const count = opts.nodes ?? 3;
+    const nodes = Array.from({ length: count }, (_, i): WorkloadNode => ({ name: `${opts.name}-node-${i + 1}`, role: 'Worker', state: 'Ready', version }));
+    if (nodes.length > 0) await syncNodes(new ObjectClient(kubeConfig), nodes);
+    controllers = startWorkloadControllers(kubeConfig);
   } catch (err) {
     await standalone.stop();
     throw err;
@@ -118,51 +151,8 @@ async function ensure(service: ObjectService, group: string, plural: string, obj
   }
 }
 
-/** Nodes that report Ready, a default StorageClass, and a few static volumes. */
-async function seedCluster(service: ObjectService, opts: { nodes: number; version: string; name: string }): Promise<void> {
-  for (let i = 1; i <= opts.nodes; i += 1) {
-    const name = `${opts.name}-node-${i}`;
-    await ensure(service, '', 'nodes', {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'node.kubernetes.io/instance-type': 'simulated' } },
-      spec: { podCIDR: `10.244.${i}.0/24` },
-    });
-    const info = service.registry.lookup('', 'v1', 'nodes')!;
-    const at = formatConditionTime(new Date());
-    await service.patch(
-      info,
-      undefined,
-      name,
-      (node) => ({
-        ...node,
-        status: {
-          capacity: { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' },
-          allocatable: { cpu: '8', memory: '31Gi', pods: '110', 'ephemeral-storage': '95Gi' },
-          conditions: [
-            { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status (simulated)', lastHeartbeatTime: at, lastTransitionTime: at },
-          ],
-          addresses: [
-            { type: 'InternalIP', address: `172.16.0.${10 + i}` },
-            { type: 'Hostname', address: name },
-          ],
-          nodeInfo: {
-            kubeletVersion: opts.version,
-            kubeProxyVersion: opts.version,
-            containerRuntimeVersion: 'containerd://1.7.0',
-            operatingSystem: 'linux',
-            architecture: 'amd64',
-            osImage: 'VirtFlow simulated node',
-            kernelVersion: '6.1.0',
-            machineID: name,
-            systemUUID: name,
-            bootID: name,
-          },
-        },
-      }),
-      { ...seeder, subresource: 'status' },
-    );
-  }
+/** A default StorageClass and a few static volumes (the nodes come from syncNodes). */
+async function seedCluster(service: ObjectService): Promise<void> {
   await ensure(service, 'storage.k8s.io', 'storageclasses', {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'StorageClass',

@@ -1,9 +1,12 @@
 // A Kubernetes cluster end to end with the real kubectl against `virtflow up` (its
 // controllers and its simulator playing the VM service and the K8s Cluster Service): apply
 // the lab and examples/clusters/, wait for the cluster to be Ready, scale its node pool while
-// `kubectl get np -w` watches, and read the printer columns.
+// `kubectl get np -w` watches, and read the printer columns; the built cluster is a real
+// (simulated) workload cluster that kubectl reaches with its kubeconfig Secret, a Node per VM.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startVirtflow, type VirtflowProcess } from '../support/kubectl.js';
+import { eventually, runKubectl, startVirtflow, type VirtflowProcess } from '../support/kubectl.js';
 import { expectOk, lines } from './support.js';
 
 let vf: VirtflowProcess;
@@ -21,6 +24,13 @@ afterAll(async () => {
 });
 
 const ns = ['-n', 'acme'];
+const clusterKubeconfig = () => path.join(vf.home, 'acme-prod.kubeconfig');
+/** The Node names of the built cluster, read by kubectl with the kubeconfig VirtFlow keeps for it. */
+async function clusterNodes(): Promise<string[]> {
+  const env = { ...process.env, KUBECONFIG: clusterKubeconfig(), KUBECACHEDIR: path.join(vf.home, 'acme-prod-kube-cache') };
+  const out = expectOk(await runKubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}'], { env })).stdout;
+  return lines(out).sort();
+}
 
 describe('a K8sCluster with kubectl', () => {
   it('kubectl apply examples/clusters/ on the lab, then kubectl wait --for=condition=Ready k8s/acme-prod', async () => {
@@ -48,6 +58,10 @@ describe('a K8sCluster with kubectl', () => {
     expect(states).toBe('mesh-tw/active metrics-server/active cilium/active');
     const secret = expectOk(await vf.kubectl(['get', 'secret', 'acme-prod-kubeconfig', ...ns, '-o', 'jsonpath={.data.value}'])).stdout;
     expect(Buffer.from(secret, 'base64').toString()).toContain('kind: Config');
+    // The kubeconfig is the built cluster's own: kubectl reaches it, a Node per VM.
+    await writeFile(clusterKubeconfig(), Buffer.from(secret, 'base64'), { mode: 0o600 });
+    const vmNames = lines(expectOk(await vf.kubectl(['get', 'vm', ...ns, '-l', 'virtflow.io/cluster=acme-prod', '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}'])).stdout).sort();
+    expect(await clusterNodes()).toEqual(vmNames);
   }, 240_000);
 
   it('kubectl scale np changes the pool while kubectl get np -w shows it', async () => {
@@ -58,6 +72,8 @@ describe('a K8sCluster with kubectl', () => {
       const scaled = expectOk(await vf.kubectl(['scale', 'np/acme-prod-general', ...ns, '--replicas=3']));
       expect(scaled.stdout).toBe('k8snodepool.virtflow.io/acme-prod-general scaled\n');
       await watch.waitFor(/^acme-prod-general\s+acme-prod\s+3\s+3\s+3\s+v1\.30\.2\s+/m, 90_000);
+      // The built cluster itself has the node more (3 control plane + 3 workers).
+      await eventually('six Nodes in the built cluster', async () => ((await clusterNodes()).length === 6 ? true : undefined), 60_000, 200);
       expectOk(await vf.kubectl(['scale', 'np/acme-prod-general', ...ns, '--replicas=1']));
       await watch.waitFor(/^acme-prod-general\s+acme-prod\s+1\s+1\s+1\s+v1\.30\.2\s+/m, 90_000);
     } finally {
@@ -70,5 +86,6 @@ describe('a K8sCluster with kubectl', () => {
     }, 60_000, 200);
     const wait = await vf.kubectl(['wait', '--for=condition=Ready', 'k8s/acme-prod', ...ns, '--timeout=60s'], { timeoutMs: 70_000 });
     expect(wait.code, wait.stderr).toBe(0);
+    await eventually('four Nodes in the built cluster', async () => ((await clusterNodes()).length === 4 ? true : undefined), 60_000, 200);
   }, 240_000);
 });

@@ -283,6 +283,25 @@ describe('per-user limits and slow clients', () => {
     for (const s of slow) s.destroy();
   });
 
+  it('counts the operations console\'s requests against the same per-user in-flight limit', async () => {
+    // Two console creates whose bodies have not arrived hold both of admin's places.
+    const head = `POST /api/k8s/clusters HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${limited.token}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{`;
+    const slow = [await rawExchange(limited.url, limited.caCert, head), await rawExchange(limited.url, limited.caCert, head)];
+    await waitUntil(() => limited.server.limiter.held('admin').inflight === 2, 'two console requests in flight');
+    // The Kubernetes API is refused for them, and the console answers in its own envelope.
+    expect((await limited.call('GET', '/api/v1/namespaces/default/configmaps')).status).toBe(429);
+    const refused = await limited.call('GET', '/api/k8s/clusters');
+    expect(refused.status, refused.text).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.body).toMatchObject({ success: false, error_code: 'TOO_MANY_REQUESTS', details: 'TooManyRequests' });
+    expect(refused.body.suggestions[0]).toContain('wait 1 s');
+    for (const s of slow) s.write(`${' '.repeat(199)}`);
+    for (const s of slow) await waitUntil(() => s.status() !== undefined, 'the slow console request to be answered');
+    await waitUntil(() => limited.server.limiter.held('admin').inflight === 0, 'the console requests to end');
+    expect((await limited.call('GET', '/api/k8s/clusters')).status).toBe(200);
+    for (const s of slow) s.destroy();
+  });
+
   it('answers 408 and closes a connection whose headers do not arrive in time (slowloris)', async () => {
     const slow = await rawExchange(limited.url, limited.caCert, 'GET /api HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
     const answer = parseRawResponse(await slow.closed(10_000));

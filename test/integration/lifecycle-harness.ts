@@ -43,6 +43,8 @@ export interface WorldOptions {
   clusterLatencyMs?: ClusterLatency;
   /** The simulator serves live migration (default true); false plays one that cannot. */
   migrate?: boolean;
+  /** The clusters the service builds are real simulated workload clusters, on the test's PostgreSQL. */
+  workloadClusters?: boolean;
 }
 
 export const credentialsSecret = { namespace: 'virtflow-system', name: 'vm-service-tw-token' };
@@ -169,6 +171,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
     migrate: opts.migrate,
     ...(opts.token ? { token: opts.token } : { allowUnauthenticated: true }),
     clusterLatencyMs: opts.clusterLatencyMs,
+    ...(opts.workloadClusters ? { workloadClusters: { databaseUrl: vf.databaseUrl, home: vf.home } } : {}),
   });
   const relay = opts.relay ? await startRelay(sim.port) : undefined;
   const endpoint = relay ? relay.url : sim.url;

@@ -417,7 +417,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       }
     }
 
-    const kubeconfigSecret = observation?.kubeconfig ? await ensureKubeconfig(cluster, observation.kubeconfig) : cluster.status?.kubeconfigSecret;
+    const kubeconfigSecret = observation?.kubeconfig ? await ensureKubeconfig(cluster, observation.kubeconfig, observation.apiServer) : cluster.status?.kubeconfigSecret;
 
     // Status of the pools, then of the cluster.
     const summaries = [];
@@ -583,9 +583,10 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     return changed;
   }
 
-  async function ensureKubeconfig(cluster: K8sCluster, kubeconfig: string): Promise<string> {
+  async function ensureKubeconfig(cluster: K8sCluster, kubeconfig: string, apiServer: string | undefined): Promise<string> {
     const name = `${cluster.metadata.name}-kubeconfig`;
-    if (cluster.status?.kubeconfigSecret === name) return name;
+    // Written again when the API server moved (a service that restarted on another port).
+    if (cluster.status?.kubeconfigSecret === name && cluster.status?.apiServer === apiServer) return name;
     const secret = {
       apiVersion: 'v1',
       kind: 'Secret',

@@ -81,4 +81,28 @@ describe('the simulated K8s Cluster Service', () => {
     expect(sim.observe('u1').exists).toBe(false);
     expect(sim.teardown('u1')).toBe(false);
   });
+
+  it('takes its clusters back after a restart: ready nodes stay, a join or drain in flight starts over, a teardown finishes', () => {
+    const before = world();
+    before.sim.apply('u1', request([cp('cp-1'), worker('w-1')]));
+    before.clock.advance(100);
+    before.sim.apply('u1', request([cp('cp-1'), worker('w-2')]));
+    before.sim.apply('u2', request([cp('cp-1')]));
+    before.sim.teardown('u2');
+    // Saved as the file holds it: JSON, no timers.
+    const saved = JSON.parse(JSON.stringify(before.sim.exportState()));
+    before.sim.stop();
+
+    const after = world();
+    after.sim.importState(saved);
+    expect(after.states()).toEqual({ 'cp-1': 'Ready', 'w-1': 'Draining', 'w-2': 'Joining' });
+    expect(after.sim.observe('u1')).toMatchObject({ phase: 'Running', revision: 'cp-1,w-2' });
+    expect(after.sim.observe('u2').phase).toBe('TearingDown');
+    after.clock.advance(50);
+    expect(after.states()).toEqual({ 'cp-1': 'Ready', 'w-2': 'Ready' });
+    expect(after.sim.observe('u2').exists).toBe(false);
+    // A repeated request of the same revision is still nothing new.
+    after.sim.apply('u1', request([cp('cp-1'), worker('w-2')]));
+    expect(after.sim.counts.applies).toBe(0);
+  });
 });

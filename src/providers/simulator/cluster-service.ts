@@ -3,7 +3,11 @@
 // first control-plane node bootstraps, the others join, nodes no longer wanted are cordoned,
 // drained and removed), with the simulator's failure rate and random source. A version listed
 // in `failVersions` never becomes Ready (its kubelet "crash-loops"): how tests make an
-// upgrade fail. Nothing is ever contacted; the API server URL and kubeconfig are only data.
+// upgrade fail. Given a WorkloadFleet, each bootstrapped cluster is a real simulated workload
+// cluster (src/workload/) whose Nodes follow the nodes that are Ready, and whose API server
+// URL and admin kubeconfig are what the service reports; deleting the cluster deletes it.
+// Without one (unit tests on a fake clock), the API server URL and kubeconfig are only data.
+// exportState/importState carry the clusters across a restart (persistence.ts).
 import { Ajv } from 'ajv';
 import express from 'express';
 import { compareVersions } from '../../machinery/kubernetes-version.js';
@@ -16,6 +20,8 @@ import {
   type ClusterRequest as Request,
   type ObservedNode,
 } from '../cluster-protocol.js';
+import type { WorkloadFleet } from '../../workload/fleet.js';
+import type { WorkloadNode } from '../../workload/nodes.js';
 import type { Random } from './random.js';
 
 export type ClusterLatencyKey = 'bootstrap' | 'join' | 'drain' | 'teardown';
@@ -28,6 +34,10 @@ export interface ClusterSimulationOptions {
   latencyMs?: ClusterLatency;
   /** 0..1: the share of node joins that fail. */
   failureRate?: number;
+  /** Runs a real workload cluster for each cluster built; absent: the address is only data. */
+  workloads?: WorkloadFleet;
+  /** Called after every change worth keeping across a restart. */
+  onChange?: () => void;
 }
 
 interface SimNode extends ObservedNode {
@@ -41,6 +51,23 @@ interface SimCluster {
   bootstrapped: boolean;
   apiServer?: string;
   tearingDown?: Timer;
+  /** Its workload cluster in the fleet, and the port it last listened on. */
+  workload?: { name: string; port?: number };
+}
+
+/** One cluster as it is kept across restarts. */
+export interface ClusterState {
+  uid: string;
+  request: Request;
+  nodes: ObservedNode[];
+  bootstrapped: boolean;
+  tearingDown: boolean;
+  workload?: { name: string; port?: number };
+}
+
+/** The fleet's name of a cluster's workload cluster: a DNS label, stable for its uid. */
+export function workloadNameOf(uid: string): string {
+  return `k8s-${uid.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 24)}`;
 }
 
 export class ClusterSimulation {
@@ -72,24 +99,36 @@ export class ClusterSimulation {
       if (!cluster.nodes.has(want.name)) this.join(cluster, { name: want.name, role: want.role, version: want.version, state: 'Joining' }, want);
     }
     this.maybeBootstrap(cluster);
+    this.changed(cluster);
   }
 
   observe(uid: string): ClusterObservation {
     const cluster = this.clusters.get(uid);
     if (!cluster) return { uid, exists: false, nodes: [], plugins: [], serviceMeshes: [] };
-    const nodes = [...cluster.nodes.values()].map(({ timer: _t, ...n }) => ({ ...n }));
+    // A real cluster runs once its API server has served (it got a port): until then it
+    // bootstraps, and no kubelet can report Ready to it.
+    const running = cluster.bootstrapped && (!this.opts.workloads || cluster.workload?.port !== undefined);
+    const awaitingApi = this.opts.workloads !== undefined && !running;
+    const nodes = [...cluster.nodes.values()].map(({ timer: _t, ...n }) => ({ ...n, ...(n.state === 'Ready' && awaitingApi ? { state: 'Joining' as const } : {}) }));
     const readyCp = nodes.filter((n) => n.role === 'ControlPlane' && n.state === 'Ready');
     const version = readyCp.map((n) => n.version).sort(compareVersions)[0];
-    const running = cluster.bootstrapped;
+    const workload = cluster.workload ? this.opts.workloads?.get(cluster.workload.name) : undefined;
     const state = (enabled: boolean) => (!running ? 'inactive' : enabled ? 'active' : 'inactive') as 'active' | 'inactive';
     const r = cluster.request;
+    // A real cluster is reachable while its API server runs (the fleet has it, or is starting it).
+    const serving = !this.opts.workloads || (cluster.workload !== undefined && this.opts.workloads.has(cluster.workload.name));
+    const access = workload
+      ? { apiServer: workload.url, kubeconfig: workload.kubeconfig(r.name) }
+      : !this.opts.workloads && cluster.apiServer
+        ? { apiServer: cluster.apiServer, kubeconfig: kubeconfigOf(r, cluster.apiServer, uid) }
+        : {};
     return {
       uid,
       exists: true,
       revision: r.revision,
       phase: cluster.tearingDown ? 'TearingDown' : running ? 'Running' : 'Bootstrapping',
-      reachable: !running || readyCp.length > 0,
-      ...(cluster.apiServer ? { apiServer: cluster.apiServer, kubeconfig: kubeconfigOf(r, cluster.apiServer, uid) } : {}),
+      reachable: !running || (readyCp.length > 0 && serving),
+      ...access,
       ...(version ? { version } : {}),
       nodes,
       cni: { name: r.network.cni, state: state(true) },
@@ -105,8 +144,46 @@ export class ClusterSimulation {
     if (cluster.tearingDown) return true;
     this.counts.teardowns++;
     for (const node of cluster.nodes.values()) node.timer?.cancel();
-    cluster.tearingDown = this.opts.clock.setTimer(() => this.clusters.delete(uid), this.latency('teardown'));
+    cluster.tearingDown = this.opts.clock.setTimer(() => this.forget(cluster), this.latency('teardown'));
+    this.changed(cluster);
     return true;
+  }
+
+  /** What to keep across a restart. */
+  exportState(): ClusterState[] {
+    return [...this.clusters.values()].map((c) => ({
+      uid: c.uid,
+      request: c.request,
+      nodes: [...c.nodes.values()].map(({ timer: _t, ...n }) => ({ ...n })),
+      bootstrapped: c.bootstrapped,
+      tearingDown: c.tearingDown !== undefined,
+      ...(c.workload ? { workload: { ...c.workload } } : {}),
+    }));
+  }
+
+  /**
+   * Takes back the clusters of an earlier run: steps in flight start over (a node joining
+   * joins again, one draining drains again, a teardown tears down again), and each running
+   * cluster's workload cluster starts again on its data, on its old port when free.
+   */
+  importState(states: readonly ClusterState[]): void {
+    for (const state of states) {
+      const cluster: SimCluster = { uid: state.uid, request: state.request, nodes: new Map(), bootstrapped: state.bootstrapped, ...(state.workload ? { workload: { ...state.workload } } : {}) };
+      this.clusters.set(state.uid, cluster);
+      if (state.tearingDown) {
+        cluster.tearingDown = this.opts.clock.setTimer(() => this.forget(cluster), this.latency('teardown'));
+        continue;
+      }
+      const wanted = new Map(state.request.nodes.map((n) => [n.name, n]));
+      for (const node of state.nodes) {
+        const want = wanted.get(node.name);
+        if (node.state === 'Joining' && want) this.join(cluster, { ...node }, want, false);
+        else if (node.state === 'Draining') this.drain(cluster, { ...node }, false);
+        else cluster.nodes.set(node.name, { ...node });
+      }
+      this.maybeBootstrap(cluster);
+      if (cluster.bootstrapped) this.startWorkload(cluster);
+    }
   }
 
   stop(): void {
@@ -114,6 +191,54 @@ export class ClusterSimulation {
       cluster.tearingDown?.cancel();
       for (const node of cluster.nodes.values()) node.timer?.cancel();
     }
+  }
+
+  /** A teardown finished: the cluster and its workload cluster are gone. */
+  private forget(cluster: SimCluster): void {
+    this.clusters.delete(cluster.uid);
+    if (cluster.workload) void this.opts.workloads?.remove(cluster.workload.name);
+    this.opts.onChange?.();
+  }
+
+  /** Node states changed: the workload cluster's Nodes follow, and the state is saved. */
+  private changed(cluster: SimCluster): void {
+    if (cluster.workload && !cluster.tearingDown) this.opts.workloads?.setNodes(cluster.workload.name, this.workloadNodes(cluster));
+    this.opts.onChange?.();
+  }
+
+  private workloadNodes(cluster: SimCluster): WorkloadNode[] {
+    const wanted = new Map(cluster.request.nodes.map((n) => [n.name, n]));
+    return [...cluster.nodes.values()].map((node) => {
+      const want = wanted.get(node.name);
+      return {
+        name: node.name,
+        role: node.role,
+        state: node.state,
+        version: node.version,
+        ...(want?.address ? { address: want.address } : {}),
+        ...(want?.pool ? { pool: want.pool } : {}),
+        ...(want?.labels ? { labels: want.labels } : {}),
+        ...(want?.taints ? { taints: want.taints } : {}),
+      };
+    });
+  }
+
+  /** The first control-plane node is up: the cluster's API server starts (kubeadm init). */
+  private startWorkload(cluster: SimCluster): void {
+    const fleet = this.opts.workloads;
+    if (!fleet) return;
+    cluster.workload ??= { name: workloadNameOf(cluster.uid) };
+    const workload = cluster.workload;
+    fleet.ensure(workload.name, {
+      version: cluster.request.version,
+      port: workload.port,
+      onStarted: (port) => {
+        if (workload.port === port) return;
+        workload.port = port;
+        this.opts.onChange?.();
+      },
+    });
+    this.changed(cluster);
   }
 
   private maybeBootstrap(cluster: SimCluster): void {
@@ -124,9 +249,9 @@ export class ClusterSimulation {
     cluster.apiServer = `https://${address}:6443`;
   }
 
-  private join(cluster: SimCluster, node: SimNode, want: ClusterNode): void {
+  private join(cluster: SimCluster, node: SimNode, want: ClusterNode, counted = true): void {
     cluster.nodes.set(node.name, node);
-    this.counts.joins++;
+    if (counted) this.counts.joins++;
     // The first control-plane node bootstraps the cluster (kubeadm init); the rest join it.
     const bootstrapping = !cluster.bootstrapped && node.role === 'ControlPlane';
     const rejected = this.failVersions.has(node.version) || this.failNode?.(want) === true;
@@ -139,18 +264,27 @@ export class ClusterSimulation {
         node.message = rejected
           ? `simulated failure: the kubelet ${node.version} does not start`
           : `simulated failure (rate ${this.opts.failureRate}): the node could not join`;
+        this.changed(cluster);
         return;
       }
       node.state = 'Ready';
-      if (bootstrapping || node.role === 'ControlPlane') cluster.bootstrapped = true;
+      if (!cluster.bootstrapped && node.role === 'ControlPlane') {
+        cluster.bootstrapped = true;
+        this.startWorkload(cluster);
+      }
+      this.changed(cluster);
     }, this.latency(bootstrapping ? 'bootstrap' : 'join'));
   }
 
-  private drain(cluster: SimCluster, node: SimNode): void {
+  private drain(cluster: SimCluster, node: SimNode, counted = true): void {
     node.timer?.cancel();
     node.state = 'Draining';
-    this.counts.drains++;
-    node.timer = this.opts.clock.setTimer(() => cluster.nodes.delete(node.name), this.latency('drain'));
+    cluster.nodes.set(node.name, node);
+    if (counted) this.counts.drains++;
+    node.timer = this.opts.clock.setTimer(() => {
+      cluster.nodes.delete(node.name);
+      this.changed(cluster);
+    }, this.latency('drain'));
   }
 
   private draw(): boolean {

@@ -1,5 +1,5 @@
 // The simulator's memory across restarts: what it built (machines, retained disks, deleted
-// uids, the counter external ids come from) in one small JSON file in its home. Without it, a
+// uids, the counter external ids come from, the clusters it runs) in one small JSON file in its home. Without it, a
 // restarted `virtflow up` answered "no machine" for every VM it had built, and VirtFlow
 // rebuilt them all as drift: Retain disks came back empty and external ids were handed out
 // again to other VMs. Written atomically (a temporary file renamed over the old one), a
@@ -8,7 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import type { ClusterState } from './cluster-service.js';
 import type { SimulationState } from './simulation.js';
+
+/** The file: the VM service's machines, and the clusters of the K8s Cluster Service (absent in older files). */
+export interface SimulatorState extends SimulationState {
+  clusters?: ClusterState[];
+}
 
 export interface SimulationStoreOptions {
   /** How long after a change the file is written; changes within it are one write. Default 200 ms. */
@@ -17,7 +23,7 @@ export interface SimulationStoreOptions {
 }
 
 interface Source {
-  exportState(): SimulationState;
+  exportState(): SimulatorState;
 }
 
 export class SimulationStore {
@@ -32,7 +38,7 @@ export class SimulationStore {
   ) {}
 
   /** The state saved by an earlier run, or undefined on a first start. */
-  async load(): Promise<SimulationState | undefined> {
+  async load(): Promise<SimulatorState | undefined> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -40,13 +46,13 @@ export class SimulationStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-    let state: SimulationState;
+    let state: SimulatorState;
     try {
       state = JSON.parse(text) as SimulationState;
     } catch (err) {
       throw new Error(`cannot read the simulator's state in ${this.file}: ${(err as Error).message}; move the file away to start with no machines`);
     }
-    if (state?.version !== 1 || !Array.isArray(state.machines)) {
+    if (state?.version !== 1 || !Array.isArray(state.machines) || (state.clusters !== undefined && !Array.isArray(state.clusters))) {
       throw new Error(`cannot read the simulator's state in ${this.file}: not a version 1 state; move the file away to start with no machines`);
     }
     return state;

@@ -30,6 +30,7 @@ import { StatusReporter } from './status-reporter.js';
 import { allowedHostnames, bearerTokenCheck, hostOf, sameApiServer } from './guard.js';
 import { SimulationStore } from './persistence.js';
 import { ClusterSimulation, clusterServiceRouter, type ClusterLatency } from './cluster-service.js';
+import { WorkloadFleet, type WorkloadFleetOptions } from '../../workload/fleet.js';
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -86,6 +87,11 @@ export interface SimulatorOptions {
   log?: Logger;
   /** Latencies of the K8s Cluster Service it also plays; default: latencyMs when a number, else 0. */
   clusterLatencyMs?: ClusterLatency;
+  /**
+   * Where the K8s Cluster Service runs a real simulated workload cluster for each cluster it
+   * builds (a database each on this PostgreSQL server); absent: it reports a made-up address.
+   */
+  workloadClusters?: WorkloadFleetOptions;
 }
 
 export interface SimulatorHandle {
@@ -101,6 +107,8 @@ export interface SimulatorHandle {
   reporter: StatusReporter;
   /** The K8s Cluster Service it plays (/v1/k8sclusters). */
   clusters: ClusterSimulation;
+  /** The workload clusters it runs for them, with workloadClusters. */
+  workloads?: WorkloadFleet;
   /** Resolves once every status report queued so far has been sent or given up. */
   whenReported(): Promise<void>;
   stop(): Promise<void>;
@@ -293,14 +301,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     log: opts.log,
     onChange: () => store?.changed(),
   });
+  const workloads = opts.workloadClusters
+    ? new WorkloadFleet({ ...opts.workloadClusters, log: opts.workloadClusters.log ?? ((message) => opts.log?.warn(message)) })
+    : undefined;
   const clusters = new ClusterSimulation({
     clock,
     random: opts.random ?? Math.random,
     failureRate: rate,
     latencyMs: opts.clusterLatencyMs ?? (typeof opts.latencyMs === 'number' ? opts.latencyMs : 0),
+    workloads,
+    onChange: () => store?.changed(),
   });
   if (saved) simulation.importState(saved);
-  store?.attach(simulation);
+  if (saved?.clusters) clusters.importState(saved.clusters);
+  store?.attach({ exportState: () => ({ ...simulation.exportState(), clusters: clusters.exportState() }) });
   const listenHost = opts.host ?? '127.0.0.1';
   const app = simulatorApp(simulation, {
     token: opts.token,
@@ -325,7 +339,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     });
   } catch (err) {
     simulation.stop();
+    clusters.stop();
     reporter.stop();
+    await workloads?.stop();
     throw err;
   }
   const address = server.address() as AddressInfo;
@@ -339,6 +355,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     simulation,
     reporter,
     clusters,
+    workloads,
     whenReported: () => reporter.whenIdle(),
     async stop() {
       if (stopped) return;
@@ -350,7 +367,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await store?.flush();
+      await Promise.all([store?.flush(), workloads?.stop()]);
     },
   };
 }

@@ -160,3 +160,22 @@ export class Expectations {
 export function ignoreGone(err: unknown): void {
   if (!isNotFound(err)) throw err;
 }
+
+/**
+ * Whether a pod of this spec may be scheduled on the node: every NoSchedule or NoExecute taint of the
+ * node is tolerated (a toleration with no key and Exists tolerates everything).
+ */
+export function toleratesNode(podSpec: Obj, node: KubeObject): boolean {
+  const taints = isPlainObject(node.spec) && Array.isArray(node.spec.taints) ? node.spec.taints.filter(isPlainObject) : [];
+  const tolerations = Array.isArray(podSpec.tolerations) ? podSpec.tolerations.filter(isPlainObject) : [];
+  return taints
+    .filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute')
+    .every((taint) =>
+      tolerations.some((t) => {
+        if (t.effect && t.effect !== taint.effect) return false;
+        if (!t.key) return t.operator === 'Exists';
+        if (t.key !== taint.key) return false;
+        return t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? '');
+      }),
+    );
+}

@@ -10,7 +10,7 @@ import { keyOf, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { updateStatus } from '../../runtime/status.js';
 import { formatConditionTime } from '../../machinery/conditions.js';
-import { Pods, spec, status, type Obj } from './common.js';
+import { Pods, spec, status, toleratesNode, type Obj } from './common.js';
 
 export function isNodeReady(node: KubeObject): boolean {
   const conditions = status(node).conditions;
@@ -51,7 +51,7 @@ export class KubeletReconciler implements Reconciler {
     return {};
   }
 
-  /** The scheduler's part: the ready, schedulable node with the fewest pods. */
+  /** The scheduler's part: the ready, schedulable node whose taints it tolerates, with the fewest pods. */
   private async bind(pod: KubeObject): Promise<Result> {
     const load = new Map<string, number>();
     for (const p of this.pods.list()) {
@@ -60,7 +60,7 @@ export class KubeletReconciler implements Reconciler {
     }
     const candidates = this.nodes
       .list()
-      .filter((n) => isNodeReady(n) && !(isPlainObject(n.spec) && n.spec.unschedulable === true))
+      .filter((n) => isNodeReady(n) && !(isPlainObject(n.spec) && n.spec.unschedulable === true) && toleratesNode(spec(pod), n))
       .sort((a, b) => (load.get(a.metadata.name!) ?? 0) - (load.get(b.metadata.name!) ?? 0) || a.metadata.name!.localeCompare(b.metadata.name!));
     const node = candidates[0];
     if (!node) {

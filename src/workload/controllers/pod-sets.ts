@@ -23,6 +23,7 @@ import {
   status,
   templateHash,
   templateOf,
+  toleratesNode,
   type Obj,
   type Workload,
 } from './common.js';
@@ -230,7 +231,8 @@ export class DaemonSetReconciler implements Reconciler {
     const ds = this.daemonSets.get(key);
     if (!ds) return {};
     const revision = templateHash(templateOf(ds));
-    const nodes = this.nodes.list().filter((n) => !(isPlainObject(n.spec) && n.spec.unschedulable === true));
+    // The nodes its pods may run on: schedulable, with taints the template tolerates.
+    const nodes = this.nodes.list().filter((n) => !(isPlainObject(n.spec) && n.spec.unschedulable === true) && toleratesNode(templateOf(ds).spec, n));
     const nodeNames = new Set(nodes.map((n) => n.metadata.name!));
     const pods = this.set.settledPods(ds);
     if (pods && !ds.metadata.deletionTimestamp) {
