@@ -147,6 +147,61 @@ describe('Controller', () => {
     stopInformers.abort();
     await informersDone;
   });
+  it('maps only the events that every predicate of a watch accepts, and offers the objects there before the start as a resync', async () => {
+    type Pointer = KubeObject & { data?: { target?: string } };
+    const create = (name: string, target: string) =>
+      client.create(ConfigMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ctl', name, labels: { filtered: 'yes' } }, data: { target } });
+    await create('before-start', 'w-before');
+    const widgets = new Informer({ client, resource: Widgets, namespace: 'ctl' });
+    const pointers = new Informer<Pointer>({ client, resource: ConfigMaps, namespace: 'ctl', labelSelector: 'filtered=yes' });
+    const stopInformers = new AbortController();
+    const informersDone = Promise.all([widgets.start(stopInformers.signal), pointers.start(stopInformers.signal)]);
+    const offeredAtStart: string[] = [];
+    const seen: string[] = [];
+    const noProvider: InformerProvider = {
+      informer: () => {
+        throw new Error('informers are given explicitly');
+      },
+    };
+    const controller = new ControllerBuilder('filtered', noProvider, { log: silentLog })
+      .for(widgets)
+      .watches(pointers, (cm) => (cm.data?.target ? [{ namespace: 'ctl', name: cm.data.target }] : []), {
+        predicates: [
+          (e) => {
+            if (e.object.metadata.name === 'before-start') offeredAtStart.push(e.type);
+            return e.type === 'added' || (e.type === 'updated' && e.previous?.data?.target !== e.object.data?.target);
+          },
+          (e) => !e.object.metadata.name!.startsWith('ignored-'),
+        ],
+      })
+      .complete(reconcilerFn(async (_ctx, key) => void seen.push(keyString(key))));
+    const stop = new AbortController();
+    const done = controller.start(stop.signal);
+    await waitFor(() => offeredAtStart.length > 0, { what: 'the objects there before the start' });
+
+    await create('filtered-ptr', 'w-a');
+    await waitFor(() => seen.includes('ctl/w-a'), { what: 'the key of an accepted event' });
+    await controller.queue.idle();
+    // Rejected: a change the first predicate ignores, and an object the second one ignores.
+    await client.patch(ConfigMaps, { namespace: 'ctl', name: 'filtered-ptr' }, 'merge', { metadata: { labels: { touched: 'yes' } } });
+    await create('ignored-1', 'w-ignored');
+    // Events come in order: once the key of a later accepted event is reconciled, a key the
+    // rejected ones had queued would have been too.
+    await create('sentinel', 'w-sentinel');
+    await waitFor(() => seen.includes('ctl/w-sentinel'), { what: 'the key of the event after the rejected ones' });
+    await controller.queue.idle();
+    expect(seen.filter((k) => k === 'ctl/w-a')).toHaveLength(1);
+    expect(seen).not.toContain('ctl/w-ignored');
+    expect(seen).not.toContain('ctl/w-before');
+    expect(offeredAtStart).toEqual(['resync']);
+
+    await client.patch(ConfigMaps, { namespace: 'ctl', name: 'filtered-ptr' }, 'merge', { data: { target: 'w-b' } });
+    await waitFor(() => seen.includes('ctl/w-b') && seen.filter((k) => k === 'ctl/w-a').length === 2, { what: 'old and new targets of an accepted update' });
+    stop.abort();
+    await done;
+    stopInformers.abort();
+    await informersDone;
+  });
 });
 
 describe('ControllerBuilder', () => {

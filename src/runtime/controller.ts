@@ -3,11 +3,13 @@
 // Informer events only become keys: the object's own key for the kind the controller is
 // `for`, its controlling owner's key for kinds it `owns`, and whatever a mapping function
 // says for kinds it `watches`. For an update both the old and the new object are mapped, so
-// a VM that moves from host A to host B wakes up both hosts' reconcilers.
+// a VM that moves from host A to host B wakes up both hosts' reconcilers. A watch with
+// predicates maps only the events they all accept (controller-runtime's WithPredicates).
 //
 //   mgr.controller('baremetal')
 //     .for(Baremetals)                       // reconcile each Baremetal
-//     .watches(VirtualMachines, vmToHost)    // ... again when a VM placed on it changes
+//     .watches(VirtualMachines, vmToHost,    // ... again when a VM placed on it moves
+//              { predicates: [placementChanged] })
 //     .withWorkers(4)
 //     .complete(new BaremetalReconciler(...));
 import pino, { type Logger } from 'pino';
@@ -21,6 +23,7 @@ import { isConflict, isNotFound } from './client.js';
 import { WorkQueue } from './queue.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { ExpectedRetry, isTerminal, type Reconciler } from './reconciler.js';
+import type { Predicate } from './predicates.js';
 import type { ResourceType } from './resource.js';
 
 /** Which objects of a resource an informer caches. */
@@ -41,6 +44,13 @@ export type MapFunc<T extends KubeObject = KubeObject> = (obj: T) => ObjectKey[]
 export interface Source {
   informer: Informer<any>;
   map: MapFunc<any>;
+  /** Every one must accept an event for its objects to be mapped. */
+  predicates?: Predicate<any>[];
+}
+
+/** Which objects a watch caches, and which of their events it maps. */
+export interface WatchOptions<T> extends InformerSelection {
+  predicates?: Predicate<T>[];
 }
 
 export interface ControllerOptions {
@@ -85,18 +95,17 @@ export class Controller {
     await Promise.all(sources.map((s) => s.informer.waitForSync(signal)));
     if (signal.aborted) return;
 
-    const enqueue = (source: Source, obj: KubeObject) => {
-      for (const key of source.map(obj)) this.queue.add(keyString(key));
+    const enqueue = (source: Source, event: InformerEvent<KubeObject>) => {
+      if (source.predicates && !source.predicates.every((accepts) => accepts(event))) return;
+      for (const key of source.map(event.object)) this.queue.add(keyString(key));
+      if (event.previous) for (const key of source.map(event.previous)) this.queue.add(keyString(key));
     };
-    const unsubscribe = sources.map((source) =>
-      source.informer.subscribe((event: InformerEvent<KubeObject>) => {
-        enqueue(source, event.object);
-        if (event.previous) enqueue(source, event.previous);
-      }),
-    );
+    const unsubscribe = sources.map((source) => source.informer.subscribe((event: InformerEvent<KubeObject>) => enqueue(source, event)));
     // Objects that existed before this controller started (e.g. before it became leader)
-    // get their first reconcile here, as a fresh handler on a shared informer would.
-    for (const source of sources) for (const obj of source.informer.list()) enqueue(source, obj);
+    // get their first reconcile here, as a fresh handler on a shared informer would. They
+    // come as a resync: nothing about them changed, so a watch that waits for a change (a
+    // predicate) maps nothing, and the primary kind's own keys are queued all the same.
+    for (const source of sources) for (const object of source.informer.list()) enqueue(source, { type: 'resync', object });
 
     const workers = this.opts.workers ?? 1;
     this.metrics.maxWorkers.set(workers);
@@ -174,9 +183,13 @@ export class ControllerBuilder {
     return this;
   }
 
-  /** Any other kind whose changes matter: `map` names the keys to reconcile. */
-  watches<T extends KubeObject>(kind: ResourceType | Informer<T>, map: MapFunc<T>, selection?: InformerSelection): this {
-    this.sources.push({ informer: this.resolve(kind, selection), map });
+  /**
+   * Any other kind whose changes matter: `map` names the keys to reconcile, for the events
+   * that every one of `options.predicates` accepts (all events when there are none).
+   */
+  watches<T extends KubeObject>(kind: ResourceType | Informer<T>, map: MapFunc<T>, options: WatchOptions<T> = {}): this {
+    const { predicates, ...selection } = options;
+    this.sources.push({ informer: this.resolve(kind, selection), map, ...(predicates?.length ? { predicates } : {}) });
     return this;
   }
 

@@ -8,8 +8,6 @@
 // naming the VM, is noticed from state, not from an event.
 import type { K8sCluster } from '../../kinds/k8scluster.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
-import type { Informer } from '../../runtime/informer.js';
-import type { Manager } from '../../runtime/manager.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { isNotFound } from '../../runtime/client.js';
@@ -55,14 +53,4 @@ export function bastionReconciler(ctx: ControllerContext): Reconciler {
       return {};
     },
   };
-}
-
-/** Wakes a VM for its own changes and for every cluster that names it, before and after a change. */
-export function startBastionController(manager: Manager, ctx: ControllerContext): void {
-  const { listers } = ctx;
-  manager
-    .controller('virtualmachine-bastions')
-    .for(listers.vms as Informer<VirtualMachine>)
-    .watches(listers.clusters as Informer<K8sCluster>, (c: K8sCluster) => (c.spec.bastions ?? []).map((name) => ({ namespace: c.metadata.namespace, name })))
-    .complete(bastionReconciler(ctx));
 }

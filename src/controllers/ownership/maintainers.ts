@@ -5,16 +5,12 @@
 // query answers "what does alice look after":
 //   kubectl get bm,vm,k8s -A -l maintainer.virtflow.io/alice
 import type { MaintainerAssignment } from '../../kinds/maintainerassignment.js';
-import type { MaintainerGroup } from '../../kinds/maintainergroup.js';
-import type { Informer } from '../../runtime/informer.js';
-import type { Manager } from '../../runtime/manager.js';
 import type { KubeObject } from '../../machinery/object.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import type { ResourceType } from '../../runtime/resource.js';
 import type { ControllerContext } from '../shared/context.js';
 import type { Lister, Listers } from '../shared/listers.js';
-import { Kinds } from '../shared/resources-of-kinds.js';
 
 export const MAINTAINER_LABEL_PREFIX = 'maintainer.virtflow.io/';
 
@@ -56,7 +52,7 @@ function labelKey(maintainer: string): string | undefined {
   return maintainer.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(maintainer) ? MAINTAINER_LABEL_PREFIX + maintainer : undefined;
 }
 
-type Maintained = KubeObject & { status?: { maintainers?: string[] } };
+export type Maintained = KubeObject & { status?: { maintainers?: string[] } };
 
 /**
  * Keeps status.maintainers and the maintainer labels of one maintained kind. Labels first: a
@@ -89,32 +85,4 @@ export function maintainedReconciler(ctx: ControllerContext, resource: ResourceT
       return {};
     },
   };
-}
-
-/**
- * The controllers keeping the maintained kinds' maintainers: each wakes for its own objects,
- * for the assignments that name one (before and after a change), and for the groups those
- * assignments list.
- */
-export function startMaintainedControllers(manager: Manager, ctx: ControllerContext): void {
-  const { listers } = ctx;
-  const targets = (kind: string) => (a: MaintainerAssignment) => {
-    const r = a.spec?.resource;
-    if (r?.kind !== kind) return [];
-    return [r.namespace ? { namespace: r.namespace, name: r.name } : { name: r.name }];
-  };
-  const viaGroup = (kind: string) => (g: MaintainerGroup) => listers.assignments.byIndex('byGroup', g.metadata.name!).flatMap(targets(kind));
-  const kinds: [string, ResourceType, () => Lister<Maintained>, Informer<any>][] = [
-    ['baremetal-maintainers', Kinds.Baremetal, () => listers.hosts, listers.hosts as Informer<any>],
-    ['virtualmachine-maintainers', Kinds.VirtualMachine, () => listers.vms, listers.vms as Informer<any>],
-    ['k8scluster-maintainers', Kinds.K8sCluster, () => listers.clusters, listers.clusters as Informer<any>],
-  ];
-  for (const [name, resource, lister, informer] of kinds) {
-    manager
-      .controller(name)
-      .for(informer)
-      .watches(listers.assignments as Informer<MaintainerAssignment>, targets(resource.kind))
-      .watches(listers.maintainerGroups as Informer<MaintainerGroup>, viaGroup(resource.kind))
-      .complete(maintainedReconciler(ctx, resource, lister));
-  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { InformerEvent } from '../runtime/informer.js';
-import { specChanged } from './setup.js';
+import type { InformerEvent } from './informer.js';
+import { specChanged } from './predicates.js';
 
 type Obj = { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec?: unknown; status?: unknown };
 const host = (rv: number, spec: unknown, status: unknown = {}, extra: Record<string, unknown> = {}): Obj => ({
