@@ -11,7 +11,7 @@ import { fromAmounts } from '../controllers/shared/resources.js';
 import type { K8sCluster } from '../kinds/k8scluster.js';
 import type { K8sNodePool } from '../kinds/k8snodepool.js';
 import type { VirtualMachine } from '../kinds/virtualmachine.js';
-import { nodeVm, spreadsControlPlane } from '../controllers/k8scluster/nodes.js';
+import { controlPlaneSpread, nodeVm } from '../controllers/k8scluster/nodes.js';
 import { controlPlaneTarget } from '../controllers/k8scluster/upgrade.js';
 import { errors } from '../machinery/errors.js';
 import type { KubeObject } from '../machinery/object.js';
@@ -74,7 +74,7 @@ function newNodes(info: { plural: string }, operation: string, object: KubeObjec
       specification: cp.specification ?? '',
       image: '',
       vmGroup: cp.group,
-      spreadRacks: spreadsControlPlane(listers().hosts.byIndex('byGroup', cp.group), replicas),
+      spreadAcross: controlPlaneSpread(listers().hosts.byIndex('byGroup', cp.group), replicas),
     });
     return [{ what: 'control-plane', count: replicas - before, specification: cp.specification, group: cp.group, placement: vm.spec.placement }];
   }
@@ -87,7 +87,7 @@ function newNodes(info: { plural: string }, operation: string, object: KubeObjec
     if (!cluster || cluster.spec?.import) return [];
     const group = pool.spec.group ?? cluster.spec.controlPlane?.group;
     const vm = group
-      ? nodeVm({ cluster, group: { kind: 'Worker', pool }, version: cluster.spec.version, specification: pool.spec.specification, image: '', vmGroup: group, spreadRacks: false })
+      ? nodeVm({ cluster, group: { kind: 'Worker', pool }, version: cluster.spec.version, specification: pool.spec.specification, image: '', vmGroup: group, spreadAcross: undefined })
       : undefined;
     return [{ what: 'worker', count: added, specification: pool.spec.specification, group, placement: vm?.spec.placement }];
   }
@@ -142,14 +142,14 @@ export function clusterFitAdmitter(cache: WatchCache): Admitter {
 }
 
 /**
- * A control plane that must spread across racks and would be placed further without the
- * spread can never become whole as asked: refused now, naming the field, rather than left
- * Provisioning with a node that waits for a rack. (One held back by quota or capacity alone
+ * A control plane that must spread across racks (or hosts) and would be placed further without
+ * the spread can never become whole as asked: refused now, naming the field, rather than left
+ * Provisioning with a node that waits for a rack or host. (One held back by quota or capacity alone
  * is admitted in part and reported, as any other node.)
  */
 function refuseUnspreadControlPlane(info: { group: string; plural: string }, object: KubeObject, requests: PlacementRequest[], results: ScheduleResult[], snapshot: Snapshot): void {
-  // Only a cluster's own requests spread across racks: its control plane's.
-  const ofControlPlane = (r: PlacementRequest) => r.spreadAcross === 'Rack';
+  // Only a cluster's own requests spread: its control plane's.
+  const ofControlPlane = (r: PlacementRequest) => r.spreadAcross !== undefined;
   const cp = requests.map((r, i) => ({ r, result: results[i]! })).filter(({ r }) => ofControlPlane(r));
   if (cp.length === 0) return;
   const spread = cp.filter(({ result }) => result.ok).length;
@@ -160,11 +160,12 @@ function refuseUnspreadControlPlane(info: { group: string; plural: string }, obj
   const group = cluster.spec.controlPlane!.group!;
   const replicas = cluster.spec.controlPlane?.replicas ?? 3;
   const failed = cp.find(({ result }) => !result.ok)!.result;
+  const domain = cp[0]!.r.spreadAcross === 'Host' ? 'host' : 'rack';
   const why = failed.ok ? '' : failed.diagnosis.message;
   throw errors.forbidden(
     { group: info.group, resource: info.plural },
     object.metadata.name ?? '',
-    `spec.controlPlane.replicas: the ${replicas} control-plane nodes must each be on a different rack of group ${group}, ` +
-      `but only ${spread} of the ${cp.length} new ones can be placed so (${why}); make room on another rack of the group, or lower spec.controlPlane.replicas`,
+    `spec.controlPlane.replicas: the ${replicas} control-plane nodes must each be on a different ${domain} of group ${group}, ` +
+      `but only ${spread} of the ${cp.length} new ones can be placed so (${why}); make room on another ${domain} of the group, or lower spec.controlPlane.replicas`,
   );
 }

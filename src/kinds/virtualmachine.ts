@@ -18,7 +18,7 @@ export const vmRoles = ['Standalone', 'ControlPlane', 'Worker', 'Management', 'B
 export const runStrategies = ['Always', 'Halted', 'Manual'] as const;
 export const stopPolicies = ['Graceful', 'Force'] as const;
 export const dataDiskPolicies = ['Delete', 'Retain'] as const;
-export const spreadDomains = ['Rack', 'Datacenter'] as const;
+export const spreadDomains = ['Host', 'Rack', 'Datacenter'] as const;
 export const vmPhases = [
   'Pending',
   'Scheduling',
@@ -75,7 +75,7 @@ export const VirtualMachineSpec = Type.Object(
           datacenters: Type.Optional(nameSet('Data centers (資料中心) allowed; empty means any.', 'Datacenter name.')),
           racks: Type.Optional(nameSet('Racks (機架) allowed; empty means any.', 'Rack name.')),
           spreadAcross: Type.Optional(
-            stringEnum(spreadDomains, 'VMs sharing spreadKey avoid sharing this domain: Rack or Datacenter.'),
+            stringEnum(spreadDomains, 'VMs sharing spreadKey avoid sharing this domain: Host (bare-metal host), Rack or Datacenter.'),
           ),
           spreadKey: optionalText('VMs with the same spreadKey are kept apart across spreadAcross.', { maxLength: 253 }),
         },

@@ -74,6 +74,7 @@ export type FilterAll = (ctx: ClusterView, req: PlacementRequest, candidates: In
 export type ScoreAll = (ctx: ClusterView, req: PlacementRequest, candidates: Int32Array, n: number, scores: Float64Array) => void;
 
 export interface SpreadSets {
+  readonly hosts: ReadonlySet<string>;
   readonly racks: ReadonlySet<string>;
   readonly datacenters: ReadonlySet<string>;
 }

@@ -50,6 +50,15 @@ describe('scheduleMany', () => {
     expect(placements(scheduleMany(snap, reqs))).toEqual(['bm-1', 'bm-3', '0/3 hosts fit: 3 host(s) would break spread']);
   });
 
+  it('VMs of one spread key across hosts in one batch land on different hosts, even in one rack.', () => {
+    const snap = snapshot()
+      .hosts(host('bm-1').rack('r-1'), host('bm-2').rack('r-1'))
+      .quotas(quota('acme', 'general'))
+      .build();
+    const reqs = ['a', 'b', 'c'].map((n) => vm(`acme/${n}`).spread('Host', 'db').build());
+    expect(placements(scheduleMany(snap, reqs))).toEqual(['bm-1', 'bm-2', '0/2 hosts fit: 2 host(s) would break spread']);
+  });
+
   it('VMs of one spread key across datacenters in one batch land in different datacenters.', () => {
     const snap = snapshot()
       .hosts(host('bm-1').datacenter('dc-1').rack('r-1'), host('bm-2').datacenter('dc-1').rack('r-2'), host('bm-3').datacenter('dc-2').rack('r-3'))
@@ -137,7 +146,7 @@ function randomRequests(rng: Random, n: number): PlacementRequest[] {
       .memory(`${rng.pick([1, 4, 16, 64])}Gi`)
       .storage(`${rng.pick([20, 100, 500])}Gi`)
       .gpu(rng.next() < 0.1 ? rng.int(1, 2) : 0);
-    if (rng.next() < 0.2) r.spread(rng.pick(['Rack', 'Datacenter'] as const), `app-${rng.int(1, 5)}`);
+    if (rng.next() < 0.2) r.spread(rng.pick(['Host', 'Rack', 'Datacenter'] as const), `app-${rng.int(1, 5)}`);
     if (rng.next() < 0.1) r.regions(rng.pick(['north', 'south']));
     if (rng.next() < 0.05) r.pin(`bm-${String(rng.int(0, 40)).padStart(3, '0')}`);
     if (rng.next() < 0.1) r.strategy(rng.pick(['Binpack', 'Spread'] as const));
@@ -150,8 +159,9 @@ function violations(snap: Snapshot, reqs: PlacementRequest[], results: ScheduleR
   const found: string[] = [];
   const allocated = new Map(snap.hosts.map((h) => [h.name, { ...h.allocated }]));
   const used = new Map(snap.quotas.map((q) => [`${q.tenant}/${q.group}`, { ...q.used }]));
-  const spreadRacks = new Map<string, Set<string>>();
-  const spreadDcs = new Map<string, Set<string>>();
+  // Per spread key and domain, the places its members took.
+  const spreadPlaces = new Map<string, Set<string>>();
+  const placeIn = (domain: string, h: { name: string; rack: string; datacenter: string }) => (domain === 'Host' ? h.name : domain === 'Rack' ? h.rack : h.datacenter);
   results.forEach((result, i) => {
     if (!result.ok) return;
     const req = reqs[i]!;
@@ -162,14 +172,14 @@ function violations(snap: Snapshot, reqs: PlacementRequest[], results: ScheduleR
     if (h.allowedTenants?.length && !h.allowedTenants.includes(req.tenant)) found.push(`${req.vm} on a rack closed to it`);
     if (req.regions?.length && !req.regions.includes(h.region)) found.push(`${req.vm} outside its regions`);
     if (req.spreadKey !== undefined && req.spreadAcross !== undefined) {
-      const seen = req.spreadAcross === 'Rack' ? spreadRacks.get(req.spreadKey) : spreadDcs.get(req.spreadKey);
-      if (seen?.has(req.spreadAcross === 'Rack' ? h.rack : h.datacenter)) found.push(`${req.vm} breaks spread ${req.spreadKey}`);
+      if (spreadPlaces.get(`${req.spreadKey}/${req.spreadAcross}`)?.has(placeIn(req.spreadAcross, h))) found.push(`${req.vm} breaks spread ${req.spreadKey}`);
     }
     if (req.spreadKey !== undefined) {
-      if (!spreadRacks.has(req.spreadKey)) spreadRacks.set(req.spreadKey, new Set());
-      if (!spreadDcs.has(req.spreadKey)) spreadDcs.set(req.spreadKey, new Set());
-      spreadRacks.get(req.spreadKey)!.add(h.rack);
-      spreadDcs.get(req.spreadKey)!.add(h.datacenter);
+      for (const domain of ['Host', 'Rack', 'Datacenter']) {
+        const k = `${req.spreadKey}/${domain}`;
+        if (!spreadPlaces.has(k)) spreadPlaces.set(k, new Set());
+        spreadPlaces.get(k)!.add(placeIn(domain, h));
+      }
     }
     addInto(allocated.get(h.name)!, req.resources);
     const q = used.get(`${req.tenant}/${h.group}`);

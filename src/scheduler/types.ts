@@ -21,7 +21,7 @@ export type HostPhase = 'Ready' | 'Maintenance' | 'Offline' | 'Error' | 'Unknown
 
 export type Strategy = 'Binpack' | 'Spread';
 
-export type SpreadAcross = 'Rack' | 'Datacenter';
+export type SpreadAcross = 'Host' | 'Rack' | 'Datacenter';
 
 export interface HostInfo {
   readonly name: string;
@@ -71,13 +71,15 @@ export interface PlacementRequest {
   readonly spreadKey?: string;
   /**
    * A VM being moved (drain) counts among its spreadKey's members where it runs now; where it
-   * is the only member (this rack, this datacenter) it may stay, since it leaves once moved.
+   * is the only member (this host, rack, datacenter) it may stay, since it leaves once moved.
    */
-  readonly spreadOwn?: { readonly rack?: string; readonly datacenter?: string };
+  readonly spreadOwn?: { readonly host?: string; readonly rack?: string; readonly datacenter?: string };
 }
 
 /** Where the other VMs sharing one spreadKey already run. */
 export interface SpreadUsage {
+  /** Absent in snapshots that predate host spread: no host is taken. */
+  readonly hosts?: readonly string[];
   readonly racks: readonly string[];
   readonly datacenters: readonly string[];
 }

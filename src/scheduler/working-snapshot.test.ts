@@ -27,9 +27,9 @@ describe('WorkingSnapshot.assume', () => {
     expect(w.quota('acme', 'gpu')).toBeUndefined();
   });
 
-  it('An assumed VM with a spread key records its rack and datacenter for that key.', () => {
+  it('An assumed VM with a spread key records its host, rack and datacenter for that key.', () => {
     const w = new WorkingSnapshot(base()).assume(vm('acme/a').spread('Rack', 'db').build(), 'bm-1');
-    expect(w.spread('db')).toEqual({ racks: new Set(['r-1']), datacenters: new Set(['dc-a']) });
+    expect(w.spread('db')).toEqual({ hosts: new Set(['bm-1']), racks: new Set(['r-1']), datacenters: new Set(['dc-a']) });
     expect(w.spread('web')).toBeUndefined();
   });
 

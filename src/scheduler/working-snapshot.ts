@@ -27,6 +27,7 @@ interface WorkingQuota extends QuotaInfo {
 }
 
 interface WorkingSpread {
+  readonly hosts: Set<string>;
   readonly racks: Set<string>;
   readonly datacenters: Set<string>;
 }
@@ -69,7 +70,7 @@ export class WorkingSnapshot implements ClusterView {
       byGroup.set(q.group, { ...q, used: { ...q.used } });
     }
     for (const [key, usage] of Object.entries(snapshot.spreadMembers ?? {})) {
-      this.#spread.set(key, { racks: new Set(usage.racks), datacenters: new Set(usage.datacenters) });
+      this.#spread.set(key, { hosts: new Set(usage.hosts ?? []), racks: new Set(usage.racks), datacenters: new Set(usage.datacenters) });
     }
   }
 
@@ -161,7 +162,7 @@ export class WorkingSnapshot implements ClusterView {
 
   /**
    * Records that the request now runs on the host: the host's allocation, the tenant's
-   * quota usage in the host's group and the spread key's racks and datacenters grow.
+   * quota usage in the host's group and the spread key's hosts, racks and datacenters grow.
    * It does not re-check the filters; schedule() decides, assume() only accounts.
    */
   assume(req: PlacementRequest, hostName: string): this {
@@ -170,8 +171,9 @@ export class WorkingSnapshot implements ClusterView {
     this.#charge(host, req, 1);
     if (req.spreadKey !== undefined) {
       let members = this.#spread.get(req.spreadKey);
-      if (!members) this.#spread.set(req.spreadKey, (members = { racks: new Set(), datacenters: new Set() }));
-      // Both are recorded: a later VM with the same key may spread across the other level.
+      if (!members) this.#spread.set(req.spreadKey, (members = { hosts: new Set(), racks: new Set(), datacenters: new Set() }));
+      // Every level is recorded: a later VM with the same key may spread across another.
+      members.hosts.add(host.name);
       members.racks.add(host.rack);
       members.datacenters.add(host.datacenter);
     }

@@ -107,22 +107,23 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
   };
 
   /**
-   * Where the VM is the only member of its spreadKey (rack, datacenter): its move may stay
+   * Where the VM is the only member of its spreadKey (host, rack, datacenter): its move may stay
    * there. Members are the cached VMs with the key, where they run and where they move to.
    */
-  const spreadOwn = (vm: VirtualMachine): { rack?: string; datacenter?: string } | undefined => {
+  const spreadOwn = (vm: VirtualMachine): { host?: string; rack?: string; datacenter?: string } | undefined => {
     const spreadKey = vm.spec.placement?.spreadKey;
     const here = vm.status?.placement?.baremetal;
     if (!spreadKey || !vm.spec.placement?.spreadAcross || !here) return undefined;
-    const placeOf = (hostName: string) => {
+    const placeOf = (hostName: string): { host?: string; rack?: string; datacenter?: string } => {
       const h = ctx.listers.hosts.get(hostName);
-      return h ? { rack: h.spec.rack, datacenter: hostLocation(h, ctx.listers).location.datacenter } : {};
+      return h ? { host: hostName, rack: h.spec.rack, datacenter: hostLocation(h, ctx.listers).location.datacenter } : { host: hostName };
     };
     const own = placeOf(here);
     for (const other of ctx.listers.vms.list()) {
       if (other === vm || other.spec.placement?.spreadKey !== spreadKey) continue;
       for (const h of reservedHosts(other)) {
         const at = placeOf(h);
+        if (at.host === own.host) delete own.host;
         if (at.rack === own.rack) delete own.rack;
         if (at.datacenter === own.datacenter) delete own.datacenter;
       }

@@ -3,7 +3,7 @@ import type { Baremetal } from '../../kinds/baremetal.js';
 import type { K8sCluster } from '../../kinds/k8scluster.js';
 import type { K8sNodePool } from '../../kinds/k8snodepool.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
-import { nodeVm, spreadsControlPlane } from './nodes.js';
+import { controlPlaneSpread, nodeVm } from './nodes.js';
 import { desiredCluster } from './reconciler.js';
 
 const cluster = (spec: Partial<K8sCluster['spec']> = {}): K8sCluster =>
@@ -15,11 +15,11 @@ const build = { version: 'v1.30.2', specification: 'small', image: 'ubuntu', vmG
 
 describe('nodeVm', () => {
   it('gives control-plane nodes one spread key per cluster and version, only when asked to spread', () => {
-    const spread = nodeVm({ cluster: cluster(), group: { kind: 'ControlPlane' }, ...build, spreadRacks: true });
+    const spread = nodeVm({ cluster: cluster(), group: { kind: 'ControlPlane' }, ...build, spreadAcross: 'Rack' });
     expect(spread.spec.placement).toEqual({ spreadAcross: 'Rack', spreadKey: 'acme/prod/control-plane/v1.30.2' });
     expect(spread.spec.role).toBe('ControlPlane');
     expect(spread.metadata.generateName).toBe('prod-cp-');
-    expect(nodeVm({ cluster: cluster(), group: { kind: 'ControlPlane' }, ...build, spreadRacks: false }).spec.placement).toBeUndefined();
+    expect(nodeVm({ cluster: cluster(), group: { kind: 'ControlPlane' }, ...build, spreadAcross: undefined }).spec.placement).toBeUndefined();
   });
 
   it.each([
@@ -28,24 +28,31 @@ describe('nodeVm', () => {
     { mode: 'Manual' as const, want: undefined },
     { mode: undefined, want: undefined },
   ])('schedulingMode $mode sets the placement strategy of every node', ({ mode, want }) => {
-    const vm = nodeVm({ cluster: cluster({ schedulingMode: mode }), group: { kind: 'Worker', pool: pool('web') }, ...build, spreadRacks: false });
+    const vm = nodeVm({ cluster: cluster({ schedulingMode: mode }), group: { kind: 'Worker', pool: pool('web') }, ...build, spreadAcross: undefined });
     expect(vm.spec.placement).toEqual(want);
   });
 
   it('names a worker after its pool, not twice after its cluster, and has the pool own it', () => {
-    const web = nodeVm({ cluster: cluster(), group: { kind: 'Worker', pool: pool('web') }, ...build, spreadRacks: false });
+    const web = nodeVm({ cluster: cluster(), group: { kind: 'Worker', pool: pool('web') }, ...build, spreadAcross: undefined });
     expect(web.metadata.generateName).toBe('prod-web-');
     expect(web.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'K8sNodePool', name: 'web', uid: 'u-web', controller: true })]);
-    expect(nodeVm({ cluster: cluster(), group: { kind: 'Worker', pool: pool('prod-gpu') }, ...build, spreadRacks: false }).metadata.generateName).toBe('prod-gpu-');
+    expect(nodeVm({ cluster: cluster(), group: { kind: 'Worker', pool: pool('prod-gpu') }, ...build, spreadAcross: undefined }).metadata.generateName).toBe('prod-gpu-');
   });
 });
 
-describe('spreadsControlPlane', () => {
-  it('spreads while the group has a rack for every control-plane node', () => {
+describe('controlPlaneSpread', () => {
+  it('keeps the nodes on distinct racks while the group has a rack for each, else on distinct hosts while it has a host for each', () => {
     const hosts = [host('h1', 'r1'), host('h2', 'r2'), host('h3', 'r2'), host('h4', 'r3')];
-    expect(spreadsControlPlane(hosts, 3)).toBe(true);
-    expect(spreadsControlPlane(hosts, 5)).toBe(false);
-    expect(spreadsControlPlane([], 1)).toBe(false);
+    expect(controlPlaneSpread(hosts, 3)).toBe('Rack');
+    expect(controlPlaneSpread(hosts, 4)).toBe('Host');
+    expect(controlPlaneSpread(hosts, 5)).toBeUndefined();
+    // One node spreads too: the nodes a later scale-up adds are kept apart from it.
+    expect(controlPlaneSpread(hosts, 1)).toBe('Rack');
+    expect(controlPlaneSpread([], 3)).toBeUndefined();
+  });
+
+  it('puts a Host spread on the control-plane VM', () => {
+    expect(nodeVm({ cluster: cluster(), group: { kind: 'ControlPlane' }, ...build, spreadAcross: 'Host' }).spec.placement).toEqual({ spreadAcross: 'Host', spreadKey: 'acme/prod/control-plane/v1.30.2' });
   });
 });
 

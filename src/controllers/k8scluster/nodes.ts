@@ -48,11 +48,14 @@ export function toMember(vm: VirtualMachine, observation: ClusterObservation | u
 }
 
 /**
- * Control-plane nodes go on distinct racks while the group has a rack for each of them (a
- * rack counts when it holds a host of the group). The controller and admission both ask here.
+ * Where control-plane nodes are kept apart: on distinct racks while the group has a rack for
+ * each of them (a rack counts when it holds a host of the group), else on distinct hosts while
+ * it has a host for each, so that one machine failing never takes the control plane's quorum.
+ * The controller and admission both ask here.
  */
-export function spreadsControlPlane(hostsOfGroup: readonly Baremetal[], replicas: number): boolean {
-  return new Set(hostsOfGroup.map((h) => h.spec.rack)).size >= replicas;
+export function controlPlaneSpread(hostsOfGroup: readonly Baremetal[], replicas: number): 'Rack' | 'Host' | undefined {
+  if (new Set(hostsOfGroup.map((h) => h.spec.rack)).size >= replicas) return 'Rack';
+  return hostsOfGroup.length >= replicas ? 'Host' : undefined;
 }
 
 export interface NodeVmInput {
@@ -62,12 +65,12 @@ export interface NodeVmInput {
   specification: string;
   image: string;
   vmGroup: string;
-  /** Spread the control plane across racks (only while the group has enough of them). */
-  spreadRacks: boolean;
+  /** Where the control plane's nodes are kept apart (controlPlaneSpread); workers are not. */
+  spreadAcross: 'Rack' | 'Host' | undefined;
 }
 
 /** A new node VM, named by generateName (and so by the tenant's vmNameTemplate when it has one). */
-export function nodeVm({ cluster, group, version, specification, image, vmGroup, spreadRacks }: NodeVmInput): VirtualMachine {
+export function nodeVm({ cluster, group, version, specification, image, vmGroup, spreadAcross }: NodeVmInput): VirtualMachine {
   const name = cluster.metadata.name!;
   const pool = group.kind === 'Worker' ? group.pool : undefined;
   const owner = pool ?? cluster;
@@ -75,7 +78,7 @@ export function nodeVm({ cluster, group, version, specification, image, vmGroup,
   const placement: NonNullable<VirtualMachine['spec']['placement']> = {
     ...(strategy ? { strategy } : {}),
     // Per version: while a node is replaced, the new one may share a rack with the old.
-    ...(spreadRacks ? { spreadAcross: 'Rack' as const, spreadKey: `${cluster.metadata.namespace}/${name}/control-plane/${version}` } : {}),
+    ...(spreadAcross ? { spreadAcross, spreadKey: `${cluster.metadata.namespace}/${name}/control-plane/${version}` } : {}),
   };
   return {
     apiVersion,

@@ -32,7 +32,7 @@ import {
   nodeVm,
   NODE_POOL_LABEL,
   selectorOf,
-  spreadsControlPlane,
+  controlPlaneSpread,
   toMember,
   VERSION_LABEL,
   type Group,
@@ -380,7 +380,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
         version: cpTarget,
         specification: cluster.spec.controlPlane!.specification!,
         vmGroup: cpGroup,
-        spreadRacks: spreadsControlPlane(listers.hosts.byIndex('byGroup', cpGroup), cpReplicas),
+        spreadAcross: controlPlaneSpread(listers.hosts.byIndex('byGroup', cpGroup), cpReplicas),
       }, observation)) || changed;
       for (const g of poolGroups) {
         const target = poolTarget(g.pool, cpMembers, upgrade);
@@ -396,7 +396,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
           version: target,
           specification: g.pool.spec.specification,
           vmGroup: g.pool.spec.group ?? cpGroup,
-          spreadRacks: false,
+          spreadAcross: undefined,
         }, observation)) || changed;
         if (g.pool.metadata.deletionTimestamp && g.vms.length === 0) await dropPoolFinalizer(g.pool);
       }
@@ -541,7 +541,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     group: Group,
     vms: VirtualMachine[],
     plan: { create: number; remove: string[] },
-    build: { version: string; specification: string; vmGroup: string; spreadRacks: boolean },
+    build: { version: string; specification: string; vmGroup: string; spreadAcross: 'Rack' | 'Host' | undefined },
     observation: ClusterObservation | undefined,
   ): Promise<boolean> {
     let changed = false;

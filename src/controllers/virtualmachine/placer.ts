@@ -183,7 +183,7 @@ export class Placer {
 /** The scheduler's view of the inventory: every number resolved, assumptions included. */
 export function buildSnapshot(listers: Listers, assumptions: [string, Assumption][] = []): Snapshot {
   const allocated = new Map<string, Resources>();
-  const spread: Record<string, { racks: Set<string>; datacenters: Set<string> }> = {};
+  const spread: Record<string, { hosts: Set<string>; racks: Set<string>; datacenters: Set<string> }> = {};
   const usedByTenantGroup = new Map<string, Resources>();
   const hostRecord = new Map<string, { rack: string; datacenter: string }>();
 
@@ -217,7 +217,8 @@ export function buildSnapshot(listers: Listers, assumptions: [string, Assumption
     }
     if (spreadKey) {
       const where = hostRecord.get(hostName);
-      const entry = (spread[spreadKey] ??= { racks: new Set(), datacenters: new Set() });
+      const entry = (spread[spreadKey] ??= { hosts: new Set(), racks: new Set(), datacenters: new Set() });
+      entry.hosts.add(hostName);
       if (where) {
         entry.racks.add(where.rack);
         entry.datacenters.add(where.datacenter);
@@ -272,6 +273,6 @@ export function buildSnapshot(listers: Listers, assumptions: [string, Assumption
     });
   }
   const spreadMembers: Record<string, SpreadUsage> = {};
-  for (const [k, v] of Object.entries(spread)) spreadMembers[k] = { racks: [...v.racks], datacenters: [...v.datacenters] };
+  for (const [k, v] of Object.entries(spread)) spreadMembers[k] = { hosts: [...v.hosts], racks: [...v.racks], datacenters: [...v.datacenters] };
   return { hosts, groups, quotas, spreadMembers };
 }
