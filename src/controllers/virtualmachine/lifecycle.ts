@@ -24,6 +24,10 @@
 // the race with the controller's own report, and a crash between the write and the request
 // only repeats the request, which is idempotent.
 //
+// lifecycle() reads as its steps, each a function below: route (unrouted), observe, then
+// create / awaitCreate / recreateDeletedExternally while there is no machine, and awaitBoot,
+// update, restart, power and settle (Running or Stopped) once there is; deprovision on delete.
+//
 // Every failure does the same three things: a condition with the provider's constant reason,
 // a Warning Event when that reason is new (shared/context.ts reportStatus), and a retry
 // with per-VM exponential back-off.
