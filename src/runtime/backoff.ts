@@ -32,3 +32,12 @@ export class Backoff {
     this.attempt = 0;
   }
 }
+
+/**
+ * A delay spread by ±10%, so requeues of many objects decided at once do not all fall due in
+ * the same instant; at least 1 ms, as 0 would mean "no requeue" to the controller.
+ */
+export function jitter(ms: number, random: () => number = Math.random): number {
+  if (ms <= 0) return 0;
+  return Math.max(1, Math.round(ms * (0.9 + random() * 0.2)));
+}

@@ -18,11 +18,12 @@
 // generation (create), and each step decides from what observe reports now.
 import type { ExternalController } from '../../kinds/externalcontroller.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
-import { getCondition, type Condition, type ConditionUpdate } from '../../machinery/conditions.js';
+import { getCondition, type Condition } from '../../machinery/conditions.js';
 import { isProviderError, type VirtualMachineProvider } from '../../providers/external-client.js';
+import { jitter } from '../../runtime/backoff.js';
 import type { Result } from '../../runtime/reconciler.js';
 import { isConflict } from '../../runtime/client.js';
-import { nextStatus, statusDiffers, type ControllerContext } from '../shared/context.js';
+import { isStaleCache, reportStatus, type Cond, type ControllerContext } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 
 export const moveReasons = {
@@ -33,13 +34,14 @@ export const moveReasons = {
   moveFailed: 'MoveFailed',
 } as const;
 
-type Cond = Omit<ConditionUpdate, 'observedGeneration'>;
 type Migration = NonNullable<NonNullable<VirtualMachine['status']>['migration']>;
 
 export interface MoverOptions {
   providerFor: (controller: ExternalController) => VirtualMachineProvider;
   resyncMs: number;
   providerRetryMs: number;
+  /** The source of jitter, in [0, 1); tests fix it. */
+  random?: () => number;
 }
 
 export interface VmMover {
@@ -47,17 +49,14 @@ export interface VmMover {
   step(vm: VirtualMachine): Promise<Result>;
 }
 
-const jitter = (ms: number) => Math.max(1, Math.round(ms * (0.9 + Math.random() * 0.2)));
-
 export function vmMover(ctx: ControllerContext, opts: MoverOptions): VmMover {
+  const random = opts.random ?? Math.random;
   const isoNow = () => ctx.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const resync = (): Result => ({ requeueAfterMs: jitter(Math.min(opts.resyncMs, 1000)) });
+  const resync = (): Result => ({ requeueAfterMs: jitter(Math.min(opts.resyncMs, 1000), random) });
 
-  const write = async (vm: VirtualMachine, fields: Record<string, unknown>, conditions: Cond[]): Promise<VirtualMachine> => {
-    const status = nextStatus(vm as never, fields, conditions, ctx.now());
-    if (!statusDiffers(vm as never, status)) return vm;
-    return ctx.client.replaceStatus(Kinds.VirtualMachine, { ...vm, status } as VirtualMachine);
-  };
+  /** The shared status writer; the move records its own Events. */
+  const write = async (vm: VirtualMachine, fields: Record<string, unknown>, conditions: Cond[]): Promise<VirtualMachine> =>
+    (await reportStatus(ctx, Kinds.VirtualMachine, vm, fields, conditions)).obj;
 
   const movingCondition = (m: Migration, message: string, reason?: string): Cond => ({
     type: 'Migrating',
@@ -73,7 +72,7 @@ export function vmMover(ctx: ControllerContext, opts: MoverOptions): VmMover {
     const before = getCondition(vm.status?.conditions as Condition[] | undefined, 'Migrating')?.reason;
     await write(vm, {}, [movingCondition(m, message, err.reason)]);
     if (before !== err.reason) ctx.events.record(vm, 'Warning', moveReasons.moveFailed, message);
-    return { requeueAfterMs: jitter(opts.providerRetryMs * 4) };
+    return { requeueAfterMs: jitter(opts.providerRetryMs * 4, random) };
   };
 
   /** Ends the move: the target is the VM's placement, the source's reservation is released. */
@@ -101,7 +100,7 @@ export function vmMover(ctx: ControllerContext, opts: MoverOptions): VmMover {
       // Nothing to move through (never provisioned, or its controller is gone): drain.ts
       // starts moves only for provisioned VMs, so this is a registration deleted meanwhile.
       await write(vm, {}, [movingCondition(m, `Waiting for the ExternalController "${holder ?? ''}" that holds the machine.`, 'NoExternalController')]);
-      return { requeueAfterMs: jitter(opts.providerRetryMs * 4) };
+      return { requeueAfterMs: jitter(opts.providerRetryMs * 4, random) };
     }
     const xc = controller.metadata.name!;
     const provider = opts.providerFor(controller);
@@ -127,7 +126,7 @@ export function vmMover(ctx: ControllerContext, opts: MoverOptions): VmMover {
       const image = ctx.listers.images.get(vm.spec.image);
       if (!image) {
         await write(vm, {}, [movingCondition(m, `Waiting for VirtualMachineImage "${vm.spec.image}" to build the machine on ${target}.`, 'WaitingForReferences')]);
-        return { requeueAfterMs: jitter(opts.providerRetryMs * 4) };
+        return { requeueAfterMs: jitter(opts.providerRetryMs * 4, random) };
       }
       try {
         await provider.create(vm, vm.status!.placement as never, {
@@ -151,7 +150,7 @@ export function vmMover(ctx: ControllerContext, opts: MoverOptions): VmMover {
       }
       if (!provider.migrate) {
         await write(vm, {}, [movingCondition(m, `The provider of ${xc} cannot migrate; the move waits.`, 'MigrateUnsupported')]);
-        return { requeueAfterMs: jitter(opts.resyncMs) };
+        return { requeueAfterMs: jitter(opts.resyncMs, random) };
       }
       if (last?.type === 'Migrate' && last.id === m.operationId && last.state === 'Failed') {
         // Once per failed operation: the retry below answers a new operation id.
@@ -215,9 +214,10 @@ export function vmMover(ctx: ControllerContext, opts: MoverOptions): VmMover {
       try {
         return await step(vm);
       } catch (err) {
-        // Lost a race with the external controller's report or the drain's own write: the
-        // newer version's event queues the VM again.
-        if (isConflict(err)) return resync();
+        // Lost a race with the external controller's report or the drain's own write (or the
+        // cache has not seen this process's last write, which would answer 409): the newer
+        // version's event queues the VM again.
+        if (isConflict(err) || isStaleCache(err)) return resync();
         throw err;
       }
     },

@@ -1,8 +1,9 @@
 // What every VirtFlow reconciler is given: the caches to read, a client to write, a place to
 // record Events, and the clock.
 import { canonicalJson, type KubeObject } from '../../machinery/object.js';
-import { setCondition, type Condition, type ConditionUpdate } from '../../machinery/conditions.js';
+import { getCondition, setCondition, type Condition, type ConditionUpdate } from '../../machinery/conditions.js';
 import type { ObjectClient } from '../../runtime/client.js';
+import { keyOf, type ObjectKey } from '../../runtime/keys.js';
 import type { ResourceType } from '../../runtime/resource.js';
 import { ExpectedRetry } from '../../runtime/reconciler.js';
 import type { Listers } from './listers.js';
@@ -25,6 +26,15 @@ export interface ControllerContext {
 
 type WithStatus = KubeObject & { status?: Record<string, unknown> & { conditions?: Condition[] } };
 
+/** A condition as a reconcile states it: nextStatus stamps observedGeneration. */
+export type Cond = Omit<ConditionUpdate, 'observedGeneration'>;
+
+export interface EventSpec {
+  type: EventType;
+  reason: string;
+  message: string;
+}
+
 /**
  * Builds the next status from the current one: the computed fields replace theirs, the
  * conditions are set one by one (keeping transition times), observedGeneration is stamped.
@@ -32,7 +42,7 @@ type WithStatus = KubeObject & { status?: Record<string, unknown> & { conditions
 export function nextStatus(
   obj: WithStatus,
   fields: Record<string, unknown>,
-  conditions: Omit<ConditionUpdate, 'observedGeneration'>[],
+  conditions: Cond[],
   now: Date,
 ): Record<string, unknown> {
   const generation = obj.metadata.generation;
@@ -67,8 +77,31 @@ export const isStaleCache = (err: unknown): err is StaleCacheError => err instan
 /** Per client (one per manager): object -> the resourceVersion its last status write replaced. */
 const lastWrites = new WeakMap<object, Map<string, string>>();
 
-function writeKey(resource: ResourceType, obj: KubeObject): string {
-  return `${resource.group}/${resource.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+function writeKey(resource: ResourceType, key: ObjectKey): string {
+  return `${resource.group}/${resource.kind}/${key.namespace ?? ''}/${key.name}`;
+}
+
+/**
+ * Is the cached object still the version that this process's own last status write replaced?
+ * A write from it could only answer 409 (see StaleCacheError).
+ */
+export function cacheIsBehind(ctx: ControllerContext, resource: ResourceType, obj: KubeObject): boolean {
+  const cachedVersion = obj.metadata.resourceVersion;
+  return cachedVersion !== undefined && lastWrites.get(ctx.client)?.get(writeKey(resource, keyOf(obj))) === cachedVersion;
+}
+
+/** writeStatus, answering the object as written, or undefined when the status did not differ. */
+async function replaceStatus<T extends WithStatus>(ctx: ControllerContext, resource: ResourceType, obj: T, status: Record<string, unknown>): Promise<T | undefined> {
+  if (cacheIsBehind(ctx, resource, obj)) throw new StaleCacheError(resource, writeKey(resource, keyOf(obj)));
+  if (!statusDiffers(obj, status)) return undefined;
+  const written = await ctx.client.replaceStatus<T>(resource, { ...obj, status });
+  const cachedVersion = obj.metadata.resourceVersion;
+  if (cachedVersion !== undefined) {
+    let versions = lastWrites.get(ctx.client);
+    if (!versions) lastWrites.set(ctx.client, (versions = new Map()));
+    versions.set(writeKey(resource, keyOf(obj)), cachedVersion);
+  }
+  return written;
 }
 
 /**
@@ -79,23 +112,41 @@ function writeKey(resource: ResourceType, obj: KubeObject): string {
  * StaleCacheError.
  */
 export async function writeStatus(ctx: ControllerContext, resource: ResourceType, obj: WithStatus, status: Record<string, unknown>): Promise<boolean> {
-  let written = lastWrites.get(ctx.client);
-  if (!written) lastWrites.set(ctx.client, (written = new Map()));
-  const key = writeKey(resource, obj);
-  const cachedVersion = obj.metadata.resourceVersion;
-  if (cachedVersion !== undefined && written.get(key) === cachedVersion) throw new StaleCacheError(resource, key);
-  if (!statusDiffers(obj, status)) return false;
-  await ctx.client.replaceStatus(resource, { ...obj, status });
-  if (cachedVersion !== undefined) written.set(key, cachedVersion);
-  return true;
+  return (await replaceStatus(ctx, resource, obj, status)) !== undefined;
 }
 
-/** Forgets the write bookkeeping of an object that is gone. */
-export function forgetWrites(ctx: ControllerContext, resource: ResourceType, obj: KubeObject): void {
-  lastWrites.get(ctx.client)?.delete(writeKey(resource, obj));
+/**
+ * The status write of a reconcile that reports progress: nextStatus, then writeStatus, then an
+ * Event if the write happened: a Normal one always, a Warning one only when the reason of a
+ * condition it sets changed, so a failure repeated by retries is one Event. Answers the object
+ * as written (so the reconcile can go on with a fresh resourceVersion), or as it was when
+ * nothing differed.
+ */
+export async function reportStatus<T extends KubeObject>(
+  ctx: ControllerContext,
+  resource: ResourceType,
+  obj: T,
+  fields: Record<string, unknown>,
+  conditions: Cond[],
+  event?: EventSpec,
+): Promise<{ obj: T; wrote: boolean }> {
+  // The kinds' generated status types are narrower than WithStatus, not different.
+  const current = obj as unknown as WithStatus;
+  const written = await replaceStatus(ctx, resource, current, nextStatus(current, fields, conditions, ctx.now()));
+  if (!written) return { obj, wrote: false };
+  if (event) {
+    const changed = conditions.some((c) => getCondition(current.status?.conditions, c.type)?.reason !== c.reason);
+    if (event.type === 'Normal' || changed) ctx.events.record(obj, event.type, event.reason, event.message);
+  }
+  return { obj: written as unknown as T, wrote: true };
 }
 
-export const ready = (ok: boolean, reason: string, message: string): Omit<ConditionUpdate, 'observedGeneration'> => ({
+/** Forgets the write bookkeeping of an object that is gone (the object, or its key). */
+export function forgetWrites(ctx: ControllerContext, resource: ResourceType, obj: KubeObject | ObjectKey): void {
+  lastWrites.get(ctx.client)?.delete(writeKey(resource, 'metadata' in obj ? keyOf(obj) : obj));
+}
+
+export const ready = (ok: boolean, reason: string, message: string): Cond => ({
   type: 'Ready',
   status: ok ? 'True' : 'False',
   reason,
@@ -103,7 +154,7 @@ export const ready = (ok: boolean, reason: string, message: string): Omit<Condit
 });
 
 /** ReferencesResolved: True, or False naming every missing object. */
-export function referencesCondition(missing: string[]): Omit<ConditionUpdate, 'observedGeneration'> {
+export function referencesCondition(missing: string[]): Cond {
   return missing.length === 0
     ? { type: 'ReferencesResolved', status: 'True', reason: 'Resolved', message: 'Every referenced object exists.' }
     : { type: 'ReferencesResolved', status: 'False', reason: 'MissingReferences', message: `Waiting for ${missing.join(', ')} to exist.` };

@@ -3,7 +3,7 @@ import type { KubeObject } from '../../machinery/object.js';
 import type { ObjectClient } from '../../runtime/client.js';
 import { Kinds } from './resources-of-kinds.js';
 import { memoryLister } from './listers.js';
-import { StaleCacheError, writeStatus, type ControllerContext } from './context.js';
+import { cacheIsBehind, forgetWrites, reportStatus, StaleCacheError, writeStatus, type ControllerContext } from './context.js';
 import { statusReconciler } from './status-reconciler.js';
 
 type Obj = KubeObject & { status?: Record<string, unknown> };
@@ -29,6 +29,38 @@ const dc = (rv: string, status?: Record<string, unknown>): Obj => ({
   kind: 'Datacenter',
   metadata: { name: 'dc-1', resourceVersion: rv, generation: 1 },
   status,
+});
+
+describe('reportStatus', () => {
+  const failing = (reason: string) => [{ type: 'Ready', status: 'False' as const, reason, message: 'm' }];
+  const warning = (reason: string) => ({ type: 'Warning' as const, reason, message: 'm' });
+
+  it('records a Warning only when a condition reason changes, and a Normal Event whenever it writes', async () => {
+    const { client } = fakeClient();
+    const events: string[] = [];
+    const ctx = { ...context(client, { now: 0 }), events: { record: (_: unknown, type: string, reason: string) => events.push(`${type}/${reason}`) } };
+    const first = await reportStatus(ctx, Kinds.Datacenter, dc('1'), {}, failing('Unreachable'), warning('Unreachable'));
+    // Same reason, another message: written, but the failure is already told.
+    const again = await reportStatus(ctx, Kinds.Datacenter, first.obj, { attempt: 2 }, failing('Unreachable'), warning('Unreachable'));
+    // Nothing differs: no write, no Event, even a Normal one.
+    const same = await reportStatus(ctx, Kinds.Datacenter, again.obj, { attempt: 2 }, failing('Unreachable'), { type: 'Normal', reason: 'Fine', message: 'm' });
+    await reportStatus(ctx, Kinds.Datacenter, same.obj, { attempt: 3 }, failing('Unreachable'), { type: 'Normal', reason: 'Fine', message: 'm' });
+    expect({ wrote: [first.wrote, again.wrote, same.wrote], rv: [first.obj.metadata.resourceVersion, same.obj.metadata.resourceVersion], events }).toEqual({
+      wrote: [true, true, false],
+      rv: ['2', '3'],
+      events: ['Warning/Unreachable', 'Normal/Fine'],
+    });
+  });
+
+  it('shares the stale-cache bookkeeping with writeStatus, until the object is forgotten', async () => {
+    const { client } = fakeClient();
+    const ctx = context(client, { now: 0 });
+    await reportStatus(ctx, Kinds.Datacenter, dc('1'), { racks: 2 }, []);
+    expect(cacheIsBehind(ctx, Kinds.Datacenter, dc('1'))).toBe(true);
+    await expect(writeStatus(ctx, Kinds.Datacenter, dc('1'), { racks: 3 })).rejects.toBeInstanceOf(StaleCacheError);
+    forgetWrites(ctx, Kinds.Datacenter, { name: 'dc-1' });
+    expect(cacheIsBehind(ctx, Kinds.Datacenter, dc('1'))).toBe(false);
+  });
 });
 
 describe('writeStatus', () => {

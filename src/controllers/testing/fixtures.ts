@@ -2,10 +2,12 @@
 import type { Baremetal } from '../../kinds/baremetal.js';
 import type { BaremetalGroup } from '../../kinds/baremetalgroup.js';
 import type { Datacenter } from '../../kinds/datacenter.js';
+import type { ExternalController } from '../../kinds/externalcontroller.js';
 import type { Rack } from '../../kinds/rack.js';
 import type { Tenant } from '../../kinds/tenant.js';
 import type { TenantQuota } from '../../kinds/tenantquota.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
+import type { VirtualMachineImage } from '../../kinds/virtualmachineimage.js';
 import type { VirtualMachineSpecification } from '../../kinds/virtualmachinespecification.js';
 import { indexes, memoryLister, type Listers } from '../shared/listers.js';
 
@@ -43,6 +45,19 @@ export const flavor = (name: string, cpu: number, memory: string): VirtualMachin
   metadata: { name },
   spec: { cpu, memory, storage: '100Gi' },
 });
+export const image = (name: string): VirtualMachineImage => ({
+  apiVersion: api,
+  kind: 'VirtualMachineImage',
+  metadata: { name },
+  spec: { os: { family: name }, source: { url: `https://images.example/${name}.qcow2` }, format: 'qcow2' },
+});
+/** An ExternalController of service VirtualMachine serving every region. */
+export const externalController = (name: string): ExternalController => ({
+  apiVersion: api,
+  kind: 'ExternalController',
+  metadata: { name },
+  spec: { service: 'VirtualMachine', endpoint: `https://${name}.example` },
+});
 export const vm = (namespace: string, name: string, spec: Partial<VirtualMachine['spec']> = {}, status?: VirtualMachine['status']): VirtualMachine => ({
   apiVersion: api,
   kind: 'VirtualMachine',
@@ -61,6 +76,8 @@ export interface World {
   tenants?: Tenant[];
   quotas?: TenantQuota[];
   specifications?: VirtualMachineSpecification[];
+  images?: VirtualMachineImage[];
+  externalControllers?: ExternalController[];
   vms?: VirtualMachine[];
 }
 
@@ -73,11 +90,11 @@ export function listersOf(world: World): Listers {
     tenants: memoryLister(world.tenants ?? [], indexes.tenants),
     quotas: memoryLister(world.quotas ?? [], indexes.quotas),
     specifications: memoryLister(world.specifications ?? []),
-    images: memoryLister([]),
+    images: memoryLister(world.images ?? []),
     vms: memoryLister(world.vms ?? [], indexes.vms),
     clusters: memoryLister([], indexes.clusters),
     nodePools: memoryLister([], indexes.nodePools),
-    externalControllers: memoryLister([]),
+    externalControllers: memoryLister(world.externalControllers ?? []),
     zones: memoryLister([], indexes.zones),
     serviceMeshes: memoryLister([]),
     maintainers: memoryLister([]),

@@ -24,10 +24,15 @@
 // the race with the controller's own report, and a crash between the write and the request
 // only repeats the request, which is idempotent.
 //
+// lifecycle() reads as its steps, each a function below: route (unrouted), observe, then
+// create / awaitCreate / recreateDeletedExternally while there is no machine, and awaitBoot,
+// update, restart, power and settle (Running or Stopped) once there is; deprovision on delete.
+//
 // Every failure does the same three things: a condition with the provider's constant reason,
-// a Warning Event when that reason is new, and a retry with per-VM exponential back-off.
+// a Warning Event when that reason is new (shared/context.ts reportStatus), and a retry
+// with per-VM exponential back-off.
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
-import { getCondition, type Condition, type ConditionUpdate } from '../../machinery/conditions.js';
+import { getCondition, type Condition } from '../../machinery/conditions.js';
 import {
   providerReasons,
   isProviderError,
@@ -41,9 +46,10 @@ import { errorCodes } from '../../providers/protocol.js';
 import { routeVirtualMachine, type Route } from '../../providers/routing.js';
 import type { ExternalController } from '../../kinds/externalcontroller.js';
 import { isConflict, isNotFound } from '../../runtime/client.js';
-import { keyString, type ObjectKey } from '../../runtime/keys.js';
+import { jitter } from '../../runtime/backoff.js';
+import { keyString, parseKey, type ObjectKey } from '../../runtime/keys.js';
 import type { Result } from '../../runtime/reconciler.js';
-import { nextStatus, statusDiffers, type ControllerContext, type EventType } from '../shared/context.js';
+import { cacheIsBehind, forgetWrites, isStaleCache, reportStatus, type Cond, type ControllerContext, type EventSpec } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { placedReferencesCondition } from './references.js';
 
@@ -86,13 +92,7 @@ const failedReason: Record<Operation['type'], string> = {
   Migrate: 'MigrateFailed',
 };
 
-type Cond = Omit<ConditionUpdate, 'observedGeneration'>;
 type Fields = Record<string, unknown>;
-interface EventSpec {
-  type: EventType;
-  reason: string;
-  message: string;
-}
 
 export interface LifecycleOptions {
   providerFor: (controller: ExternalController) => VirtualMachineProvider;
@@ -100,6 +100,8 @@ export interface LifecycleOptions {
   resyncMs: number;
   /** First retry after a provider failure; doubles per failure in a row, up to 32 times. */
   providerRetryMs: number;
+  /** The source of jitter, in [0, 1); tests fix it. */
+  random?: () => number;
 }
 
 export interface VmLifecycle {
@@ -111,11 +113,38 @@ export interface VmLifecycle {
   forget(key: string): void;
 }
 
-const isActive = (op: Operation): boolean => op.state === 'Pending' || op.state === 'Running';
-
-function jitter(ms: number): number {
-  return Math.max(1, Math.round(ms * (0.9 + Math.random() * 0.2)));
+/** What one reconcile of a placed VM knows once its machine is observed. */
+interface Turn {
+  key: string;
+  /** The VM as last written by this reconcile (or as cached). */
+  vm: VirtualMachine;
+  xc: string;
+  provider: VirtualMachineProvider;
+  host: string | undefined;
+  observed: Observation;
+  last: Operation | undefined;
+  /** The operation running at the external controller, if one is. */
+  running: Operation | undefined;
+  generation: number;
+  strategy: NonNullable<VirtualMachine['spec']['runStrategy']>;
+  stopPolicy: NonNullable<VirtualMachine['spec']['stopPolicy']>;
+  /** Conditions set by placement, stated again so each carries the current generation. */
+  base: Cond[];
+  /** Status fields this reconcile reports (lastOperation, then what the machine shows). */
+  fields: Fields;
+  provisionedBefore: boolean;
 }
+
+/** A Turn whose machine exists. */
+interface MachineTurn extends Turn {
+  on: boolean;
+  provisioned: Cond;
+  withProvisioned: Cond[];
+  /** Events recorded after the next status write (Provisioned, Restarted). */
+  after: EventSpec[];
+}
+
+const isActive = (op: Operation): boolean => op.state === 'Pending' || op.state === 'Running';
 
 /** Is `value` a time later than `than` (an absent `than` is the beginning of time)? */
 function isNewer(value: string | undefined, than: string | undefined): boolean {
@@ -128,10 +157,9 @@ function isNewer(value: string | undefined, than: string | undefined): boolean {
 }
 
 function restate(vm: VirtualMachine, type: string): Cond | undefined {
-  const c = getCondition(vm.status?.conditions as Condition[] | undefined, type);
+  const c = conditionOf(vm, type);
   return c ? { type: c.type, status: c.status, reason: c.reason, message: c.message } : undefined;
 }
-
 
 function conditionOf(vm: VirtualMachine, type: string): Condition | undefined {
   return getCondition(vm.status?.conditions as Condition[] | undefined, type);
@@ -139,44 +167,27 @@ function conditionOf(vm: VirtualMachine, type: string): Condition | undefined {
 
 export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmLifecycle {
   const { resyncMs, providerRetryMs: retryMs } = opts;
-  /** Provider failures in a row, per VM key: the back-off exponent. */
+  const random = opts.random ?? Math.random;
+  /**
+   * Provider failures in a row, per VM key: the back-off exponent. Not the work queue's
+   * back-off: a failure is reported (condition, Event) and answered with a delay, because the
+   * queue's retries start at 5 ms and share one budget (10 per second) across all keys, which
+   * one failing external controller with thousands of VMs would exhaust for every other VM.
+   */
   const failures = new Map<string, number>();
   /** Per VM key, the id of the last Failed operation an Event was recorded for. */
   const failedOpsReported = new Map<string, string>();
-  /**
-   * Per VM key, the resourceVersion this process's last write replaced. A cached VM still at
-   * that version is stale: a write from it could only answer 409. The watch event of that
-   * write is on its way and queues the VM again, on fresher data.
-   */
-  const replaced = new Map<string, string>();
-  const vmKey = (vm: VirtualMachine) => keyString({ namespace: vm.metadata.namespace, name: vm.metadata.name! });
-  const isStale = (key: string, vm: VirtualMachine) => vm.metadata.resourceVersion !== undefined && replaced.get(key) === vm.metadata.resourceVersion;
 
   const backoff = (key: string): number => {
     const n = Math.min((failures.get(key) ?? 0) + 1, 6);
     failures.set(key, n);
-    return jitter(retryMs * 2 ** (n - 1));
+    return jitter(retryMs * 2 ** (n - 1), random);
   };
-  const resync = (): Result => ({ requeueAfterMs: jitter(resyncMs) });
+  const resync = (): Result => ({ requeueAfterMs: jitter(resyncMs, random) });
 
-  /**
-   * Writes the status (fields, conditions, observedGeneration) when it differs, and answers
-   * the VM as written (or as it was), so a reconcile can go on with a fresh resourceVersion.
-   * A stale resourceVersion answers 409 and the queue retries on fresher data. A Warning
-   * Event is recorded when the reason of a condition it is about changes, a Normal one
-   * whenever the write happened; so a failure repeated by retries is one Event.
-   */
-  const report = async (vm: VirtualMachine, fields: Fields, conditions: Cond[], event?: EventSpec): Promise<VirtualMachine> => {
-    const status = nextStatus(vm as never, fields, conditions, ctx.now());
-    if (!statusDiffers(vm as never, status)) return vm;
-    const written = await ctx.client.replaceStatus(Kinds.VirtualMachine, { ...vm, status } as VirtualMachine);
-    if (vm.metadata.resourceVersion !== undefined) replaced.set(vmKey(vm), vm.metadata.resourceVersion);
-    if (event) {
-      const changed = conditions.some((c) => conditionOf(vm, c.type)?.reason !== c.reason);
-      if (event.type === 'Normal' || changed) ctx.events.record(vm, event.type, event.reason, event.message);
-    }
-    return written;
-  };
+  /** The shared status writer (shared/context.ts), answering the VM as written or as it was. */
+  const report = async (vm: VirtualMachine, fields: Fields, conditions: Cond[], event?: EventSpec): Promise<VirtualMachine> =>
+    (await reportStatus(ctx, Kinds.VirtualMachine, vm, fields, conditions, event)).obj;
 
   /** A Failed operation seen for the first time: one Warning Event saying what failed. */
   const noteFailedOperation = (key: string, vm: VirtualMachine, last: Operation | undefined) => {
@@ -194,7 +205,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
   const providerFailure = async (key: string, vm: VirtualMachine, err: unknown, what: string, base: Cond[], extra: Fields = {}): Promise<Result> => {
     if (!isProviderError(err)) throw err;
     if (err instanceof ProviderRejected && ([errorCodes.operationInProgress, errorCodes.notFound, errorCodes.staleGeneration] as string[]).includes(err.code ?? '')) {
-      return { requeueAfterMs: jitter(retryMs) };
+      return { requeueAfterMs: jitter(retryMs, random) };
     }
     const deleting = vm.metadata.deletionTimestamp !== undefined;
     const provisioned = conditionOf(vm, 'Provisioned')?.status === 'True';
@@ -224,29 +235,21 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     };
   };
 
-  // -------------------------------------------------------------------------------------
+  // -- the steps of lifecycle() ------------------------------------------------------------
 
-  async function lifecycle(key: string, current: VirtualMachine): Promise<Result> {
-    if (isStale(key, current)) return {};
-    let vm = current;
-    const refs: Cond = placedReferencesCondition(vm, ctx.listers);
-    const scheduled = restate(vm, 'Scheduled');
-    // Conditions set by placement are stated again, so each carries the current generation.
-    const base: Cond[] = scheduled ? [refs, scheduled] : [refs];
-    const provisionedBefore = conditionOf(vm, 'Provisioned')?.status === 'True';
+  /** Route: no ExternalController serves the VM (or the one that holds it is gone). */
+  async function unrouted(key: string, vm: VirtualMachine, route: Extract<Route, { found: false }>, base: Cond[]): Promise<Result> {
+    const conditions: Cond[] = conditionOf(vm, 'Provisioned')?.status === 'True'
+      ? [...base, { type: 'Ready', status: 'Unknown', reason: route.reason, message: route.message }]
+      : [...base, { type: 'Provisioned', status: 'False', reason: route.reason, message: route.message }, { type: 'Ready', status: 'False', reason: route.reason, message: route.message }];
+    await report(vm, {}, conditions, { type: 'Warning', reason: route.reason, message: route.message });
+    return { requeueAfterMs: backoff(key) };
+  }
 
-    const route = routeOf(vm);
-    if (!route.found) {
-      const conditions: Cond[] = provisionedBefore
-        ? [...base, { type: 'Ready', status: 'Unknown', reason: route.reason, message: route.message }]
-        : [...base, { type: 'Provisioned', status: 'False', reason: route.reason, message: route.message }, { type: 'Ready', status: 'False', reason: route.reason, message: route.message }];
-      await report(vm, {}, conditions, { type: 'Warning', reason: route.reason, message: route.message });
-      return { requeueAfterMs: backoff(key) };
-    }
-    const xc = route.controller.metadata.name!;
-    const provider = opts.providerFor(route.controller);
-    const host = vm.status?.placement?.baremetal;
-
+  /** Observe: the machine at its external controller, and what the reconcile knows from it. */
+  async function observe(key: string, vm: VirtualMachine, controller: ExternalController, base: Cond[]): Promise<Turn | Result> {
+    const xc = controller.metadata.name!;
+    const provider = opts.providerFor(controller);
     let observed: Observation;
     try {
       observed = await provider.observe(vm);
@@ -254,215 +257,278 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
       return providerFailure(key, vm, err, `observe the VM at external controller ${xc}`, base);
     }
     failures.delete(key);
-
-    const generation = vm.metadata.generation ?? 1;
-    const strategy = vm.spec.runStrategy ?? 'Always';
-    const stopPolicy = vm.spec.stopPolicy ?? 'Graceful';
     const last = observed.lastOperation;
-    const busy = last !== undefined && isActive(last);
     noteFailedOperation(key, vm, last);
-    const fields: Fields = last ? { lastOperation: last } : {};
+    return {
+      key,
+      vm,
+      xc,
+      provider,
+      host: vm.status?.placement?.baremetal,
+      observed,
+      last,
+      running: last && isActive(last) ? last : undefined,
+      generation: vm.metadata.generation ?? 1,
+      strategy: vm.spec.runStrategy ?? 'Always',
+      stopPolicy: vm.spec.stopPolicy ?? 'Graceful',
+      base,
+      fields: last ? { lastOperation: last } : {},
+      provisionedBefore: conditionOf(vm, 'Provisioned')?.status === 'True',
+    };
+  }
 
-    // -- no machine: create it, or wait for the create that is running --------------------
-    if (!observed.exists) {
-      if (busy && last.type !== 'Create') return resync();
-      const driftBefore = conditionOf(vm, 'Provisioned')?.reason === lifecycleReasons.drift;
-      if (busy) {
-        const reason = driftBefore ? lifecycleReasons.drift : lifecycleReasons.provisioning;
-        const message = `${driftBefore ? 'Re-creating the machine that disappeared' : 'Building the machine'} at ${xc} (operation ${last.id}).`;
-        await report(vm, { ...fields, phase: 'Provisioning' }, [
-          ...base,
-          { type: 'Provisioned', status: 'False', reason, message },
-          { type: 'Ready', status: 'False', reason, message: 'The VM is being provisioned.' },
-        ]);
-        return resync();
-      }
-      const image = ctx.listers.images.get(vm.spec.image);
-      if (!image) {
-        const message = `Waiting for VirtualMachineImage "${vm.spec.image}" to exist to create the machine.`;
-        await report(vm, { phase: 'Provisioning' }, [
-          { type: 'ReferencesResolved', status: 'False', reason: 'MissingReferences', message },
-          { type: 'Provisioned', status: 'False', reason: lifecycleReasons.missingImage, message },
-          { type: 'Ready', status: 'False', reason: lifecycleReasons.missingImage, message },
-        ], { type: 'Warning', reason: lifecycleReasons.missingImage, message });
-        return {};
-      }
-      // A machine that had been provisioned and is gone without a delete: drift, repaired.
-      if (provisionedBefore) {
-        const message = `The machine no longer exists at ${xc}; re-creating it on ${host}.`;
-        vm = await report(
-          vm,
-          { ...fields, phase: 'Provisioning', powerState: undefined, externalId: undefined, addresses: undefined },
-          [...base, { type: 'Provisioned', status: 'False', reason: lifecycleReasons.drift, message }, { type: 'Ready', status: 'False', reason: lifecycleReasons.drift, message }],
-          { type: 'Warning', reason: lifecycleReasons.drift, message },
-        );
-      } else if (vm.status?.phase !== 'Provisioning' && vm.status?.phase !== 'Failed') {
-        vm = await report(vm, { ...fields, phase: 'Provisioning' }, base);
-      }
-      if (vm.status?.externalController !== xc) {
-        // Recorded before the request, so a crash after it cannot lead to a second machine elsewhere.
-        vm = await report(vm, { ...fields, phase: 'Provisioning', externalController: xc }, base);
-      }
-      const provision = {
-        image: { name: image.metadata.name!, source: image.spec.source as never, format: (image.spec.format ?? 'qcow2') as never },
-        powerOn: strategy !== 'Halted',
-      };
-      try {
-        await provider.create(vm, vm.status!.placement as never, provision);
-      } catch (err) {
-        if (!(err instanceof ProviderRejected && err.code === errorCodes.deleted)) {
-          return providerFailure(key, vm, err, `create the VM at external controller ${xc}`, base);
-        }
-        // The uid's machine was deleted through the protocol, and not by VirtFlow: this VM is
-        // not being deleted. Checked on the API server itself, not the cache, so a stale copy
-        // of a VM deleted since can never bring its machine back.
-        const fresh = await ctx.client.find<VirtualMachine>(Kinds.VirtualMachine, { namespace: vm.metadata.namespace, name: vm.metadata.name! });
-        if (!fresh || fresh.metadata.uid !== vm.metadata.uid || fresh.metadata.deletionTimestamp) return {};
-        const message = `The machine was deleted at ${xc} by a request VirtFlow did not make; building it again on ${host}.`;
-        vm = await report(vm, { phase: 'Provisioning' }, [
-          ...base,
-          { type: 'Provisioned', status: 'False', reason: lifecycleReasons.deletedExternally, message },
-          { type: 'Ready', status: 'False', reason: lifecycleReasons.deletedExternally, message },
-        ], { type: 'Warning', reason: lifecycleReasons.deletedExternally, message });
-        try {
-          await provider.create(vm, vm.status!.placement as never, { ...provision, recreate: true });
-        } catch (again) {
-          return providerFailure(key, vm, again, `create the VM at external controller ${xc}`, base);
-        }
-      }
-      // No Event for the request: the Provisioned condition names the operation while it
-      // runs (from the report that follows), and its outcome is an Event (Running, Stopped,
-      // CreateFailed).
-      return resync();
+  /** Await-create: no machine yet, the create that builds it is running. */
+  async function awaitCreate(t: Turn, op: Operation): Promise<Result> {
+    const driftBefore = conditionOf(t.vm, 'Provisioned')?.reason === lifecycleReasons.drift;
+    const reason = driftBefore ? lifecycleReasons.drift : lifecycleReasons.provisioning;
+    const message = `${driftBefore ? 'Re-creating the machine that disappeared' : 'Building the machine'} at ${t.xc} (operation ${op.id}).`;
+    await report(t.vm, { ...t.fields, phase: 'Provisioning' }, [
+      ...t.base,
+      { type: 'Provisioned', status: 'False', reason, message },
+      { type: 'Ready', status: 'False', reason, message: 'The VM is being provisioned.' },
+    ]);
+    return resync();
+  }
+
+  /** Create: no machine and nothing running; intent is written first, then the request. */
+  async function create(t: Turn): Promise<Result> {
+    const image = ctx.listers.images.get(t.vm.spec.image);
+    if (!image) {
+      const message = `Waiting for VirtualMachineImage "${t.vm.spec.image}" to exist to create the machine.`;
+      await report(t.vm, { phase: 'Provisioning' }, [
+        { type: 'ReferencesResolved', status: 'False', reason: 'MissingReferences', message },
+        { type: 'Provisioned', status: 'False', reason: lifecycleReasons.missingImage, message },
+        { type: 'Ready', status: 'False', reason: lifecycleReasons.missingImage, message },
+      ], { type: 'Warning', reason: lifecycleReasons.missingImage, message });
+      return {};
     }
-
-    // -- the machine exists ---------------------------------------------------------------
-    fields.externalId = observed.externalId;
-    fields.addresses = observed.addresses;
-    fields.powerState = observed.powerState;
-    const on = observed.powerState === 'On';
-
-    if (busy && last.type === 'Create') {
-      // Built, not finished yet (booting, when it is to run).
-      const phase = strategy !== 'Halted' ? 'Starting' : 'Provisioning';
-      const message = `Built by ${xc} on ${host}; ${phase === 'Starting' ? 'booting' : 'finishing'} (operation ${last.id}).`;
-      await report(vm, { ...fields, phase }, [
-        ...base,
-        { type: 'Provisioned', status: 'False', reason: lifecycleReasons.provisioning, message },
-        { type: 'Ready', status: 'False', reason: phase === 'Starting' ? lifecycleReasons.starting : lifecycleReasons.provisioning, message },
-      ]);
-      return resync();
+    // A machine that had been provisioned and is gone without a delete: drift, repaired.
+    if (t.provisionedBefore) {
+      const message = `The machine no longer exists at ${t.xc}; re-creating it on ${t.host}.`;
+      t.vm = await report(
+        t.vm,
+        { ...t.fields, phase: 'Provisioning', powerState: undefined, externalId: undefined, addresses: undefined },
+        [...t.base, { type: 'Provisioned', status: 'False', reason: lifecycleReasons.drift, message }, { type: 'Ready', status: 'False', reason: lifecycleReasons.drift, message }],
+        { type: 'Warning', reason: lifecycleReasons.drift, message },
+      );
+    } else if (t.vm.status?.phase !== 'Provisioning' && t.vm.status?.phase !== 'Failed') {
+      t.vm = await report(t.vm, { ...t.fields, phase: 'Provisioning' }, t.base);
     }
+    if (t.vm.status?.externalController !== t.xc) {
+      // Recorded before the request, so a crash after it cannot lead to a second machine elsewhere.
+      t.vm = await report(t.vm, { ...t.fields, phase: 'Provisioning', externalController: t.xc }, t.base);
+    }
+    const provision = {
+      image: { name: image.metadata.name!, source: image.spec.source as never, format: (image.spec.format ?? 'qcow2') as never },
+      powerOn: t.strategy !== 'Halted',
+    };
+    try {
+      await t.provider.create(t.vm, t.vm.status!.placement as never, provision);
+    } catch (err) {
+      if (!(err instanceof ProviderRejected && err.code === errorCodes.deleted)) {
+        return providerFailure(t.key, t.vm, err, `create the VM at external controller ${t.xc}`, t.base);
+      }
+      return recreateDeletedExternally(t, provision);
+    }
+    // No Event for the request: the Provisioned condition names the operation while it
+    // runs (from the report that follows), and its outcome is an Event (Running, Stopped,
+    // CreateFailed).
+    return resync();
+  }
+
+  /**
+   * Create, answered "deleted": the uid's machine was deleted through the protocol, and not by
+   * VirtFlow, since this VM is not being deleted. Checked on the API server itself, not the
+   * cache, so a stale copy of a VM deleted since can never bring its machine back.
+   */
+  async function recreateDeletedExternally(t: Turn, provision: Parameters<VirtualMachineProvider['create']>[2]): Promise<Result> {
+    const fresh = await ctx.client.find<VirtualMachine>(Kinds.VirtualMachine, { namespace: t.vm.metadata.namespace, name: t.vm.metadata.name! });
+    if (!fresh || fresh.metadata.uid !== t.vm.metadata.uid || fresh.metadata.deletionTimestamp) return {};
+    const message = `The machine was deleted at ${t.xc} by a request VirtFlow did not make; building it again on ${t.host}.`;
+    t.vm = await report(t.vm, { phase: 'Provisioning' }, [
+      ...t.base,
+      { type: 'Provisioned', status: 'False', reason: lifecycleReasons.deletedExternally, message },
+      { type: 'Ready', status: 'False', reason: lifecycleReasons.deletedExternally, message },
+    ], { type: 'Warning', reason: lifecycleReasons.deletedExternally, message });
+    try {
+      await t.provider.create(t.vm, t.vm.status!.placement as never, { ...provision, recreate: true });
+    } catch (again) {
+      return providerFailure(t.key, t.vm, again, `create the VM at external controller ${t.xc}`, t.base);
+    }
+    return resync();
+  }
+
+  /** The machine exists: what it shows becomes status fields, and Provisioned is True. */
+  function machine(t: Turn): MachineTurn {
+    const { observed } = t;
+    t.fields.externalId = observed.externalId;
+    t.fields.addresses = observed.addresses;
+    t.fields.powerState = observed.powerState;
     const provisioned: Cond = {
       type: 'Provisioned',
       status: 'True',
       reason: lifecycleReasons.provisioned,
-      message: `Provisioned by ${xc} on ${host}${observed.externalId ? ` as ${observed.externalId}` : ''}.`,
+      message: `Provisioned by ${t.xc} on ${t.host}${observed.externalId ? ` as ${observed.externalId}` : ''}.`,
     };
-    const withProvisioned = [...base, provisioned];
-    // The first time the machine is seen provisioned: an Event, folded into the Running or
-    // Stopped one when the VM settles at once (one Event instead of two).
-    const after: EventSpec[] = provisionedBefore ? [] : [{ type: 'Normal', reason: lifecycleReasons.provisioned, message: provisioned.message }];
-    const recordAfter = () => {
-      for (const e of after) ctx.events.record(vm, e.type, e.reason, e.message);
+    return {
+      ...t,
+      on: observed.powerState === 'On',
+      provisioned,
+      withProvisioned: [...t.base, provisioned],
+      // The first time the machine is seen provisioned: an Event, folded into the Running or
+      // Stopped one when the VM settles at once (one Event instead of two).
+      after: t.provisionedBefore ? [] : [{ type: 'Normal', reason: lifecycleReasons.provisioned, message: provisioned.message }],
     };
+  }
 
-    if (!observed.upToDate) {
-      vm = await report(vm, fields, withProvisioned);
-      recordAfter();
-      if (busy) return resync();
-      try {
-        await provider.update(vm);
-      } catch (err) {
-        return providerFailure(key, vm, err, `update the VM at external controller ${xc}`, withProvisioned);
-      }
-      return resync();
-    }
+  const recordAfter = (t: MachineTurn) => {
+    for (const e of t.after) ctx.events.record(t.vm, e.type, e.reason, e.message);
+  };
 
-    // -- power: restart requests, then runStrategy -----------------------------------------
-    const restartAt = vm.spec.restartAt;
-    if (strategy !== 'Halted' && isNewer(restartAt, vm.status?.restartedAt ?? vm.metadata.creationTimestamp)) {
-      const message = `Restarting as requested at ${restartAt} (${stopPolicy}).`;
-      const restarting: Cond[] = [...withProvisioned, { type: 'Ready', status: 'False', reason: lifecycleReasons.restarting, message }];
-      if (busy) {
-        // A power operation running now is the restart (or one before it): Restarting.
-        if (last.type === 'Power') await report(vm, { ...fields, phase: 'Restarting' }, restarting);
-        return resync();
-      }
-      const wasRestarting = vm.status?.phase === 'Restarting';
-      if (!wasRestarting) {
-        vm = await report(vm, { ...fields, phase: 'Restarting' }, restarting, { type: 'Normal', reason: lifecycleReasons.restarting, message });
-      }
-      let op: OperationRef;
-      try {
-        op = await provider.power(vm, 'restart', { force: stopPolicy === 'Force', requestId: `restart:${restartAt}` });
-      } catch (err) {
-        return providerFailure(key, vm, err, `restart the VM at external controller ${xc}`, withProvisioned);
-      }
-      // Running: the result arrives by report. Succeeded: this restartAt's restart was done
-      // (the request answered the finished operation); record it, once the status is fresh.
-      if (op.state !== 'Succeeded' || !wasRestarting) return op.state === 'Succeeded' ? { requeueAfterMs: 1 } : resync();
-      fields.restartedAt = restartAt;
-      after.push({ type: 'Normal', reason: lifecycleReasons.restarted, message: `Restarted as requested at ${restartAt} (operation ${op.operationId}).` });
-    }
-
-    const action = strategy === 'Always' && !on ? 'start' : strategy === 'Halted' && on ? 'stop' : undefined;
-    if (action) {
-      const phase = action === 'start' ? 'Starting' : 'Stopping';
-      // Found in the opposite state of the one last reported, without an operation of ours.
-      const drift =
-        action === 'start'
-          ? vm.status?.phase === 'Running' && vm.status?.powerState === 'On'
-          : vm.status?.phase === 'Stopped' && vm.status?.powerState === 'Off';
-      const keepDrift = vm.status?.phase === phase && conditionOf(vm, 'Ready')?.reason === lifecycleReasons.drift;
-      const driftMessage =
-        action === 'start'
-          ? `The VM was found off while runStrategy is Always; starting it.`
-          : `The VM was found on while runStrategy is Halted; stopping it (${stopPolicy}).`;
-      const message = drift || keepDrift ? driftMessage : action === 'start' ? 'The VM is starting.' : `The VM is stopping (${stopPolicy}).`;
-      const reason = drift || keepDrift ? lifecycleReasons.drift : phase;
-      const event: EventSpec | undefined = drift
-        ? { type: 'Warning', reason: lifecycleReasons.drift, message: driftMessage }
-        : vm.status?.phase !== phase
-          ? { type: 'Normal', reason: phase, message }
-          : undefined;
-      // A failure of an earlier attempt stays reported until this one answers.
-      const failedBefore = vm.status?.phase === phase && !busy && conditionOf(vm, 'Ready')?.reason !== reason;
-      if (!failedBefore) {
-        vm = await report(vm, { ...fields, phase }, [...withProvisioned, { type: 'Ready', status: 'False', reason, message }], event);
-      }
-      recordAfter();
-      if (busy) return resync();
-      try {
-        await provider.power(vm, action, {
-          force: action === 'stop' && stopPolicy === 'Force',
-          // New after each operation on the uid, so a repair of drift is a new request,
-          // while a repeat (crash, timeout) before anything else happened is the same one.
-          requestId: `${action}:g${generation}:after:${last?.id ?? 'none'}`,
-        });
-      } catch (err) {
-        return providerFailure(key, vm, err, `${action} the VM at external controller ${xc}`, withProvisioned);
-      }
-      return resync();
-    }
-
-    // -- steady: Running or Stopped ---------------------------------------------------------
-    const phase = on ? 'Running' : 'Stopped';
-    const ready: Cond = on
-      ? { type: 'Ready', status: 'True', reason: lifecycleReasons.running, message: 'The VM is running.' }
-      : { type: 'Ready', status: 'False', reason: lifecycleReasons.stopped, message: `The VM is stopped (runStrategy ${strategy}).` };
-    let event: EventSpec | undefined;
-    if (vm.status?.phase !== phase) {
-      const outside = strategy === 'Manual' && !busy && (vm.status?.phase === 'Running' || vm.status?.phase === 'Stopped');
-      const first = after.findIndex((e) => e.reason === lifecycleReasons.provisioned);
-      if (first >= 0) after.splice(first, 1);
-      event = outside
-        ? { type: 'Normal', reason: lifecycleReasons.powerChanged, message: `The VM was switched ${on ? 'on' : 'off'} outside VirtFlow; runStrategy Manual leaves it so.` }
-        : { type: 'Normal', reason: phase, message: first >= 0 ? `${provisioned.message} ${ready.message}` : ready.message };
-    }
-    vm = await report(vm, { ...fields, phase }, [...withProvisioned, ready], event);
-    recordAfter();
+  /** Await-create: built, the create not finished yet (booting, when it is to run). */
+  async function awaitBoot(t: Turn, op: Operation): Promise<Result> {
+    const phase = t.strategy !== 'Halted' ? 'Starting' : 'Provisioning';
+    const message = `Built by ${t.xc} on ${t.host}; ${phase === 'Starting' ? 'booting' : 'finishing'} (operation ${op.id}).`;
+    await report(t.vm, { ...t.fields, phase }, [
+      ...t.base,
+      { type: 'Provisioned', status: 'False', reason: lifecycleReasons.provisioning, message },
+      { type: 'Ready', status: 'False', reason: phase === 'Starting' ? lifecycleReasons.starting : lifecycleReasons.provisioning, message },
+    ]);
     return resync();
+  }
+
+  /** Reconcile-spec: the machine is older than the VM's generation; update it. */
+  async function update(t: MachineTurn): Promise<Result> {
+    t.vm = await report(t.vm, t.fields, t.withProvisioned);
+    recordAfter(t);
+    if (t.running) return resync();
+    try {
+      await t.provider.update(t.vm);
+    } catch (err) {
+      return providerFailure(t.key, t.vm, err, `update the VM at external controller ${t.xc}`, t.withProvisioned);
+    }
+    return resync();
+  }
+
+  /**
+   * Power, restart: restartAt is newer than the last restart. Answers a Result, or undefined
+   * when this restartAt's restart is done and the reconcile goes on (recording restartedAt).
+   */
+  async function restart(t: MachineTurn): Promise<Result | undefined> {
+    const restartAt = t.vm.spec.restartAt;
+    if (t.strategy === 'Halted' || !isNewer(restartAt, t.vm.status?.restartedAt ?? t.vm.metadata.creationTimestamp)) return undefined;
+    const message = `Restarting as requested at ${restartAt} (${t.stopPolicy}).`;
+    const restarting: Cond[] = [...t.withProvisioned, { type: 'Ready', status: 'False', reason: lifecycleReasons.restarting, message }];
+    if (t.running) {
+      // A power operation running now is the restart (or one before it): Restarting.
+      if (t.running.type === 'Power') await report(t.vm, { ...t.fields, phase: 'Restarting' }, restarting);
+      return resync();
+    }
+    const wasRestarting = t.vm.status?.phase === 'Restarting';
+    if (!wasRestarting) {
+      t.vm = await report(t.vm, { ...t.fields, phase: 'Restarting' }, restarting, { type: 'Normal', reason: lifecycleReasons.restarting, message });
+    }
+    let op: OperationRef;
+    try {
+      op = await t.provider.power(t.vm, 'restart', { force: t.stopPolicy === 'Force', requestId: `restart:${restartAt}` });
+    } catch (err) {
+      return providerFailure(t.key, t.vm, err, `restart the VM at external controller ${t.xc}`, t.withProvisioned);
+    }
+    // Running: the result arrives by report. Succeeded: this restartAt's restart was done
+    // (the request answered the finished operation); record it, once the status is fresh.
+    if (op.state !== 'Succeeded' || !wasRestarting) return op.state === 'Succeeded' ? { requeueAfterMs: 1 } : resync();
+    t.fields.restartedAt = restartAt;
+    t.after.push({ type: 'Normal', reason: lifecycleReasons.restarted, message: `Restarted as requested at ${restartAt} (operation ${op.operationId}).` });
+    return undefined;
+  }
+
+  /** Power: runStrategy Always and off -> start; Halted and on -> stop (ExternalDrift when it was the other way). */
+  async function power(t: MachineTurn, action: 'start' | 'stop'): Promise<Result> {
+    const { vm, stopPolicy } = t;
+    const phase = action === 'start' ? 'Starting' : 'Stopping';
+    // Found in the opposite state of the one last reported, without an operation of ours.
+    const drift =
+      action === 'start'
+        ? vm.status?.phase === 'Running' && vm.status?.powerState === 'On'
+        : vm.status?.phase === 'Stopped' && vm.status?.powerState === 'Off';
+    const keepDrift = vm.status?.phase === phase && conditionOf(vm, 'Ready')?.reason === lifecycleReasons.drift;
+    const driftMessage =
+      action === 'start'
+        ? `The VM was found off while runStrategy is Always; starting it.`
+        : `The VM was found on while runStrategy is Halted; stopping it (${stopPolicy}).`;
+    const message = drift || keepDrift ? driftMessage : action === 'start' ? 'The VM is starting.' : `The VM is stopping (${stopPolicy}).`;
+    const reason = drift || keepDrift ? lifecycleReasons.drift : phase;
+    const event: EventSpec | undefined = drift
+      ? { type: 'Warning', reason: lifecycleReasons.drift, message: driftMessage }
+      : vm.status?.phase !== phase
+        ? { type: 'Normal', reason: phase, message }
+        : undefined;
+    // A failure of an earlier attempt stays reported until this one answers.
+    const failedBefore = vm.status?.phase === phase && !t.running && conditionOf(vm, 'Ready')?.reason !== reason;
+    if (!failedBefore) {
+      t.vm = await report(vm, { ...t.fields, phase }, [...t.withProvisioned, { type: 'Ready', status: 'False', reason, message }], event);
+    }
+    recordAfter(t);
+    if (t.running) return resync();
+    try {
+      await t.provider.power(t.vm, action, {
+        force: action === 'stop' && stopPolicy === 'Force',
+        // New after each operation on the uid, so a repair of drift is a new request,
+        // while a repeat (crash, timeout) before anything else happened is the same one.
+        requestId: `${action}:g${t.generation}:after:${t.last?.id ?? 'none'}`,
+      });
+    } catch (err) {
+      return providerFailure(t.key, t.vm, err, `${action} the VM at external controller ${t.xc}`, t.withProvisioned);
+    }
+    return resync();
+  }
+
+  /** Ready: steady, Running or Stopped; Manual never changes power. */
+  async function settle(t: MachineTurn): Promise<Result> {
+    const phase = t.on ? 'Running' : 'Stopped';
+    const ready: Cond = t.on
+      ? { type: 'Ready', status: 'True', reason: lifecycleReasons.running, message: 'The VM is running.' }
+      : { type: 'Ready', status: 'False', reason: lifecycleReasons.stopped, message: `The VM is stopped (runStrategy ${t.strategy}).` };
+    let event: EventSpec | undefined;
+    if (t.vm.status?.phase !== phase) {
+      const outside = t.strategy === 'Manual' && !t.running && (t.vm.status?.phase === 'Running' || t.vm.status?.phase === 'Stopped');
+      const first = t.after.findIndex((e) => e.reason === lifecycleReasons.provisioned);
+      if (first >= 0) t.after.splice(first, 1);
+      event = outside
+        ? { type: 'Normal', reason: lifecycleReasons.powerChanged, message: `The VM was switched ${t.on ? 'on' : 'off'} outside VirtFlow; runStrategy Manual leaves it so.` }
+        : { type: 'Normal', reason: phase, message: first >= 0 ? `${t.provisioned.message} ${ready.message}` : ready.message };
+    }
+    t.vm = await report(t.vm, { ...t.fields, phase }, [...t.withProvisioned, ready], event);
+    recordAfter(t);
+    return resync();
+  }
+
+  /** The lifecycle of a placed VM, as the steps above: route, observe, create, update, power, ready. */
+  async function lifecycle(key: string, vm: VirtualMachine): Promise<Result> {
+    if (cacheIsBehind(ctx, Kinds.VirtualMachine, vm)) return {};
+    const scheduled = restate(vm, 'Scheduled');
+    const refs = placedReferencesCondition(vm, ctx.listers);
+    const base: Cond[] = scheduled ? [refs, scheduled] : [refs];
+
+    const route = routeOf(vm);
+    if (!route.found) return unrouted(key, vm, route, base);
+    const t = await observe(key, vm, route.controller, base);
+    if (!('observed' in t)) return t;
+
+    if (!t.observed.exists) {
+      if (t.running?.type === 'Create') return awaitCreate(t, t.running);
+      // Another operation (a delete, say) must finish first.
+      if (t.running) return resync();
+      return create(t);
+    }
+    const m = machine(t);
+    if (m.running?.type === 'Create') return awaitBoot(m, m.running);
+    if (!m.observed.upToDate) return update(m);
+    const restarted = await restart(m);
+    if (restarted) return restarted;
+    const action = m.strategy === 'Always' && !m.on ? 'start' : m.strategy === 'Halted' && m.on ? 'stop' : undefined;
+    if (action) return power(m, action);
+    return settle(m);
   }
 
   // -------------------------------------------------------------------------------------
@@ -470,7 +536,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
   async function deprovision(objectKey: ObjectKey, current: VirtualMachine): Promise<Result> {
     let vm = current;
     const key = keyString(objectKey);
-    if (!(vm.metadata.finalizers ?? []).includes(VM_FINALIZER) || isStale(key, vm)) return {};
+    if (!(vm.metadata.finalizers ?? []).includes(VM_FINALIZER) || cacheIsBehind(ctx, Kinds.VirtualMachine, vm)) return {};
     const host = vm.status?.placement?.baremetal;
     const release = async (how: string): Promise<Result> => {
       // A JSON patch that tests the finalizers it replaces: it fails (and is retried) only when
@@ -557,12 +623,12 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
   function forget(key: string): void {
     failures.delete(key);
     failedOpsReported.delete(key);
-    replaced.delete(key);
+    forgetWrites(ctx, Kinds.VirtualMachine, parseKey(key));
   }
 
   /**
    * A write that lost a race (409: the external controller's report, or another write, came
-   * first) is not an error to back off from: the watch event of that newer version queues
+   * first; or a stale cache, which would answer 409) is not an error to back off from: the watch event of that newer version queues
    * the VM again, and its reconcile decides afresh. Thrown, it would also go through the
    * queue's shared retry budget (10 per second for all keys), which 409s alone can exhaust
    * when thousands of VMs change at once.
@@ -571,7 +637,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     try {
       return await work();
     } catch (err) {
-      if (isConflict(err)) return resync();
+      if (isConflict(err) || isStaleCache(err)) return resync();
       throw err;
     }
   };

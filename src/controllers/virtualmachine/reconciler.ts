@@ -7,14 +7,14 @@
 // Placement is here; everything after it (the external controller, power, drift and
 // deprovisioning on delete) is in lifecycle.ts.
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
-import { getCondition, type ConditionUpdate } from '../../machinery/conditions.js';
 import type { VirtualMachineProvider } from '../../providers/external-client.js';
 import { ApiError } from '../../machinery/errors.js';
+import { jitter } from '../../runtime/backoff.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import type { PlacementRequest } from '../../scheduler/types.js';
 import { hostLocation, tenantOfNamespace, understatedReservation } from '../shared/accounting.js';
-import { isStaleCache, nextStatus, writeStatus, type ControllerContext } from '../shared/context.js';
+import { isStaleCache, reportStatus, type Cond, type ControllerContext, type EventSpec } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { fromAmounts, toAmounts } from '../shared/resources.js';
 import { VM_FINALIZER, vmLifecycle } from './lifecycle.js';
@@ -55,8 +55,6 @@ export const reasons = {
   deprovisioning: 'Deprovisioning',
 } as const;
 
-type Cond = Omit<ConditionUpdate, 'observedGeneration'>;
-
 export interface VmControllerOptions {
   /** The provider for an ExternalController; tests inject a fake. */
   providerFor: (controller: import('../../kinds/externalcontroller.js').ExternalController) => VirtualMachineProvider;
@@ -64,6 +62,8 @@ export interface VmControllerOptions {
   resyncMs?: number;
   /** Provider failures are retried after this long (with jitter), not with the queue's back-off. */
   providerRetryMs?: number;
+  /** The source of jitter, in [0, 1); tests fix it. */
+  random?: () => number;
 }
 
 /** A write the server certainly did not make: refused with a 4xx, or never sent. */
@@ -75,25 +75,14 @@ function isoNow(ctx: ControllerContext): string {
   return ctx.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function jitter(ms: number): number {
-  return Math.round(ms * (0.9 + Math.random() * 0.2));
-}
-
 export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer, opts: VmControllerOptions): Reconciler {
   const resyncMs = opts.resyncMs ?? 30_000;
   const retryMs = opts.providerRetryMs ?? 2_000;
 
-  /** Writes status with conditions and phase; Events only when a condition's reason changes. */
-  const report = async (vm: VirtualMachine, fields: Record<string, unknown>, conditions: Cond[], event?: { type: 'Normal' | 'Warning'; reason: string; message: string }) => {
-    const status = nextStatus(vm as never, fields, conditions, ctx.now());
-    const wrote = await writeStatus(ctx, Kinds.VirtualMachine, vm as never, status);
-    if (event && wrote) {
-      const before = conditions.map((c) => getCondition(vm.status?.conditions as never, c.type)?.reason);
-      const after = conditions.map((c) => c.reason);
-      if (before.join() !== after.join() || event.type === 'Normal') ctx.events.record(vm, event.type, event.reason, event.message);
-    }
-    return wrote;
-  };
+  const random = opts.random ?? Math.random;
+  /** The shared status writer: Events only when a condition's reason changes (or Normal ones). */
+  const report = async (vm: VirtualMachine, fields: Record<string, unknown>, conditions: Cond[], event?: EventSpec): Promise<boolean> =>
+    (await reportStatus(ctx, Kinds.VirtualMachine, vm, fields, conditions, event)).wrote;
 
   const place = async (key: string, vm: VirtualMachine, signal: AbortSignal): Promise<Result> => {
     const uncertain = placer.uncertain(key);
@@ -128,7 +117,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
         throw err;
       }
       // Capacity and quota changes requeue it too; this is only a safety net.
-      return { requeueAfterMs: jitter(resyncMs) };
+      return { requeueAfterMs: jitter(resyncMs, random) };
     }
     const host = ctx.listers.hosts.get(result.host)!;
     const { location } = hostLocation(host, ctx.listers);
@@ -169,8 +158,8 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
     return {};
   };
 
-  const external = vmLifecycle(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs });
-  const mover = vmMover(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs });
+  const external = vmLifecycle(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs, random });
+  const mover = vmMover(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs, random });
 
   return {
     async reconcile(rc, objectKey: ObjectKey): Promise<Result> {

@@ -1,8 +1,8 @@
 // What a VM names that does not exist: before placement it waits for them; once placed it
 // keeps running on what it was given, and ReferencesResolved says what went missing since.
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
-import type { ConditionUpdate } from '../../machinery/conditions.js';
 import { tenantOfNamespace } from '../shared/accounting.js';
+import type { Cond } from '../shared/context.js';
 import type { Listers } from '../shared/listers.js';
 
 export function missingReferences(vm: VirtualMachine, listers: Listers): string[] {
@@ -17,7 +17,7 @@ export function missingReferences(vm: VirtualMachine, listers: Listers): string[
 }
 
 /** ReferencesResolved of a placed VM: what it names and was placed with, and what went since. */
-export function placedReferencesCondition(vm: VirtualMachine, listers: Listers): Omit<ConditionUpdate, 'observedGeneration'> {
+export function placedReferencesCondition(vm: VirtualMachine, listers: Listers): Cond {
   const missing = missingReferences(vm, listers);
   return missing.length === 0
     ? { type: 'ReferencesResolved', status: 'True', reason: 'Resolved', message: 'Every referenced object exists.' }
