@@ -2,10 +2,9 @@
 import type { Baremetal } from '../../kinds/baremetal.js';
 import type { Rack } from '../../kinds/rack.js';
 import { beyondRack, hostUnitProblems, rackHeight, unitOverlaps, unitRange } from '../../kinds/rack-units.js';
-import type { ConditionUpdate } from '../../machinery/conditions.js';
 import type { Reconciler } from '../../runtime/reconciler.js';
 import { keyString } from '../../runtime/keys.js';
-import { ready, referencesCondition, type ControllerContext } from '../shared/context.js';
+import { ready, referencesCondition, type ControllerContext, type Cond } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { subtractFloor0, toAmounts } from '../shared/resources.js';
 import { statusReconciler } from '../shared/status-reconciler.js';
@@ -84,7 +83,7 @@ export function baremetalReconciler(ctx: ControllerContext): Reconciler {
 }
 
 /** Whether the host's units lie inside its rack and clear of the rack's other hosts. */
-function unitsCondition(host: Baremetal, ctx: ControllerContext): Omit<ConditionUpdate, 'observedGeneration'> {
+function unitsCondition(host: Baremetal, ctx: ControllerContext): Cond {
   const rack = ctx.listers.racks.get(host.spec.rack);
   if (unitRange(host) === undefined) return { type: 'UnitsConsistent', status: 'True', reason: 'NoUnit', message: 'The host has no rack unit set.' };
   if (!rack) return { type: 'UnitsConsistent', status: 'Unknown', reason: 'RackMissing', message: `Waiting for Rack "${host.spec.rack}" to check the host's units.` };

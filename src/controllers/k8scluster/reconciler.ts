@@ -11,7 +11,6 @@ import type { K8sCluster } from '../../kinds/k8scluster.js';
 import type { K8sNodePool } from '../../kinds/k8snodepool.js';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import { canonicalJson, type KubeObject } from '../../machinery/object.js';
-import type { ConditionUpdate } from '../../machinery/conditions.js';
 import type { ClusterNode, ClusterObservation, ClusterRequest } from '../../providers/cluster-protocol.js';
 import type { K8sClusterService } from '../../providers/cluster-service.js';
 import { isProviderError } from '../../providers/external-client.js';
@@ -21,7 +20,7 @@ import { isAlreadyExists, isConflict, isNotFound } from '../../runtime/client.js
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { Secrets } from '../../runtime/resource.js';
-import { forgetWrites, isStaleCache, nextStatus, referencesCondition, writeStatus, type ControllerContext } from '../shared/context.js';
+import { forgetWrites, isStaleCache, nextStatus, referencesCondition, writeStatus, type ControllerContext, type Cond } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { probeImported } from './import.js';
 import {
@@ -76,7 +75,6 @@ export interface K8sClusterOptions {
   resyncMs?: number;
 }
 
-type Condition = Omit<ConditionUpdate, 'observedGeneration'>;
 
 /** VMs created by this process and not yet in the cache: no new plan until they are. */
 class Expectations {
@@ -120,7 +118,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     }
   }
 
-  async function writeClusterStatus(cluster: K8sCluster, fields: Record<string, unknown>, conditions: Condition[]): Promise<void> {
+  async function writeClusterStatus(cluster: K8sCluster, fields: Record<string, unknown>, conditions: Cond[]): Promise<void> {
     const status = nextStatus(cluster as never, fields, conditions, ctx.now());
     try {
       await writeStatus(ctx, Kinds.K8sCluster, cluster as never, status);
@@ -129,7 +127,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
     }
   }
 
-  async function writePoolStatus(pool: K8sNodePool, fields: Record<string, unknown>, conditions: Condition[]): Promise<void> {
+  async function writePoolStatus(pool: K8sNodePool, fields: Record<string, unknown>, conditions: Cond[]): Promise<void> {
     const status = nextStatus(pool as never, fields, conditions, ctx.now());
     try {
       await writeStatus(ctx, Kinds.K8sNodePool, pool as never, status);
@@ -481,7 +479,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
                 : 'Degraded';
 
     const unschedulable = vms.filter((vm) => !vm.metadata.deletionTimestamp && vm.status?.phase === 'Unschedulable');
-    const capacity: Condition =
+    const capacity: Cond =
       unschedulable.length === 0
         ? { type: 'NodesScheduled', status: 'True', reason: clusterReasons.nodesScheduled, message: 'Every node VM is placed.' }
         : {
@@ -495,7 +493,7 @@ export function k8sClusterReconciler(ctx: ControllerContext, opts: K8sClusterOpt
       : observation?.reachable === false
         ? 'The K8s Cluster Service cannot reach the cluster.'
         : `Control plane ${cpReady}/${cpReplicas}, workers ${workersReady}/${workersWanted} Ready.`;
-    const conditions: Condition[] = [
+    const conditions: Cond[] = [
       refs,
       { type: 'Ready', status: phase === 'Active' ? 'True' : 'False', reason: serviceError?.reason ?? phase, message: readyMessage },
       capacity,

@@ -7,8 +7,8 @@
 // replacement, backwards), and the upgrade ends RolledBack.
 import type { K8sCluster, K8sClusterStatus } from '../../kinds/k8scluster.js';
 import type { K8sNodePool } from '../../kinds/k8snodepool.js';
-import type { ConditionUpdate } from '../../machinery/conditions.js';
 import type { Member } from './rollout.js';
+import type { Cond } from '../shared/context.js';
 
 export type UpgradeStatus = NonNullable<K8sClusterStatus['upgrade']>;
 
@@ -169,7 +169,7 @@ function describeStep(input: UpgradeInput, u: UpgradeStatus): string {
  * The Upgrading condition that status.upgrade tells; none before the first upgrade, and
  * False (NoUpgrade) once a pool that had its own upgrade follows its cluster again.
  */
-export function upgradingCondition(u: UpgradeStatus | undefined, current: readonly { type: string }[] | undefined): Omit<ConditionUpdate, 'observedGeneration'>[] {
+export function upgradingCondition(u: UpgradeStatus | undefined, current: readonly { type: string }[] | undefined): Cond[] {
   if (!u) {
     if (!current?.some((c) => c.type === 'Upgrading')) return [];
     return [{ type: 'Upgrading', status: 'False', reason: 'NoUpgrade', message: 'No upgrade of its own: the nodes follow the cluster\'s version.' }];

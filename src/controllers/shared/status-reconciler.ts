@@ -1,16 +1,15 @@
 // Most VirtFlow kinds' controllers only observe: they compute status from the caches and
 // write it when it differs. This is that reconciler, given the computation.
-import type { ConditionUpdate } from '../../machinery/conditions.js';
 import type { KubeObject } from '../../machinery/object.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import type { ResourceType } from '../../runtime/resource.js';
-import { forgetWrites, isStaleCache, nextStatus, writeStatus, type ControllerContext } from './context.js';
+import { forgetWrites, isStaleCache, nextStatus, writeStatus, type ControllerContext, type Cond } from './context.js';
 import type { Lister } from './listers.js';
 
 export interface ObservedStatus {
   fields: Record<string, unknown>;
-  conditions: Omit<ConditionUpdate, 'observedGeneration'>[];
+  conditions: Cond[];
   requeueAfterMs?: number;
 }
 

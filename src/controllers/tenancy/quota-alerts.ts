@@ -2,9 +2,9 @@
 // of a limit) is NearLimit; one whose usage is above a limit (it was lowered under what runs)
 // is Exceeded. Both are conditions, and a Warning Event when one turns True.
 import type { TenantQuota } from '../../kinds/tenantquota.js';
-import type { ConditionUpdate } from '../../machinery/conditions.js';
 import type { Resources } from '../../scheduler/types.js';
 import { formatBytes } from '../shared/resources.js';
+import type { Cond } from '../shared/context.js';
 
 export const DEFAULT_NEAR_LIMIT_PERCENT = 80;
 
@@ -14,7 +14,6 @@ export const quotaAlertReasons = {
   withinLimits: 'WithinLimits',
 } as const;
 
-type Cond = Omit<ConditionUpdate, 'observedGeneration'>;
 
 export interface QuotaAlerts {
   exceeded: string[];
