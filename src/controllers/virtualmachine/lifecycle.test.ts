@@ -113,11 +113,21 @@ interface Case {
 
 const cases: Case[] = [
   {
-    name: 'records the ExternalController, then creates a machine for a VM just placed',
+    name: 'records the ExternalController, then creates a machine for a VM just placed, without asking first (nothing was ever sent)',
     vm: placedVm(),
     observed: noMachine(),
-    calls: ['observe', 'create'],
+    calls: ['create'],
     phase: 'Provisioning',
+    events: [],
+    requeueAfterMs: resyncMs,
+  },
+  {
+    name: 'asks first when an ExternalController is recorded (a create may have been sent before a crash), then creates',
+    vm: placedVm({ status: { phase: 'Provisioning', externalController: 'sim' } }),
+    observed: noMachine(),
+    calls: ['observe', 'create'],
+    // Provisioning with the controller recorded already: nothing to write before the create.
+    phase: undefined,
     events: [],
     requeueAfterMs: resyncMs,
   },
@@ -144,7 +154,7 @@ const cases: Case[] = [
     vm: placedVm(),
     observed: noMachine(),
     world: world({ images: [] }),
-    calls: ['observe'],
+    calls: [],
     phase: 'Provisioning',
     ready: 'WaitingForReferences',
     events: ['Warning/WaitingForReferences'],

@@ -250,6 +250,10 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
   async function observe(key: string, vm: VirtualMachine, controller: ExternalController, base: Cond[]): Promise<Turn | Result> {
     const xc = controller.metadata.name!;
     const provider = opts.providerFor(controller);
+    // The external controller is recorded before the first create is sent (create()), so a VM
+    // without one has no machine anywhere: nothing to ask. A create of a machine that exists
+    // after all is answered as done, never built twice (protocol §2, rule 3).
+    if (!vm.status?.externalController) return turn(key, vm, xc, provider, base, { exists: false, upToDate: false, addresses: [] });
     let observed: Observation;
     try {
       observed = await provider.observe(vm);
@@ -257,6 +261,10 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
       return providerFailure(key, vm, err, `observe the VM at external controller ${xc}`, base);
     }
     failures.delete(key);
+    return turn(key, vm, xc, provider, base, observed);
+  }
+
+  function turn(key: string, vm: VirtualMachine, xc: string, provider: VirtualMachineProvider, base: Cond[], observed: Observation): Turn {
     const last = observed.lastOperation;
     noteFailedOperation(key, vm, last);
     return {
