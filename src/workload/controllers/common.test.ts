@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../machinery/object.js';
-import { toleratesNode } from './common.js';
+import { Expectations, toleratesNode } from './common.js';
 
 const node = (...taints: Record<string, string>[]): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, spec: { taints } });
 const controlPlane = { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' };
@@ -21,4 +21,25 @@ describe('toleratesNode', () => {
       expect(toleratesNode(c.tolerations ? { tolerations: c.tolerations } : {}, node(...c.taints))).toBe(c.want);
     });
   }
+});
+
+describe('Expectations', () => {
+  it('counts a created pod as seen once the cache saw it deleted, so a pod evicted before its owner looked again does not hold the owner', () => {
+    const e = new Expectations();
+    const inCache = new Set<string>();
+    e.expectCreated('rs-uid', 'default/web-a');
+    // Created and deleted (a node drained) before the owner's next reconcile: never in the cache.
+    expect(e.satisfied('rs-uid', (k) => inCache.has(k))).toBe(false);
+    e.noteDeleted('default/web-a');
+    expect(e.satisfied('rs-uid', (k) => inCache.has(k))).toBe(true);
+  });
+
+  it('waits for an expected delete until the cache no longer has the pod', () => {
+    const e = new Expectations();
+    const inCache = new Set(['default/web-b']);
+    e.expectDeleted('rs-uid', 'default/web-b');
+    expect(e.satisfied('rs-uid', (k) => inCache.has(k))).toBe(false);
+    inCache.delete('default/web-b');
+    expect(e.satisfied('rs-uid', (k) => inCache.has(k))).toBe(true);
+  });
 });

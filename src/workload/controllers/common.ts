@@ -126,6 +126,13 @@ export function newestFirst<T extends KubeObject>(objs: T[]): T[] {
  */
 export class Expectations {
   private readonly pending = new Map<string, { created: Set<string>; deleted: Set<string> }>();
+  /**
+   * Keys the cache saw deleted, oldest first and bounded: a pod this controller created and
+   * someone deleted before it looked again (a node drained at once) was seen all the same.
+   * Without this its create would be expected for ever and the owner never reconciled again.
+   */
+  private readonly gone = new Set<string>();
+  private static readonly GONE_KEPT = 10_000;
 
   private entry(owner: string) {
     let e = this.pending.get(owner);
@@ -141,11 +148,18 @@ export class Expectations {
     this.entry(owner).deleted.add(key);
   }
 
+  /** The cache deleted `key` (fed from the informer's deleted events). */
+  noteDeleted(key: string): void {
+    this.gone.delete(key);
+    this.gone.add(key);
+    if (this.gone.size > Expectations.GONE_KEPT) this.gone.delete(this.gone.values().next().value!);
+  }
+
   /** True when the cache shows every create and delete expected for `owner`. */
   satisfied(owner: string, inCache: (key: string) => boolean): boolean {
     const e = this.pending.get(owner);
     if (!e) return true;
-    for (const key of e.created) if (inCache(key)) e.created.delete(key);
+    for (const key of e.created) if (inCache(key) || this.gone.has(key)) e.created.delete(key);
     for (const key of e.deleted) if (!inCache(key)) e.deleted.delete(key);
     if (e.created.size === 0 && e.deleted.size === 0) this.pending.delete(owner);
     return !this.pending.has(owner);

@@ -45,7 +45,11 @@ class PodSet {
   constructor(
     readonly client: ObjectClient,
     readonly pods: Informer<KubeObject>,
-  ) {}
+  ) {
+    pods.subscribe((e) => {
+      if (e.type === 'deleted') this.expectations.noteDeleted(keyString(keyOf(e.object)));
+    });
+  }
 
   /** Live pods of `owner`, or undefined while this controller's last changes are not cached yet. */
   settledPods(owner: KubeObject): KubeObject[] | undefined {
