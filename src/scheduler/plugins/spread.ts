@@ -25,13 +25,19 @@ export const spread: Plugin = {
   },
 };
 
+/** Per domain: the host's field naming its place, spreadOwn's field, and the members' set. */
+const DOMAIN = {
+  Host: { place: 'name', own: 'host', used: 'hosts' },
+  Rack: { place: 'rack', own: 'rack', used: 'racks' },
+  Datacenter: { place: 'datacenter', own: 'datacenter', used: 'datacenters' },
+} as const satisfies Record<SpreadAcross, { place: keyof HostInfo; own: string; used: keyof SpreadSets }>;
+
 function placeOf(domain: SpreadAcross, host: HostInfo): string {
-  return domain === 'Host' ? host.name : domain === 'Rack' ? host.rack : host.datacenter;
+  return host[DOMAIN[domain].place];
 }
 
 /** Another member of the key is at `place` (the moving VM's own place alone does not count). */
 function takenBy(used: SpreadSets, req: PlacementRequest, place: string): boolean {
-  const domain = req.spreadAcross!;
-  const own = domain === 'Host' ? req.spreadOwn?.host : domain === 'Rack' ? req.spreadOwn?.rack : req.spreadOwn?.datacenter;
-  return place !== own && (domain === 'Host' ? used.hosts : domain === 'Rack' ? used.racks : used.datacenters).has(place);
+  const d = DOMAIN[req.spreadAcross!];
+  return place !== req.spreadOwn?.[d.own] && used[d.used].has(place);
 }
