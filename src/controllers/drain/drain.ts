@@ -119,8 +119,8 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
       return h ? { host: hostName, rack: h.spec.rack, datacenter: hostLocation(h, ctx.listers).location.datacenter } : { host: hostName };
     };
     const own = placeOf(here);
-    for (const other of ctx.listers.vms.list()) {
-      if (other === vm || other.spec.placement?.spreadKey !== spreadKey) continue;
+    for (const other of ctx.listers.vms.byIndex('bySpreadKey', spreadKey)) {
+      if (other === vm) continue;
       for (const h of reservedHosts(other)) {
         const at = placeOf(h);
         if (at.host === own.host) delete own.host;

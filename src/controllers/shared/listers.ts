@@ -70,6 +70,7 @@ export const indexes = {
     byPinnedHost: (v: VirtualMachine) => (v.spec?.baremetal ? [v.spec.baremetal] : []),
     byCluster: (v: VirtualMachine) => (v.spec?.cluster ? [`${v.metadata.namespace}/${v.spec.cluster}`] : []),
     byPhase: (v: VirtualMachine) => [v.status?.phase ?? 'Pending'],
+    bySpreadKey: (v: VirtualMachine) => (v.spec?.placement?.spreadKey ? [v.spec.placement.spreadKey] : []),
   } as IndexFunctions<VirtualMachine>,
   clusters: {
     byMesh: (c: K8sCluster) => (c.spec?.serviceMeshes ?? []).map((m) => m.mesh),
