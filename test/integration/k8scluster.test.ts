@@ -6,7 +6,7 @@
 // held by its cluster. Quota and host accounting are checked exact after every step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../support/wait.js';
-import { GROUP, NS, ok, startWorld, type World } from './lifecycle-harness.js';
+import { condition, GROUP, NS, ok, startWorld, type World } from './lifecycle-harness.js';
 
 const api = 'virtflow.io/v1alpha1';
 const clusterPath = (name = '') => `${GROUP}/namespaces/${NS}/k8sclusters${name ? `/${name}` : ''}`;
@@ -83,10 +83,6 @@ async function expectAccounting(vmCount: number, placed = vmCount): Promise<void
   }, `accounting of ${vmCount} VMs (${want} cores)`, 20_000).catch((err) => {
     throw new Error(`${(err as Error).message}: ${seen}`);
   });
-}
-
-function condition(obj: any, type: string): any {
-  return (obj?.status?.conditions ?? []).find((c: any) => c.type === type);
 }
 
 describe('a K8sCluster built by VirtFlow', () => {
