@@ -7,17 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerToken } from '../../src/api/auth.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
-import { ensurePortalBuilt, laptopPage, launchChromium, screenshot } from './browser.js';
+import { ensurePortalBuilt, laptopPage, launchChromium, screenshot, signIn } from './browser.js';
 
 let vf: TestServer;
 let browser: Browser;
 let page: Page;
 const ALICE = 'alice-portal-token-0123456789';
 
-async function signIn(p: Page, token: string): Promise<void> {
-  await p.goto(`${vf.url}/ui/`);
-  await p.getByLabel('Bearer token').fill(token);
-  await p.getByRole('button', { name: 'Sign in' }).click();
+/** Signs in and waits for the signed-in portal. */
+async function signInAs(p: Page, token: string): Promise<void> {
+  await signIn(p, vf.url, token);
   await p.getByRole('navigation', { name: 'Main navigation' }).waitFor();
 }
 
@@ -79,7 +78,7 @@ beforeAll(async () => {
   await vf.server.readAudit.flush();
   browser = await launchChromium();
   page = await laptopPage(browser);
-  await signIn(page, vf.token);
+  await signInAs(page, vf.token);
 }, 120_000);
 
 afterAll(async () => {
@@ -154,7 +153,7 @@ describe('the portal audit trail', () => {
 
   it("shows a tenant admin their namespace's trail and says so when they ask for more", async () => {
     const alicePage = await laptopPage(browser);
-    await signIn(alicePage, ALICE);
+    await signInAs(alicePage, ALICE);
     await openAuditTrail(alicePage);
     await expect.poll(() => alicePage.locator('.audit-trail').getByRole('alert').textContent()).toBe('Not allowed: your identity may not read AuditEvent.');
     await applyFilters(alicePage, { Namespace: 'team-a' });

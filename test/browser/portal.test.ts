@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startVirtflow, yamlDocuments, type VirtflowProcess } from '../support/kubectl.js';
 import { expectOk } from '../e2e/support.js';
-import { ensurePortalBuilt, laptopPage, launchChromium, screenshot } from './browser.js';
+import { ensurePortalBuilt, laptopPage, launchChromium, screenshot, signIn } from './browser.js';
 
 let vf: VirtflowProcess;
 let browser: Browser;
@@ -20,11 +20,6 @@ let adminToken: string;
 const vm = (name: string, spec: Record<string, unknown>, namespace = 'acme') =>
   yamlDocuments([{ apiVersion: 'virtflow.io/v1alpha1', kind: 'VirtualMachine', metadata: { name, namespace }, spec: { image: 'ubuntu-24.04', ...spec } }]);
 
-async function signIn(p: Page, token: string): Promise<void> {
-  await p.goto(`${vf.url}/ui/`);
-  await p.getByLabel('Bearer token').fill(token);
-  await p.getByRole('button', { name: 'Sign in' }).click();
-}
 
 /** The text of the VM detail page's phase, as it shows now. */
 const shownPhase = () => page.getByTestId('phase').textContent();
@@ -55,9 +50,9 @@ afterAll(async () => {
 
 describe('the operator portal', () => {
   it('refuses a wrong token and signs in with a VirtFlow bearer token', async () => {
-    await signIn(page, 'not-a-token');
+    await signIn(page, vf.url, 'not-a-token');
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('The token was not accepted.');
-    await signIn(page, adminToken);
+    await signIn(page, vf.url, adminToken);
     await expect.poll(() => page.getByRole('navigation', { name: 'Main navigation' }).isVisible()).toBe(true);
     expect(await page.evaluate("sessionStorage.getItem('virtflow.token')")).toBe(adminToken);
   });
