@@ -26,6 +26,7 @@ import {
 } from './object-rules.js';
 import { resourceId, type ResourceRegistry } from './registry.js';
 import { isUnfiltered, selects, type Selection } from './selection.js';
+import { decodeContinueToken, encodeContinueToken } from './continue-token.js';
 
 export interface UserInfo {
   username: string;
@@ -625,18 +626,16 @@ interface ContinueToken {
   start: string;
 }
 
+const CONTINUE_VERSION = 'virtflow/1';
+
 function encodeContinue(token: ContinueToken): string {
-  return Buffer.from(JSON.stringify({ v: 'virtflow/1', rv: token.revision, start: token.start })).toString('base64url');
+  return encodeContinueToken(CONTINUE_VERSION, { rv: token.revision, start: token.start });
 }
 
 function decodeContinue(raw: string): ContinueToken {
-  try {
-    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };
-    if (parsed.v !== 'virtflow/1' || typeof parsed.rv !== 'number' || typeof parsed.start !== 'string') throw new Error('shape');
-    return { revision: parsed.rv, start: parsed.start };
-  } catch {
-    throw errors.badRequest('invalid continue token: it was not issued by this server or is damaged; list again without it');
-  }
+  return decodeContinueToken(raw, CONTINUE_VERSION, ({ rv, start }) =>
+    typeof rv === 'number' && typeof start === 'string' ? { revision: rv, start } : undefined,
+  );
 }
 
 function lowerBound(entries: { key: string }[], key: string): number {

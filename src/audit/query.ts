@@ -5,6 +5,7 @@
 import type { FieldSelector } from '../machinery/fields.js';
 import type { LabelRequirement, LabelSelector } from '../machinery/labels.js';
 import { errors } from '../machinery/errors.js';
+import { decodeContinueToken, encodeContinueToken } from '../api/continue-token.js';
 import { AUDIT_FIELD_COLUMNS, AUDIT_LABELS, AUDIT_ROW_COLUMNS } from './resource.js';
 
 /** The most events one page holds, whatever limit is asked for (a client follows `continue`). */
@@ -149,8 +150,10 @@ export function auditPageSql(q: AuditQuery): { text: string; values: unknown[] }
 }
 
 /** Where the next page starts, as an opaque token. */
+const CONTINUE_VERSION = 'virtflow-audit/1';
+
 export function encodeAuditContinue(after: AuditPosition): string {
-  return Buffer.from(JSON.stringify({ v: 'virtflow-audit/1', time: after.time, id: after.id.toString() })).toString('base64url');
+  return encodeContinueToken(CONTINUE_VERSION, { time: after.time, id: after.id.toString() });
 }
 
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
@@ -164,15 +167,9 @@ function microTimeOf(value: unknown): string | undefined {
 }
 
 export function decodeAuditContinue(raw: string): AuditPosition {
-  let position: AuditPosition | undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { v?: unknown; time?: unknown; id?: unknown };
-    const id = typeof parsed.id === 'string' ? parseId(parsed.id) : undefined;
-    const time = microTimeOf(parsed.time);
-    if (parsed.v === 'virtflow-audit/1' && id !== undefined && time !== undefined) position = { time, id };
-  } catch {
-    position = undefined;
-  }
-  if (!position) throw errors.badRequest('invalid continue token: it was not issued by this server or is damaged; list again without it');
-  return position;
+  return decodeContinueToken(raw, CONTINUE_VERSION, (fields) => {
+    const id = typeof fields.id === 'string' ? parseId(fields.id) : undefined;
+    const time = microTimeOf(fields.time);
+    return id !== undefined && time !== undefined ? { time, id } : undefined;
+  });
 }
