@@ -6,7 +6,7 @@ import type { Baremetal } from '../../src/kinds/baremetal.js';
 import type { VirtualMachine } from '../../src/kinds/virtualmachine.js';
 import type { VirtualMachineSpecification } from '../../src/kinds/virtualmachinespecification.js';
 import type { KubeObject } from '../../src/machinery/object.js';
-import { buildSnapshot } from '../../src/controllers/virtualmachine/placer.js';
+import { buildSnapshot, placementRequest } from '../../src/controllers/virtualmachine/placer.js';
 import { indexes, type Lister, type Listers } from '../../src/controllers/shared/listers.js';
 import { tenantOfNamespace } from '../../src/controllers/shared/accounting.js';
 import { fromAmounts } from '../../src/controllers/shared/resources.js';
@@ -61,19 +61,10 @@ export async function previewPlacement(vm: VirtualMachine): Promise<Preview> {
   } as unknown as Listers;
   const flavor = listers.specifications.get(vm.spec.specification);
   const ns = vm.metadata.namespace!;
-  const result = schedule(buildSnapshot(listers), {
-    vm: `${ns}/${vm.metadata.name ?? ''}`,
-    tenant: tenantOfNamespace(ns, listers) ?? ns,
-    group: vm.spec.group,
-    pinnedHost: vm.spec.baremetal,
-    resources: fromAmounts(flavor?.spec as never),
-    strategy: vm.spec.placement?.strategy,
-    regions: vm.spec.placement?.regions as string[] | undefined,
-    datacenters: vm.spec.placement?.datacenters,
-    racks: vm.spec.placement?.racks,
-    spreadAcross: vm.spec.placement?.spreadAcross,
-    spreadKey: vm.spec.placement?.spreadKey,
-  });
+  const result = schedule(
+    buildSnapshot(listers),
+    placementRequest(`${ns}/${vm.metadata.name ?? ''}`, vm, fromAmounts(flavor?.spec as never), tenantOfNamespace(ns, listers) ?? ns),
+  );
   if (!result.ok) return { result };
   const host = listers.hosts.get(result.host);
   const loc = host?.status?.location;

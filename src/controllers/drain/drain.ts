@@ -35,7 +35,7 @@ import { isStaleCache, nextStatus, writeStatus, type ControllerContext } from '.
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { fromAmounts } from '../shared/resources.js';
 import { migrationKey, type Placer } from '../virtualmachine/placer.js';
-import { placementRequest } from '../virtualmachine/reconciler.js';
+import { placementRequest } from '../virtualmachine/placer.js';
 import { moveReasons } from './move.js';
 import { reservedHosts } from './reservation.js';
 
@@ -145,12 +145,13 @@ export function drainReconciler(ctx: ControllerContext, placer: Placer, opts: Dr
   const start = async (host: Baremetal, key: string, vm: VirtualMachine, method: 'Migrate' | 'Recreate'): Promise<Leftover | 'stale' | undefined> => {
     const flavor = ctx.listers.specifications.get(vm.spec.specification);
     const resources = flavor ? fromAmounts(flavor.spec as never) : undefined;
-    if (!resources || !tenantOfNamespace(vm.metadata.namespace!, ctx.listers)) {
+    const tenant = tenantOfNamespace(vm.metadata.namespace!, ctx.listers);
+    if (!resources || !tenant) {
       return { namespace: vm.metadata.namespace!, name: vm.metadata.name!, reason: drainReasons.unschedulable, message: 'Its specification or tenant is missing.' };
     }
     // Its reserved resources, not its flavor's now: a move does not resize.
     const reserved = vm.status?.resources ? fromAmounts(vm.status.resources as never) : resources;
-    const request = { ...placementRequest(migrationKey(key), vm, reserved, ctx.listers), pinnedHost: undefined, spreadOwn: spreadOwn(vm) };
+    const request = { ...placementRequest(migrationKey(key), vm, reserved, tenant), pinnedHost: undefined, spreadOwn: spreadOwn(vm) };
     const result = placer.place(migrationKey(key), request);
     if (!result.ok) {
       return { namespace: vm.metadata.namespace!, name: vm.metadata.name!, reason: drainReasons.unschedulable, message: result.diagnosis.message };

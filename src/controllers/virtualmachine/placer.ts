@@ -276,3 +276,20 @@ export function buildSnapshot(listers: Listers, assumptions: [string, Assumption
   for (const [k, v] of Object.entries(spread)) spreadMembers[k] = { hosts: [...v.hosts], racks: [...v.racks], datacenters: [...v.datacenters] };
   return { hosts, groups, quotas, spreadMembers };
 }
+
+/** What the scheduler is asked for a VM: its flavor's resources, its tenant and constraints. */
+export function placementRequest(key: string, vm: VirtualMachine, resources: PlacementRequest['resources'], tenant: string): PlacementRequest {
+  return {
+    vm: key,
+    tenant,
+    group: vm.spec.group,
+    pinnedHost: vm.spec.baremetal,
+    resources,
+    strategy: vm.spec.placement?.strategy,
+    regions: vm.spec.placement?.regions as string[] | undefined,
+    datacenters: vm.spec.placement?.datacenters,
+    racks: vm.spec.placement?.racks,
+    spreadAcross: vm.spec.placement?.spreadAcross,
+    spreadKey: vm.spec.placement?.spreadKey,
+  };
+}

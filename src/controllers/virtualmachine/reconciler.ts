@@ -12,32 +12,14 @@ import { ApiError } from '../../machinery/errors.js';
 import { jitter } from '../../runtime/backoff.js';
 import { keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
-import type { PlacementRequest } from '../../scheduler/types.js';
 import { hostLocation, tenantOfNamespace, understatedReservation } from '../shared/accounting.js';
 import { isStaleCache, reportStatus, type Cond, type ControllerContext, type EventSpec } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { fromAmounts, toAmounts } from '../shared/resources.js';
 import { VM_FINALIZER, vmLifecycle } from './lifecycle.js';
-import type { Placer } from './placer.js';
+import { placementRequest, type Placer } from './placer.js';
 import { missingReferences } from './references.js';
 import { vmMover } from '../drain/move.js';
-
-/** What the scheduler is asked for a VM: its flavor's resources, its tenant and constraints. */
-export function placementRequest(key: string, vm: VirtualMachine, resources: PlacementRequest['resources'], listers: ControllerContext['listers']): PlacementRequest {
-  return {
-    vm: key,
-    tenant: tenantOfNamespace(vm.metadata.namespace!, listers)!,
-    group: vm.spec.group,
-    pinnedHost: vm.spec.baremetal,
-    resources,
-    strategy: vm.spec.placement?.strategy,
-    regions: vm.spec.placement?.regions as string[] | undefined,
-    datacenters: vm.spec.placement?.datacenters,
-    racks: vm.spec.placement?.racks,
-    spreadAcross: vm.spec.placement?.spreadAcross,
-    spreadKey: vm.spec.placement?.spreadKey,
-  };
-}
 
 // The external lifecycle and deprovisioning live in lifecycle.ts.
 export { SKIP_DEPROVISION_ANNOTATION, VM_FINALIZER } from './lifecycle.js';
@@ -97,7 +79,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
     }
     const flavor = ctx.listers.specifications.get(vm.spec.specification)!;
     const resources = fromAmounts(flavor.spec as never);
-    const request = placementRequest(key, vm, resources, ctx.listers);
+    const request = placementRequest(key, vm, resources, tenantOfNamespace(vm.metadata.namespace!, ctx.listers)!);
     // A process that has lost the lease must not decide: another leader may already be.
     if (signal.aborted) return {};
     const result = placer.place(key, request);
