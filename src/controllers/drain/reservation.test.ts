@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import { hostAllocated, quotaUsage } from '../shared/accounting.js';
-import { dc, group, host, listersOf, placed, quota, rack, tenant } from '../testing/fixtures.js';
+import { host, listersOf, placed, twoRackWorld } from '../testing/fixtures.js';
 import { buildSnapshot, migrationKey, Placer } from '../virtualmachine/placer.js';
 import { migrationTarget } from './reservation.js';
 
 const Gi = 1024 ** 3;
-const world = {
-  datacenters: [dc('hsinchu')],
-  racks: [rack('r1', 'hsinchu'), rack('r2', 'hsinchu')],
-  groups: [group('general')],
-  hosts: [host('bm1', 'r1', 'general', 8, '64Gi'), host('bm2', 'r2', 'general', 8, '64Gi')],
-  tenants: [tenant('acme')],
-  quotas: [quota('q', 'acme', 'general', { cpu: 12 })],
-};
+const world = twoRackWorld();
 
 /** A VM on bm1 with a move to bm2 in the given state. */
 function moving(state: 'Running' | 'Succeeded', name = 'a'): VirtualMachine {

@@ -102,3 +102,15 @@ export function listersOf(world: World): Listers {
     assignments: memoryLister([], indexes.assignments),
   };
 }
+
+/** Two 8-cpu hosts on two racks of one data center and group, and tenant acme with a 12-cpu quota there. */
+export function twoRackWorld() {
+  return {
+    datacenters: [dc('hsinchu')],
+    racks: [rack('r1', 'hsinchu'), rack('r2', 'hsinchu')],
+    groups: [group('general')],
+    hosts: [host('bm1', 'r1', 'general', 8, '64Gi'), host('bm2', 'r2', 'general', 8, '64Gi')],
+    tenants: [tenant('acme')],
+    quotas: [quota('q', 'acme', 'general', { cpu: 12 })],
+  };
+}

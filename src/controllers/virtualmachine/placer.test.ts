@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dc, group, host, listersOf, placed, quota, rack, tenant, vm } from '../testing/fixtures.js';
+import { listersOf, placed, quota, twoRackWorld, vm } from '../testing/fixtures.js';
 import { buildSnapshot, Placer } from './placer.js';
 
 const Gi = 1024 ** 3;
@@ -12,14 +12,7 @@ const request = (vm: string, cpu: number, extra = {}) => ({
 });
 
 describe('placement with an assume cache', () => {
-  const world = {
-    datacenters: [dc('hsinchu')],
-    racks: [rack('r1', 'hsinchu'), rack('r2', 'hsinchu')],
-    groups: [group('general')],
-    hosts: [host('bm1', 'r1', 'general', 8, '64Gi'), host('bm2', 'r2', 'general', 8, '64Gi')],
-    tenants: [tenant('acme')],
-    quotas: [quota('q', 'acme', 'general', { cpu: 12 })],
-  };
+  const world = twoRackWorld();
 
   it('builds a snapshot counting placed VMs against their host and the tenant quota', () => {
     const snapshot = buildSnapshot(listersOf({ ...world, vms: [placed('acme', 'a', 'bm1', 4, '8Gi')] }));
