@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { KubeObject } from '../machinery/object.js';
 import type { ExternalController } from '../kinds/externalcontroller.js';
 import type { CallbackTarget } from '../providers/http-provider.js';
+import { ProviderCredentials } from '../providers/credentials.js';
 import { kubeconfigCa } from '../providers/transport-policy.js';
 import type { VirtualMachineProvider } from '../providers/external-client.js';
 import type { K8sClusterService } from '../providers/cluster-service.js';
@@ -116,6 +117,7 @@ export function setupControllers(opts: ControllerSetupOptions): VirtflowControll
     options: opts,
     placer: watchedPlacer(informers),
     identities: new ExternalControllerIdentities(ctx.client),
+    credentials: new ProviderCredentials(ctx.client),
     extraCa: opts.trustedCa ?? kubeconfigCa(opts.kubeConfig),
   };
   // The placer subscribes to the informers here, ahead of every controller: its assume cache

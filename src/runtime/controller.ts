@@ -166,12 +166,16 @@ export class ControllerBuilder {
     private readonly deps: { clock?: Clock; registry?: Registry; log?: Logger; register?: (c: Controller) => void } = {},
   ) {}
 
-  /** The kind this controller reconciles: every change to one queues its own key. */
-  for(kind: ResourceType | Informer<any>, selection?: InformerSelection): this {
+  /**
+   * The kind this controller reconciles: every change to one queues its own key (every change
+   * that all of `options.predicates` accept, when there are some).
+   */
+  for<T extends KubeObject>(kind: ResourceType | Informer<T>, options: WatchOptions<T> = {}): this {
     if (this.primary) throw new Error(`controller ${this.name} already reconciles ${this.primary.kind}`);
+    const { predicates, ...selection } = options;
     const informer = this.resolve(kind, selection);
     this.primary = informer.resource;
-    this.sources.push({ informer, map: (obj: KubeObject) => [keyOf(obj)] });
+    this.sources.push({ informer, map: (obj: KubeObject) => [keyOf(obj)], ...(predicates?.length ? { predicates } : {}) });
     return this;
   }
 

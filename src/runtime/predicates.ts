@@ -22,3 +22,17 @@ export function specChanged(e: InformerEvent<KubeObject & { spec?: unknown }>): 
     JSON.stringify(before.spec) !== JSON.stringify(after.spec)
   );
 }
+
+/**
+ * Whether an object was added or removed, or what `select` picks from it changed: for a
+ * controller that keeps a few fields and must not wake for every other write of the object.
+ * Periodic resyncs pass, as the safety net they are.
+ */
+export function selectedChanged<T extends KubeObject>(select: (obj: T) => unknown): Predicate<T> {
+  return (e) => {
+    if (e.type !== 'updated') return true;
+    if (!e.previous) return true;
+    if (e.previous.metadata.deletionTimestamp !== e.object.metadata.deletionTimestamp) return true;
+    return JSON.stringify(select(e.previous)) !== JSON.stringify(select(e.object));
+  };
+}

@@ -304,6 +304,7 @@ export async function run(): Promise<Figures> {
     await send(pool, token, 'DELETE', `${GROUP}/namespaces/${NS}/virtualmachines/warm-up`);
     if (!(await watch.until(() => watch!.goneAt.has('warm-up'), warmDeadline))) throw new Error('gave up: the warm-up VM was not gone within 120 s');
     const warmStats = await up.call<SimStats>('stats');
+    const warmCounters = await up.call<Record<string, number>>('counters');
 
     const cpu0 = { up: await up.call<NodeJS.CpuUsage>('cpu'), pg: await postgresCpuSeconds(dataDir), client: process.cpuUsage() };
     const profileFile = path.join(OUT, 'lifecycle.cpuprofile');
@@ -320,12 +321,21 @@ export async function run(): Promise<Figures> {
         client: (cpu1.client.user + cpu1.client.system) / 1000,
       };
       const summary = await summarizeProfileFile(profileFile, 30);
+      const counters = await up!.call<Record<string, number>>('counters');
+      const perVm = Object.entries(counters)
+        .map(([key, value]) => [key, (value - (warmCounters[key] ?? 0)) / VMS] as const)
+        .filter(([, value]) => value >= 0.05)
+        .sort((a, b) => a[0].localeCompare(b[0]))
+        .map(([key, value]) => `  ${value.toFixed(2).padStart(7)}  ${key}`);
       await writeFile(
         profileText,
         [
           headline,
           `CPU: virtflow up ${round(cpuMs.up / 1000, 1)} s, PostgreSQL ${round(cpuMs.pg / 1000, 1)} s, load generator ${round(cpuMs.client / 1000, 1)} s`,
           `simulator: ${JSON.stringify(stats)}`,
+          '',
+          'per VM (API requests, reconciles and queue adds; 0.05 and over):',
+          ...perVm,
           '',
           formatProfileSummary(summary),
         ].join('\n'),

@@ -31,6 +31,19 @@ async function main(): Promise<void> {
     profileIntervalUs: 1000,
     stop: () => up.stop(),
     commands: {
+      /** Counters that explain the cost per VM: API requests and reconciles, by their labels. */
+      counters: async () => {
+        const wanted = new Set(['apiserver_request_total', 'controller_runtime_reconcile_total', 'workqueue_adds_total']);
+        const out: Record<string, number> = {};
+        for (const metric of await up.standalone.server.metrics.registry.getMetricsAsJSON()) {
+          if (!wanted.has(metric.name)) continue;
+          for (const value of (metric as { values: { labels: Record<string, string | number>; value: number }[] }).values) {
+            const labels = Object.values(value.labels).filter((v) => v !== '').join(' ');
+            out[`${metric.name} ${labels}`] = value.value;
+          }
+        }
+        return out;
+      },
       stats: () => {
         let most = 0;
         let duplicated = 0;

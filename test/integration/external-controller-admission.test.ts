@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../../src/cli/controllers.js';
 import type { ExternalController } from '../../src/kinds/externalcontroller.js';
-import { credentialsReader } from '../../src/providers/credentials.js';
+import { ProviderCredentials } from '../../src/providers/credentials.js';
 import { ProviderCredentialsUnavailable } from '../../src/providers/external-client.js';
 import { ObjectClient } from '../../src/runtime/client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -98,11 +98,32 @@ describe('the credentials reader', () => {
   });
 
   it('reads a Secret of virtflow-system and one labelled for it, and never an unlabelled one elsewhere', async () => {
-    await expect(credentialsReader(client(), registered('virtflow-system', 'vm-service-tw-token'))!('create')).resolves.toBe('system-token');
-    await expect(credentialsReader(client(), registered('acme', 'vm-service-token'))!('create')).resolves.toBe('labelled-token');
-    const read = credentialsReader(client(), registered('acme', 'acme-db-password'))!('create');
+    const credentials = new ProviderCredentials(client());
+    await expect(credentials.readerFor(registered('virtflow-system', 'vm-service-tw-token'))!('create')).resolves.toBe('system-token');
+    await expect(credentials.readerFor(registered('acme', 'vm-service-token'))!('create')).resolves.toBe('labelled-token');
+    const read = credentials.readerFor(registered('acme', 'acme-db-password'))!('create');
     await expect(read).rejects.toBeInstanceOf(ProviderCredentialsUnavailable);
     await expect(read).rejects.toThrow(/acme\/acme-db-password is not usable: spec.credentialsSecret must name a Secret in namespace virtflow-system/);
     await expect(read).rejects.not.toThrow(/tenant-secret-value/);
+  });
+
+  it('reads a Secret once per TTL, sees a rotated token after it, and never keeps a problem', async () => {
+    let now = 1_000_000;
+    const credentials = new ProviderCredentials(client(), { ttlMs: 5_000, now: () => now });
+    expect((await secret('virtflow-system', 'rotating-token', 'first')).status).toBe(201);
+    const read = credentials.readerFor(registered('virtflow-system', 'rotating-token'))!;
+    expect(await read('create')).toBe('first');
+    expect((await vf.call('PUT', '/api/v1/namespaces/virtflow-system/secrets/rotating-token', {
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'rotating-token', namespace: 'virtflow-system' }, stringData: { token: 'second' },
+    })).status).toBe(200);
+    now += 4_999;
+    expect(await read('observe')).toBe('first');
+    now += 1;
+    expect(await read('observe')).toBe('second');
+
+    const missing = credentials.readerFor(registered('virtflow-system', 'not-yet-there'))!;
+    await expect(missing('create')).rejects.toBeInstanceOf(ProviderCredentialsUnavailable);
+    expect((await secret('virtflow-system', 'not-yet-there', 'arrived')).status).toBe(201);
+    expect(await missing('create')).toBe('arrived');
   });
 });

@@ -20,10 +20,21 @@ import type { VirtualMachineProvider } from '../../providers/external-client.js'
 /** Long-lived, since an external controller keeps the callback of a machine for its life. */
 export const EXTERNAL_CONTROLLER_TOKEN_SECONDS = 365 * 24 * 3600;
 
+/**
+ * How long the ServiceAccount and its binding, once made sure of, are taken to exist: each
+ * create used to read both first, two API requests per VM. One deleted by hand is made
+ * again within this time; until then the external controller's reports are refused and
+ * VirtFlow's observe still sees the machine.
+ */
+export const IDENTITY_CHECK_MS = 30_000;
+
 interface CachedToken {
   token: string;
   saUid: string;
+  /** The ExternalController the token was issued for: a new one with the name gets its own. */
+  controllerUid: string;
   refreshAt: number;
+  checkAt: number;
 }
 
 export class ExternalControllerIdentities {
@@ -64,9 +75,15 @@ export class ExternalControllerIdentities {
 
   /** A token of the controller's ServiceAccount, issued again well before it expires. */
   async token(controller: ExternalController): Promise<string> {
+    const known = this.tokens.get(controller.metadata.name!);
+    const now = this.clock();
+    if (known && known.controllerUid === controller.metadata.uid && known.checkAt > now && known.refreshAt > now) return known.token;
     const sa = await this.ensure(controller);
     const cached = this.tokens.get(controller.metadata.name!);
-    if (cached && cached.saUid === sa.metadata.uid && cached.refreshAt > this.clock()) return cached.token;
+    if (cached && cached.saUid === sa.metadata.uid && cached.controllerUid === controller.metadata.uid && cached.refreshAt > now) {
+      cached.checkAt = now + IDENTITY_CHECK_MS;
+      return cached.token;
+    }
     const answer = await this.client.createSubresource<{ status: { token: string } }>(
       ServiceAccounts,
       { namespace: IDENTITY_NAMESPACE, name: sa.metadata.name! },
@@ -74,7 +91,13 @@ export class ExternalControllerIdentities {
       { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: EXTERNAL_CONTROLLER_TOKEN_SECONDS } },
     );
     const token = answer.status.token;
-    this.tokens.set(controller.metadata.name!, { token, saUid: sa.metadata.uid!, refreshAt: this.clock() + (EXTERNAL_CONTROLLER_TOKEN_SECONDS * 1000) / 2 });
+    this.tokens.set(controller.metadata.name!, {
+      token,
+      saUid: sa.metadata.uid!,
+      controllerUid: controller.metadata.uid!,
+      refreshAt: now + (EXTERNAL_CONTROLLER_TOKEN_SECONDS * 1000) / 2,
+      checkAt: now + IDENTITY_CHECK_MS,
+    });
     return token;
   }
 }

@@ -5,6 +5,7 @@ import type { MaintainerAssignment } from '../../kinds/maintainerassignment.js';
 import type { MaintainerGroup } from '../../kinds/maintainergroup.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { ResourceType } from '../../runtime/resource.js';
+import { selectedChanged } from '../../runtime/predicates.js';
 import type { Registration } from '../shared/registration.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
 import { maintainedReconciler, type Maintained } from './maintainers.js';
@@ -17,7 +18,9 @@ export function registerOwnership({ manager, informers: listers, ctx }: Registra
   };
   const viaGroup = (kind: string) => (g: MaintainerGroup) => listers.assignments.byIndex('byGroup', g.metadata.name!).flatMap(targets(kind));
   const maintained = (name: string, resource: ResourceType, informer: Informer<Maintained>) =>
-    manager.controller(name).for(informer)
+    // Of the object itself only what this controller keeps matters (its labels and
+    // status.maintainers), not the status writes of its lifecycle.
+    manager.controller(name).for(informer, { predicates: [selectedChanged((o: Maintained) => [o.metadata.labels, o.status?.maintainers])] })
       .watches(listers.assignments, targets(resource.kind))
       .watches(listers.maintainerGroups, viaGroup(resource.kind))
       .complete(maintainedReconciler(ctx, resource, () => informer));

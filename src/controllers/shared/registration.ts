@@ -2,6 +2,7 @@
 // watches: the manager, one shared informer per kind, the reconcilers' context, the setup
 // options, and the few objects that controllers of two folders share.
 import type { KubeObject } from '../../machinery/object.js';
+import type { ProviderCredentials } from '../../providers/credentials.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { Manager } from '../../runtime/manager.js';
 import type { ExternalControllerIdentities } from '../externalcontroller/identity.js';
@@ -22,6 +23,8 @@ export interface Registration {
   placer: Placer;
   /** The ServiceAccount each ExternalController reports back as (docs/security.md). */
   identities: ExternalControllerIdentities;
+  /** The tokens presented to ExternalControllers, read from their Secrets. */
+  credentials: ProviderCredentials;
   /** Trusted, besides the system roots, for external controllers without a caBundle. */
   extraCa?: string;
 }

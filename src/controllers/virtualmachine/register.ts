@@ -2,7 +2,6 @@
 import type { ExternalController } from '../../kinds/externalcontroller.js';
 import type { Informer } from '../../runtime/informer.js';
 import { specChanged } from '../../runtime/predicates.js';
-import { credentialsReader } from '../../providers/credentials.js';
 import { httpProviderFor } from '../../providers/http-provider.js';
 import { tenantNamespace } from '../../kinds/tenant.js';
 import { withCallbackIdentity } from '../externalcontroller/identity.js';
@@ -32,13 +31,13 @@ export function watchedPlacer(listers: Informers): Placer {
   return placer;
 }
 
-export function registerVirtualMachines({ manager, informers: listers, ctx, options, placer, identities, extraCa }: Registration): void {
+export function registerVirtualMachines({ manager, informers: listers, ctx, options, placer, identities, credentials, extraCa }: Registration): void {
   const providerFor =
     options.providerFor ??
     ((xc: ExternalController) =>
       withCallbackIdentity(
         (callbackToken) =>
-          httpProviderFor(xc, { callback: callbackToken ? { ...options.callback, token: callbackToken } : options.callback, token: credentialsReader(ctx.client, xc), extraCa }),
+          httpProviderFor(xc, { callback: callbackToken ? { ...options.callback, token: callbackToken } : options.callback, token: credentials.readerFor(xc), extraCa }),
         () => identities.token(xc),
       ));
   const waitingVms = () => [...listers.vms.byIndex('byPhase', 'Unschedulable'), ...listers.vms.byIndex('byPhase', 'Pending')];
