@@ -53,9 +53,10 @@ const noMachine = (extra: Partial<Observation> = {}): Observation => ({ exists: 
 /** A provider that answers `observed` (or fails with `fails`) and records every call. */
 function fakeProvider(observed: Observation, fails?: Error) {
   const calls: string[] = [];
-  const answer = (what: string) => async () => {
+  let ops = 1;
+  const answer = (what: string, type: Operation['type']) => async () => {
     calls.push(what);
-    return { operationId: 'op-2', type: 'Create', state: 'Running' } as const;
+    return { operationId: `op-${++ops}`, type, state: 'Running' } as const;
   };
   const provider: VirtualMachineProvider = {
     observe: async () => {
@@ -63,10 +64,10 @@ function fakeProvider(observed: Observation, fails?: Error) {
       if (fails) throw fails;
       return observed;
     },
-    create: answer('create'),
-    update: answer('update'),
-    power: async (_vm, action) => (calls.push(`power ${action}`), { operationId: 'op-2', type: 'Power', state: 'Running' }),
-    delete: answer('delete'),
+    create: answer('create', 'Create'),
+    update: answer('update', 'Update'),
+    power: async (_vm, action) => (calls.push(`power ${action}`), { operationId: `op-${++ops}`, type: 'Power', state: 'Running' }),
+    delete: answer('delete', 'Delete'),
   };
   return { provider, calls };
 }
@@ -77,6 +78,7 @@ function harness(observed: Observation, opts: { fails?: Error; world?: World } =
   const patches: unknown[] = [];
   const events: string[] = [];
   let rv = 10;
+  const clock = { now: Date.parse('2026-12-06T06:00:00Z') };
   const ctx = {
     listers: listersOf(opts.world ?? world()),
     client: {
@@ -87,11 +89,11 @@ function harness(observed: Observation, opts: { fails?: Error; world?: World } =
       patch: async (_: unknown, _key: unknown, _type: string, body: unknown) => (patches.push(body), {}),
     },
     events: { record: (_: unknown, type: string, reason: string) => events.push(`${type}/${reason}`) },
-    now: () => new Date('2026-12-06T06:00:00Z'),
+    now: () => new Date(clock.now),
   } as unknown as ControllerContext;
   // random 0.5: jitter is exactly the delay asked for.
   const lifecycle = vmLifecycle(ctx, { providerFor: () => provider, resyncMs, providerRetryMs: retryMs, random: () => 0.5 });
-  return { lifecycle, calls, writes, patches, events };
+  return { lifecycle, calls, writes, patches, events, clock };
 }
 
 const readyOf = (v: VirtualMachine | undefined) => v?.status?.conditions?.find((c) => c.type === 'Ready');
@@ -311,12 +313,12 @@ describe('the lifecycle of a placed VM, one reconcile', () => {
     });
   });
 
-  it('writes nothing on a second reconcile of what the first wrote (a fixed point)', async () => {
+  it('writes nothing and asks nothing on a second reconcile of what the first wrote (a fixed point)', async () => {
     const h = harness(machine({ lastOperation: op('Create', 'Succeeded') }));
     await h.lifecycle.lifecycle('acme/web', placedVm({ status: { externalController: 'sim' } }));
     const written = h.writes.at(-1)!;
     await h.lifecycle.lifecycle('acme/web', { ...written, metadata: { ...written.metadata, resourceVersion: '11' } });
-    expect({ writes: h.writes.length, calls: h.calls, events: h.events }).toEqual({ writes: 1, calls: ['observe', 'observe'], events: ['Normal/Running'] });
+    expect({ writes: h.writes.length, calls: h.calls, events: h.events }).toEqual({ writes: 1, calls: ['observe'], events: ['Normal/Running'] });
   });
 
   it('does nothing on a cached VM still at the version its own last write replaced', async () => {
@@ -364,5 +366,72 @@ describe('deprovisioning a deleted VM, one reconcile', () => {
         { op: 'replace', path: '/metadata/finalizers', value: [] },
       ]],
     });
+  });
+});
+
+describe('between observes, the status reports of its own requests', () => {
+  const key = { namespace: 'acme', name: 'web' };
+  /** The VM as the external controller's report leaves it, at a version after every write. */
+  const reported = (v: VirtualMachine, rv: number, lastOperation: Operation, extra: Partial<NonNullable<VirtualMachine['status']>> = {}): VirtualMachine => ({
+    ...v,
+    metadata: { ...v.metadata, resourceVersion: String(rv) },
+    status: { ...v.status, lastOperation, ...extra },
+  });
+  const deleted = (v: VirtualMachine): VirtualMachine => ({ ...v, metadata: { ...v.metadata, deletionTimestamp: '2026-12-06T05:59:00Z' } });
+
+  it('creates, settles Running on the report, deletes and releases on the report: two requests, no observe', async () => {
+    const h = harness(noMachine());
+    await h.lifecycle.lifecycle('acme/web', placedVm());
+    const built = reported(h.writes.at(-1)!, 100, op('Create', 'Succeeded', 'op-2'), { powerState: 'On', externalId: 'ext-9' });
+    await h.lifecycle.lifecycle('acme/web', built);
+    const running = h.writes.at(-1)!;
+    expect({ phase: running.status?.phase, ready: readyOf(running)?.reason, externalId: running.status?.externalId }).toEqual({ phase: 'Running', ready: 'Running', externalId: 'ext-9' });
+    await h.lifecycle.deprovision(key, deleted(reported(running, 200, op('Create', 'Succeeded', 'op-2'))));
+    const gone = reported(deleted(running), 300, op('Delete', 'Succeeded', 'op-3'), { powerState: undefined, externalId: undefined });
+    const result = await h.lifecycle.deprovision(key, gone);
+    expect({ calls: h.calls, result, events: h.events }).toEqual({ calls: ['create', 'delete'], result: {}, events: ['Normal/Running', 'Normal/Released'] });
+  });
+
+  it('waits for the report of its create without asking, Provisioning', async () => {
+    const h = harness(noMachine());
+    await h.lifecycle.lifecycle('acme/web', placedVm());
+    const woken = { ...h.writes.at(-1)!, metadata: { ...h.writes.at(-1)!.metadata, resourceVersion: '100' } };
+    const result = await h.lifecycle.lifecycle('acme/web', woken);
+    expect({ calls: h.calls, phase: h.writes.at(-1)?.status?.phase, result }).toEqual({ calls: ['create'], phase: 'Provisioning', result: { requeueAfterMs: resyncMs } });
+  });
+
+  const afterCreate = async () => {
+    const h = harness(machine({ generation: 1, lastOperation: op('Create', 'Succeeded', 'op-x') }));
+    await h.lifecycle.lifecycle('acme/web', placedVm());
+    return { h, vm: h.writes.at(-1)! };
+  };
+  const observeCases: { name: string; vm: (v: VirtualMachine) => VirtualMachine; advanceMs?: number }[] = [
+    { name: 'a Failed report: observe says why and what is left', vm: (v) => reported(v, 100, op('Create', 'Failed', 'op-2')) },
+    { name: 'a report of an operation it did not ask for', vm: (v) => reported(v, 100, op('Power', 'Succeeded', 'op-77')) },
+    { name: 'a report older than the request (out of order)', vm: (v) => reported(v, 100, op('Delete', 'Succeeded', 'op-0')) },
+    { name: 'the resync period gone by: drift is looked for', vm: (v) => reported(v, 100, op('Create', 'Succeeded', 'op-2')), advanceMs: resyncMs },
+  ];
+  it.each(observeCases)('observes on $name', async ({ vm, advanceMs }) => {
+    const { h, vm: written } = await afterCreate();
+    h.clock.now += advanceMs ?? 0;
+    await h.lifecycle.lifecycle('acme/web', vm(written));
+    expect(h.calls).toEqual(['create', 'observe']);
+  });
+
+  it('observes every VM again after a restart: nothing is carried over', async () => {
+    const first = await afterCreate();
+    const restarted = harness(machine({ generation: 1, lastOperation: op('Create', 'Succeeded', 'op-2') }));
+    await restarted.lifecycle.lifecycle('acme/web', reported(first.vm, 100, op('Create', 'Succeeded', 'op-2'), { powerState: 'On' }));
+    expect(restarted.calls).toEqual(['observe']);
+  });
+
+  it('updates the machine when the spec moves on after a report, and trusts the update report', async () => {
+    const h = harness(noMachine());
+    await h.lifecycle.lifecycle('acme/web', placedVm());
+    const built = reported(h.writes.at(-1)!, 100, op('Create', 'Succeeded', 'op-2'), { powerState: 'On' });
+    await h.lifecycle.lifecycle('acme/web', { ...built, metadata: { ...built.metadata, generation: 2 } });
+    const updating = h.writes.at(-1)!;
+    await h.lifecycle.lifecycle('acme/web', reported(updating, 200, op('Update', 'Succeeded', 'op-3')));
+    expect({ calls: h.calls, phase: h.writes.at(-1)?.status?.phase }).toEqual({ calls: ['create', 'update'], phase: 'Running' });
   });
 });

@@ -51,6 +51,7 @@ import { keyString, parseKey, type ObjectKey } from '../../runtime/keys.js';
 import type { Result } from '../../runtime/reconciler.js';
 import { cacheIsBehind, forgetWrites, isStaleCache, reportStatus, type Cond, type ControllerContext, type EventSpec } from '../shared/context.js';
 import { Kinds } from '../shared/resources-of-kinds.js';
+import { MachineLedger } from './machine-ledger.js';
 import { placedReferencesCondition } from './references.js';
 
 export const VM_FINALIZER = 'virtflow.io/vm-protection';
@@ -175,6 +176,8 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
    * one failing external controller with thousands of VMs would exhaust for every other VM.
    */
   const failures = new Map<string, number>();
+  /** What is known of each machine without asking (machine-ledger.ts). */
+  const ledger = new MachineLedger(resyncMs, () => ctx.now().getTime());
   /** Per VM key, the id of the last Failed operation an Event was recorded for. */
   const failedOpsReported = new Map<string, string>();
 
@@ -204,6 +207,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
    */
   const providerFailure = async (key: string, vm: VirtualMachine, err: unknown, what: string, base: Cond[], extra: Fields = {}): Promise<Result> => {
     if (!isProviderError(err)) throw err;
+    ledger.forget(key);
     if (err instanceof ProviderRejected && ([errorCodes.operationInProgress, errorCodes.notFound, errorCodes.staleGeneration] as string[]).includes(err.code ?? '')) {
       return { requeueAfterMs: jitter(retryMs, random) };
     }
@@ -254,6 +258,8 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     // without one has no machine anywhere: nothing to ask. A create of a machine that exists
     // after all is answered as done, never built twice (protocol §2, rule 3).
     if (!vm.status?.externalController) return turn(key, vm, xc, provider, base, { exists: false, upToDate: false, addresses: [] });
+    const known = ledger.observation(key, vm);
+    if (known) return turn(key, vm, xc, provider, base, known);
     let observed: Observation;
     try {
       observed = await provider.observe(vm);
@@ -261,6 +267,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
       return providerFailure(key, vm, err, `observe the VM at external controller ${xc}`, base);
     }
     failures.delete(key);
+    ledger.observed(key, vm, observed);
     return turn(key, vm, xc, provider, base, observed);
   }
 
@@ -331,7 +338,8 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
       powerOn: t.strategy !== 'Halted',
     };
     try {
-      await t.provider.create(t.vm, t.vm.status!.placement as never, provision);
+      const op = await t.provider.create(t.vm, t.vm.status!.placement as never, provision);
+      ledger.requested(t.key, t.vm, op, { exists: false, upToDate: false, addresses: [] }, t.generation);
     } catch (err) {
       if (!(err instanceof ProviderRejected && err.code === errorCodes.deleted)) {
         return providerFailure(t.key, t.vm, err, `create the VM at external controller ${t.xc}`, t.base);
@@ -359,7 +367,8 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
       { type: 'Ready', status: 'False', reason: lifecycleReasons.deletedExternally, message },
     ], { type: 'Warning', reason: lifecycleReasons.deletedExternally, message });
     try {
-      await t.provider.create(t.vm, t.vm.status!.placement as never, { ...provision, recreate: true });
+      const op = await t.provider.create(t.vm, t.vm.status!.placement as never, { ...provision, recreate: true });
+      ledger.requested(t.key, t.vm, op, { exists: false, upToDate: false, addresses: [] }, t.generation);
     } catch (again) {
       return providerFailure(t.key, t.vm, again, `create the VM at external controller ${t.xc}`, t.base);
     }
@@ -411,7 +420,8 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     recordAfter(t);
     if (t.running) return resync();
     try {
-      await t.provider.update(t.vm);
+      const op = await t.provider.update(t.vm);
+      ledger.requested(t.key, t.vm, op, t.observed, t.generation);
     } catch (err) {
       return providerFailure(t.key, t.vm, err, `update the VM at external controller ${t.xc}`, t.withProvisioned);
     }
@@ -439,6 +449,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     let op: OperationRef;
     try {
       op = await t.provider.power(t.vm, 'restart', { force: t.stopPolicy === 'Force', requestId: `restart:${restartAt}` });
+      ledger.requested(t.key, t.vm, op, t.observed);
     } catch (err) {
       return providerFailure(t.key, t.vm, err, `restart the VM at external controller ${t.xc}`, t.withProvisioned);
     }
@@ -479,12 +490,13 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     recordAfter(t);
     if (t.running) return resync();
     try {
-      await t.provider.power(t.vm, action, {
+      const op = await t.provider.power(t.vm, action, {
         force: action === 'stop' && stopPolicy === 'Force',
         // New after each operation on the uid, so a repair of drift is a new request,
         // while a repeat (crash, timeout) before anything else happened is the same one.
         requestId: `${action}:g${t.generation}:after:${t.last?.id ?? 'none'}`,
       });
+      ledger.requested(t.key, t.vm, op, t.observed);
     } catch (err) {
       return providerFailure(t.key, t.vm, err, `${action} the VM at external controller ${t.xc}`, t.withProvisioned);
     }
@@ -593,12 +605,18 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     const xc = route.controller.metadata.name!;
     const provider = opts.providerFor(route.controller);
     let observed: Observation;
-    try {
-      observed = await provider.observe(vm);
-    } catch (err) {
-      return providerFailure(key, vm, err, `observe the VM at external controller ${xc} to deprovision it`, [], { phase: 'Terminating' });
+    const known = ledger.observation(key, vm);
+    if (known) {
+      observed = known;
+    } else {
+      try {
+        observed = await provider.observe(vm);
+      } catch (err) {
+        return providerFailure(key, vm, err, `observe the VM at external controller ${xc} to deprovision it`, [], { phase: 'Terminating' });
+      }
+      failures.delete(key);
+      ledger.observed(key, vm, observed);
     }
-    failures.delete(key);
     const last = observed.lastOperation;
     noteFailedOperation(key, vm, last);
     const fields: Fields = last ? { lastOperation: last } : {};
@@ -621,6 +639,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     let op: OperationRef;
     try {
       op = await provider.delete(vm, { dataDisk });
+      ledger.requested(key, vm, op, observed);
     } catch (err) {
       return providerFailure(key, vm, err, `deprovision the VM at external controller ${xc}`, [], { phase: 'Terminating' });
     }
@@ -630,6 +649,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
 
   function forget(key: string): void {
     failures.delete(key);
+    ledger.forget(key);
     failedOpsReported.delete(key);
     forgetWrites(ctx, Kinds.VirtualMachine, parseKey(key));
   }

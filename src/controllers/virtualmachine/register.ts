@@ -1,5 +1,6 @@
 // The VM controller, and the placer's assume cache that it and the drain share.
 import type { ExternalController } from '../../kinds/externalcontroller.js';
+import type { VirtualMachineProvider } from '../../providers/external-client.js';
 import type { Informer } from '../../runtime/informer.js';
 import { specChanged } from '../../runtime/predicates.js';
 import { httpProviderFor } from '../../providers/http-provider.js';
@@ -32,14 +33,25 @@ export function watchedPlacer(listers: Informers): Placer {
 }
 
 export function registerVirtualMachines({ manager, informers: listers, ctx, options, placer, identities, credentials, extraCa }: Registration): void {
+  const httpProvider = (xc: ExternalController) =>
+    withCallbackIdentity(
+      (callbackToken) =>
+        httpProviderFor(xc, { callback: callbackToken ? { ...options.callback, token: callbackToken } : options.callback, token: credentials.readerFor(xc), extraCa }),
+      () => identities.token(xc),
+    );
+  // One provider per version of each ExternalController: building one per reconcile joined
+  // the system's root certificates into a new CA string every time.
+  const providers = new Map<string, { version: string; provider: VirtualMachineProvider }>();
   const providerFor =
     options.providerFor ??
-    ((xc: ExternalController) =>
-      withCallbackIdentity(
-        (callbackToken) =>
-          httpProviderFor(xc, { callback: callbackToken ? { ...options.callback, token: callbackToken } : options.callback, token: credentials.readerFor(xc), extraCa }),
-        () => identities.token(xc),
-      ));
+    ((xc: ExternalController) => {
+      const version = `${xc.metadata.uid}/${xc.metadata.resourceVersion}`;
+      const made = providers.get(xc.metadata.name!);
+      if (made?.version === version) return made.provider;
+      const provider = httpProvider(xc);
+      providers.set(xc.metadata.name!, { version, provider });
+      return provider;
+    });
   const waitingVms = () => [...listers.vms.byIndex('byPhase', 'Unschedulable'), ...listers.vms.byIndex('byPhase', 'Pending')];
   const onSpec = { predicates: [specChanged] };
   manager.controller('virtualmachine').for(listers.vms).withWorkers(options.vmWorkers ?? 8)

@@ -1,0 +1,98 @@
+// What the VM controller knows of each VM's machine without asking its external controller:
+// the machine as last observed, or as this process's own last request left it, together with
+// the VM's status reports since (protocol section 5). Observing on every reconcile cost one
+// request to the external controller per status write of the VM; with this, a reconcile
+// observes only when the status does not say what happened:
+//   - nothing is known (a new process, a forgotten VM), or it is older than the resync period
+//     (drift is looked for at that pace, as before);
+//   - the status reports an operation other than the one known (another writer, a report
+//     out of order), or a Failed one (observe says why, and what is left).
+// Memory only: after a restart every VM is observed once, so a crash never acts on a guess.
+import type { VirtualMachine } from '../../kinds/virtualmachine.js';
+import type { Observation, Operation, OperationRef } from '../../providers/external-client.js';
+
+interface Known {
+  /** The machine as observed, or as the request expects it while its operation runs. */
+  observation: Observation;
+  /** The operation the observation ends with; the status's reports of it carry on from here. */
+  opId: string | undefined;
+  /** The generation the machine is at once that operation succeeds; unknown: observe then. */
+  generationAfter?: number;
+  /**
+   * Set for a request of this process: the status's lastOperation id when it was sent (null:
+   * none). While the status still shows it, the request's report has not arrived.
+   */
+  before?: string | null;
+  /** When it was observed or requested (ms). */
+  at: number;
+}
+
+const isActive = (state: Operation['state']): boolean => state === 'Pending' || state === 'Running';
+
+export class MachineLedger {
+  private readonly known = new Map<string, Known>();
+
+  constructor(
+    private readonly resyncMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** The machine of `vm` as observed just now. */
+  observed(key: string, vm: VirtualMachine, observation: Observation): void {
+    const op = observation.lastOperation;
+    // An update or create still running will leave the machine at a generation observe did
+    // not say: its success is observed, not guessed.
+    const unknownAfter = op !== undefined && isActive(op.state) && (op.type === 'Create' || op.type === 'Update');
+    const generation = observation.upToDate ? Math.max(observation.generation ?? 0, vm.metadata.generation ?? 1) : observation.generation;
+    this.known.set(key, {
+      observation,
+      opId: op?.id,
+      ...(!unknownAfter && generation !== undefined ? { generationAfter: generation } : {}),
+      at: this.now(),
+    });
+  }
+
+  /**
+   * A request of this process was accepted: until its report arrives the machine is as
+   * `before` was, with `op` running. A request answered as finished is not guessed at: the
+   * next reconcile observes.
+   */
+  requested(key: string, vm: VirtualMachine, op: OperationRef, before: Omit<Observation, 'lastOperation'>, generationAfter = before.generation): void {
+    if (!isActive(op.state)) return this.forget(key);
+    const lastOperation: Operation = { type: op.type, id: op.operationId, state: op.state };
+    this.known.set(key, {
+      observation: { ...before, lastOperation },
+      opId: op.operationId,
+      ...(generationAfter !== undefined ? { generationAfter } : {}),
+      before: (vm.status?.lastOperation as Operation | undefined)?.id ?? null,
+      at: this.now(),
+    });
+  }
+
+  /** What the status and the ledger together say of the machine, or undefined: observe. */
+  observation(key: string, vm: VirtualMachine): Observation | undefined {
+    const k = this.known.get(key);
+    if (!k || this.now() - k.at >= this.resyncMs) return undefined;
+    const reported = vm.status?.lastOperation as Operation | undefined;
+    if (k.before !== undefined && (reported?.id ?? null) === k.before) return k.observation;
+    if (!reported || reported.id !== k.opId || reported.state === 'Failed') return undefined;
+    const done = reported.state === 'Succeeded';
+    const exists = done ? reported.type !== 'Delete' : k.observation.exists || vm.status?.externalId !== undefined;
+    if (!exists) return { exists: false, upToDate: false, addresses: [], lastOperation: reported };
+    if (done && k.generationAfter === undefined) return undefined;
+    const generation = done ? k.generationAfter : k.observation.generation;
+    return {
+      exists: true,
+      upToDate: generation !== undefined && generation >= (vm.metadata.generation ?? 1),
+      generation,
+      powerState: vm.status?.powerState,
+      externalId: vm.status?.externalId,
+      addresses: vm.status?.addresses ?? [],
+      lastOperation: reported,
+    };
+  }
+
+  forget(key: string): void {
+    this.known.delete(key);
+  }
+}
