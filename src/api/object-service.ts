@@ -5,7 +5,8 @@ import type { FieldValidation } from '../crd/validator.js';
 import { errors, ApiError, type StatusCause } from '../machinery/errors.js';
 import { generateNameSuffix } from '../machinery/names.js';
 import { checkObjectSize } from '../machinery/size.js';
-import { canonicalJson, type KubeObject } from '../machinery/object.js';
+import type { KubeObject } from '../machinery/object.js';
+import { deepEqual } from '../apply/json.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 import type { CachedObject } from '../store/watch-cache.js';
 import type { AuditRecord, StorageKey, StoredRow, UpdateDecision } from '../store/objects.js';
@@ -617,7 +618,7 @@ function checkPreconditions(info: ResourceInfo, name: string, obj: KubeObject, p
 }
 
 function sameObject(a: KubeObject, b: KubeObject): boolean {
-  return canonicalJson(a) === canonicalJson(b);
+  return deepEqual(a, b);
 }
 
 

@@ -31,10 +31,17 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   }
   if (isPlainObject(a)) {
     if (!isPlainObject(b)) return false;
-    const keys = Object.keys(a).filter((k) => a[k] !== undefined);
-    const otherKeys = Object.keys(b).filter((k) => b[k] !== undefined);
-    if (keys.length !== otherKeys.length) return false;
-    return keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+    // Undefined fields count as absent, as in JSON; counted, not filtered into new arrays,
+    // since the API server compares whole objects on every update.
+    let defined = 0;
+    for (const k of Object.keys(a)) {
+      const v = a[k];
+      if (v === undefined) continue;
+      defined++;
+      if (!Object.prototype.hasOwnProperty.call(b, k) || !deepEqual(v, b[k])) return false;
+    }
+    for (const k of Object.keys(b)) if (b[k] !== undefined) defined--;
+    return defined === 0;
   }
   return false;
 }

@@ -1,6 +1,7 @@
 // What every VirtFlow reconciler is given: the caches to read, a client to write, a place to
 // record Events, and the clock.
-import { canonicalJson, type KubeObject } from '../../machinery/object.js';
+import type { KubeObject } from '../../machinery/object.js';
+import { deepEqual } from '../../apply/json.js';
 import { getCondition, setCondition, type Condition, type ConditionUpdate } from '../../machinery/conditions.js';
 import type { ObjectClient } from '../../runtime/client.js';
 import { keyOf, type ObjectKey } from '../../runtime/keys.js';
@@ -57,7 +58,7 @@ export function nextStatus(
 
 
 export function statusDiffers(obj: WithStatus, status: Record<string, unknown>): boolean {
-  return canonicalJson(obj.status ?? {}) !== canonicalJson(status);
+  return !deepEqual(obj.status ?? {}, status);
 }
 
 /**

@@ -112,6 +112,8 @@ export interface VmLifecycle {
   deprovision(key: ObjectKey, vm: VirtualMachine): Promise<Result>;
   /** The VM is gone: drops what is remembered about it. */
   forget(key: string): void;
+  /** The VM was just placed and nothing sent for it: it has no machine (no observe needed). */
+  unbuilt(key: string): void;
 }
 
 /** What one reconcile of a placed VM knows once its machine is observed. */
@@ -674,5 +676,6 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     lifecycle: (key, vm) => requeueOnConflict(() => lifecycle(key, vm)),
     deprovision: (key, vm) => requeueOnConflict(() => deprovision(key, vm)),
     forget,
+    unbuilt: (key) => ledger.unbuilt(key),
   };
 }

@@ -52,6 +52,11 @@ export class MachineLedger {
     });
   }
 
+  /** The VM was just placed by this process, which has sent nothing for it: no machine. */
+  unbuilt(key: string): void {
+    this.known.set(key, { observation: { exists: false, upToDate: false, addresses: [] }, opId: undefined, at: this.now() });
+  }
+
   /**
    * A request of this process was accepted: until its report arrives the machine is as
    * `before` was, with `op` running. A request answered as finished is not guessed at: the
@@ -75,7 +80,9 @@ export class MachineLedger {
     if (!k || this.now() - k.at >= this.resyncMs) return undefined;
     const reported = vm.status?.lastOperation as Operation | undefined;
     if (k.before !== undefined && (reported?.id ?? null) === k.before) return k.observation;
-    if (!reported || reported.id !== k.opId || reported.state === 'Failed') return undefined;
+    if (reported?.id !== k.opId) return undefined;
+    if (!reported) return k.observation;
+    if (reported.state === 'Failed') return undefined;
     const done = reported.state === 'Succeeded';
     const exists = done ? reported.type !== 'Delete' : k.observation.exists || vm.status?.externalId !== undefined;
     if (!exists) return { exists: false, upToDate: false, addresses: [], lastOperation: reported };

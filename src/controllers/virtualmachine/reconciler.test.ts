@@ -9,6 +9,7 @@ import type { Result } from '../../runtime/reconciler.js';
 import type { ControllerContext } from '../shared/context.js';
 import { dc, externalController, flavor, group, host, image, listersOf, placed, quota, rack, tenant, vm as makeVm, type World } from '../testing/fixtures.js';
 import { VM_FINALIZER } from './lifecycle.js';
+import { indexes, memoryLister } from '../shared/listers.js';
 import { Placer } from './placer.js';
 import { virtualMachineReconciler } from './reconciler.js';
 
@@ -58,6 +59,7 @@ async function reconcileOnce(world: World) {
     result,
     phase: status?.phase,
     host: status?.placement?.baremetal,
+    externalController: status?.externalController,
     reasons: Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, c.reason])),
     patches,
     events,
@@ -96,12 +98,13 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'places a VM that fits, Provisioning, with a Scheduled Event and no finalizer yet',
+    name: 'places a VM that fits, Provisioning, with its ExternalController, a Scheduled Event and no finalizer yet',
     world: { ...inventory(), vms: [unplaced()] },
     want: {
       result: {},
       phase: 'Provisioning',
       host: 'bm1',
+      externalController: 'sim',
       reasons: { Scheduled: 'Scheduled', Provisioned: 'Provisioning', Ready: 'Provisioning' },
       patches: [],
       events: ['Normal/Scheduled'],
@@ -168,5 +171,30 @@ describe('the VirtualMachine reconciler, one reconcile', () => {
     const reconciler = virtualMachineReconciler(ctx, new Placer(listers), { providerFor: () => ({}) as VirtualMachineProvider });
     await reconciler.reconcile({ signal: new AbortController().signal, log: pino({ level: 'silent' }) }, { namespace: 'acme', name: 'web' });
     expect(writes.map((w) => w.status?.resources)).toEqual([{ cpu: 2, memory: '4Gi', storage: '100Gi', gpu: 0 }]);
+  });
+
+  it('creates the machine of a VM it placed without asking first: it sent nothing for it', async () => {
+    const writes: VirtualMachine[] = [];
+    const calls: string[] = [];
+    const listers = listersOf({ ...inventory(), vms: [unplaced()] });
+    const ctx = {
+      listers,
+      client: { replaceStatus: async (_: unknown, obj: VirtualMachine) => (writes.push(obj), { ...obj, metadata: { ...obj.metadata, resourceVersion: '11' } }) },
+      events: { record: () => {} },
+      now: () => new Date('2026-12-06T06:00:00Z'),
+    } as unknown as ControllerContext;
+    const provider = {
+      observe: async () => (calls.push('observe'), { exists: false, upToDate: false, addresses: [] }),
+      create: async () => (calls.push('create'), { operationId: 'op-1', type: 'Create', state: 'Running' }),
+    } as unknown as VirtualMachineProvider;
+    const reconciler = virtualMachineReconciler(ctx, new Placer(listers), { providerFor: () => provider, resyncMs, random: () => 0.5 });
+    const rc = { signal: new AbortController().signal, log: pino({ level: 'silent' }) };
+    await reconciler.reconcile(rc, { namespace: 'acme', name: 'web' });
+    const placedNow = writes.at(-1)!;
+    expect(placedNow.status?.externalController).toBe('sim');
+    // The write's event, then the finalizer's, bring it back.
+    listers.vms = memoryLister([{ ...placedNow, metadata: { ...placedNow.metadata, resourceVersion: '12', finalizers: [VM_FINALIZER] } }], indexes.vms);
+    await reconciler.reconcile(rc, { namespace: 'acme', name: 'web' });
+    expect(calls).toEqual(['create']);
   });
 });

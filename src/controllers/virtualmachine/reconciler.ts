@@ -20,6 +20,7 @@ import { VM_FINALIZER, vmLifecycle } from './lifecycle.js';
 import { placementRequest, type Placer } from './placer.js';
 import { missingReferences } from './references.js';
 import { vmMover } from '../drain/move.js';
+import { routeExternalController } from '../../providers/routing.js';
 
 // The external lifecycle and deprovisioning live in lifecycle.ts.
 export { SKIP_DEPROVISION_ANNOTATION, VM_FINALIZER } from './lifecycle.js';
@@ -66,6 +67,9 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
   const report = async (vm: VirtualMachine, fields: Record<string, unknown>, conditions: Cond[], event?: EventSpec): Promise<boolean> =>
     (await reportStatus(ctx, Kinds.VirtualMachine, vm, fields, conditions, event)).wrote;
 
+  const external = vmLifecycle(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs, random });
+  const mover = vmMover(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs, random });
+
   const place = async (key: string, vm: VirtualMachine, signal: AbortSignal): Promise<Result> => {
     const uncertain = placer.uncertain(key);
     if (uncertain !== undefined) {
@@ -103,10 +107,14 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
     }
     const host = ctx.listers.hosts.get(result.host)!;
     const { location } = hostLocation(host, ctx.listers);
+    // The ExternalController is recorded with the placement when one serves the region: a
+    // write less per VM than recording it just before the create.
+    const route = routeExternalController(ctx.listers.externalControllers.list(), 'VirtualMachine', location.region ?? '');
     try {
       await report(
         vm,
         {
+          ...(route.found ? { externalController: route.controller.metadata.name } : {}),
           phase: 'Provisioning',
           placement: {
             baremetal: result.host,
@@ -137,11 +145,9 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
       if (isStaleCache(err)) return {};
       throw err;
     }
+    if (route.found) external.unbuilt(key);
     return {};
   };
-
-  const external = vmLifecycle(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs, random });
-  const mover = vmMover(ctx, { providerFor: opts.providerFor, resyncMs, providerRetryMs: retryMs, random });
 
   return {
     async reconcile(rc, objectKey: ObjectKey): Promise<Result> {
