@@ -53,6 +53,11 @@ export class ExternalControllerScope {
   routedTo(controller: string, resource: string, obj: KubeObject): boolean {
     const service = SERVICE_OF[resource];
     if (!service) return false;
+    // A VM stays with the ExternalController recorded before its first create, even when
+    // routing would choose another now (one registered later for its region): the holder
+    // must still report on it, and the other must not see it.
+    const holder = resource === 'virtualmachines' ? (obj as VirtualMachine).status?.externalController : undefined;
+    if (holder) return holder === controller;
     const controllers = this.cache.list(EXTERNAL_CONTROLLERS).map((e) => e.object as unknown as ExternalController);
     const region = resource === 'virtualmachines' ? ((obj as VirtualMachine).status?.placement?.region ?? '') : '';
     const route = routeExternalController(controllers, service, region);

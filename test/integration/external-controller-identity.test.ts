@@ -103,6 +103,23 @@ describe('an ExternalController identity', () => {
     expect((await w.vf.call('GET', `/api/v1/namespaces/${SA_NAMESPACE}/secrets`, undefined, as(tw))).status).toBe(403);
   });
 
+  it('keeps reporting on the VMs it holds when a controller registered later would be routed their region', async () => {
+    ok(await w.vf.call('POST', `${GROUP}/externalcontrollers`, {
+      apiVersion: 'virtflow.io/v1alpha1',
+      kind: 'ExternalController',
+      metadata: { name: 'vm-service-a-tw' },
+      spec: { service: 'VirtualMachine', regions: ['tw'], endpoint: 'https://127.0.0.1:9', timeoutSeconds: 1 },
+    }), 201);
+    const holder = await tokenOf('externalcontroller-vm-service-tw');
+    const newcomer = await tokenOf('externalcontroller-vm-service-a-tw');
+    expect(ok(await w.vf.call('GET', vmPath('routed-1'), undefined, as(holder)), 200).status.externalController).toBe('vm-service-tw');
+    ok(await w.vf.call('PATCH', `${vmPath('routed-1')}/status`, { status: { externalId: 'vm-43' } }, mergePatch(holder)), 200);
+    const stolen = await w.vf.call('PATCH', `${vmPath('routed-1')}/status`, { status: { externalId: 'stolen' } }, mergePatch(newcomer));
+    expect(stolen.status).toBe(403);
+    expect(ok(await w.vf.call('GET', `${GROUP}/virtualmachines`, undefined, as(newcomer)), 200).items).toEqual([]);
+    ok(await w.vf.call('DELETE', `${GROUP}/externalcontrollers/vm-service-a-tw`), 200);
+  });
+
   it('ends with its ExternalController: deleting it deletes the ServiceAccount and its tokens', async () => {
     const eu = await tokenOf('externalcontroller-vm-service-eu');
     ok(await w.vf.call('DELETE', `${GROUP}/externalcontrollers/vm-service-eu`), 200);

@@ -111,6 +111,18 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'keeps the ExternalController a VM placed again already names: it may hold the machine',
+    world: {
+      ...inventory(),
+      vms: [(() => {
+        const v = unplaced();
+        v.status = { externalController: 'holder' };
+        return v;
+      })()],
+    },
+    want: { phase: 'Provisioning', host: 'bm1', externalController: 'holder' },
+  },
+  {
     name: 'says Unschedulable when no host fits, and looks again after the resync',
     world: { ...inventory(1), vms: [unplaced()] },
     want: {

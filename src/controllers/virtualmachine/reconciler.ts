@@ -108,8 +108,11 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
     const host = ctx.listers.hosts.get(result.host)!;
     const { location } = hostLocation(host, ctx.listers);
     // The ExternalController is recorded with the placement when one serves the region: a
-    // write less per VM than recording it just before the create.
-    const route = routeExternalController(ctx.listers.externalControllers.list(), 'VirtualMachine', location.region ?? '');
+    // write less per VM than recording it just before the create. One recorded already holds
+    // the machine, if there is one, and stays.
+    const route = vm.status?.externalController
+      ? ({ found: false } as const)
+      : routeExternalController(ctx.listers.externalControllers.list(), 'VirtualMachine', location.region ?? '');
     try {
       await report(
         vm,
