@@ -2,10 +2,11 @@
 // controller (docs/external-controller-protocol.md, section 6), and deprovisioning on delete.
 // reconciler.ts places a VM, then hands it here on every reconcile.
 //
-// Level-based: each reconcile observes the machine first and decides from what exists now,
-// never from what it asked for before. Requests are idempotent by key, so a repeat after a
-// crash, a timeout or a lost answer is the same operation (create by uid + generation,
-// power by requestId, delete by deletionTimestamp):
+// Level-based: each reconcile decides from what the machine is now: as observed, or as the
+// status reports of this process's own last request say between observes (machine-ledger.ts,
+// which tells when to observe). Requests are idempotent by key, so a repeat after a crash, a
+// timeout or a lost answer is the same operation (create by uid + generation, power by
+// requestId, delete by deletionTimestamp):
 //
 //   no machine, no create running  -> create (an Event; drift when it had been provisioned)
 //   a create running               -> Provisioning, then Starting once the machine is built

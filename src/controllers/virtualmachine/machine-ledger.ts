@@ -63,13 +63,16 @@ export class MachineLedger {
    * next reconcile observes.
    */
   requested(key: string, vm: VirtualMachine, op: OperationRef, before: Omit<Observation, 'lastOperation'>, generationAfter = before.generation): void {
-    if (!isActive(op.state)) return this.forget(key);
+    const shown = (vm.status?.lastOperation as Operation | undefined)?.id ?? null;
+    // An operation the status already shows (a repeated request answered with it) is read
+    // from its reports like any other; unknown how far it got: observe.
+    if (!isActive(op.state) || shown === op.operationId) return this.forget(key);
     const lastOperation: Operation = { type: op.type, id: op.operationId, state: op.state };
     this.known.set(key, {
       observation: { ...before, lastOperation },
       opId: op.operationId,
       ...(generationAfter !== undefined ? { generationAfter } : {}),
-      before: (vm.status?.lastOperation as Operation | undefined)?.id ?? null,
+      before: shown,
       at: this.now(),
     });
   }
