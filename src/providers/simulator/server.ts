@@ -216,7 +216,7 @@ export function simulatorApp(sim: Simulation, opts: SimulatorAppOptions & { clus
     const body = req.body as CreateRequest;
     const wrong = misdirected(body.callback, body.namespace, body.name);
     if (wrong) return send(res, wrong);
-    if (!sim.tracks(body.uid) && sim.trackedUids >= maxTracked) {
+    if (!sim.tracks(body.uid) && sim.mayTrackAtLeast(maxTracked)) {
       return send(res, {
         status: 503,
         body: { code: errorCodes.unavailable, message: `this controller keeps state for at most ${maxTracked} machines and holds that many; no new machine can be built` },

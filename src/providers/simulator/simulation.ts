@@ -226,6 +226,16 @@ export class Simulation {
     return this.latest.has(uid) || this.machines.has(uid) || this.deleted.has(uid);
   }
 
+  /**
+   * Whether it keeps state for `limit` uids or more. The sum of its three tables bounds the
+   * count from above, so the exact count (a walk over every uid) is taken only near the limit,
+   * not for every create.
+   */
+  mayTrackAtLeast(limit: number): boolean {
+    if (this.latest.size + this.machines.size + this.deleted.size < limit) return false;
+    return this.trackedUids >= limit;
+  }
+
   /** How many uids it keeps state for. */
   get trackedUids(): number {
     let n = this.latest.size;
