@@ -45,6 +45,11 @@ export interface WorldOptions {
   migrate?: boolean;
   /** The clusters the service builds are real simulated workload clusters, on the test's PostgreSQL. */
   workloadClusters?: boolean;
+  /**
+   * How often a settled VM is observed (default timings.resyncMs). A long one shows whether
+   * the controllers converge on the reports alone, without waiting for the next resync.
+   */
+  resyncMs?: number;
 }
 
 export const credentialsSecret = { namespace: 'virtflow-system', name: 'vm-service-tw-token' };
@@ -194,7 +199,7 @@ export async function startWorld(opts: WorldOptions = {}): Promise<World> {
         kubeConfig: loadKubeConfig(vf.kubeconfig),
         registry,
         leaderElection: false,
-        resyncMs: timings.resyncMs,
+        resyncMs: opts.resyncMs ?? timings.resyncMs,
         providerRetryMs: timings.providerRetryMs,
         probeIntervalMs: timings.probeIntervalMs,
         clusterPollMs: timings.clusterPollMs,

@@ -7,9 +7,11 @@ import type { Condition } from '../../machinery/conditions.js';
 import { ProviderUnreachable, type Observation, type Operation, type VirtualMachineProvider } from '../../providers/external-client.js';
 import type { ControllerContext } from '../shared/context.js';
 import { externalController, flavor, group, image, listersOf, tenant, vm as makeVm, type World } from '../testing/fixtures.js';
-import { VM_FINALIZER, vmLifecycle } from './lifecycle.js';
+import { OPERATION_CHECK_MS, VM_FINALIZER, vmLifecycle } from './lifecycle.js';
 
 const resyncMs = 30_000;
+/** A VM whose operation runs is looked at again this soon (its reports may be lost or stale). */
+const operationCheckMs = OPERATION_CHECK_MS;
 const retryMs = 2_000;
 const T0 = '2026-12-06T05:00:00Z';
 
@@ -121,7 +123,7 @@ const cases: Case[] = [
     calls: ['create'],
     phase: 'Provisioning',
     events: [],
-    requeueAfterMs: resyncMs,
+    requeueAfterMs: operationCheckMs,
   },
   {
     name: 'asks first when an ExternalController is recorded (a create may have been sent before a crash), then creates',
@@ -131,7 +133,7 @@ const cases: Case[] = [
     // Provisioning with the controller recorded already: nothing to write before the create.
     phase: undefined,
     events: [],
-    requeueAfterMs: resyncMs,
+    requeueAfterMs: operationCheckMs,
   },
   {
     name: 'waits for the create that is running, saying it is building the machine',
@@ -141,7 +143,7 @@ const cases: Case[] = [
     phase: 'Provisioning',
     ready: 'Provisioning',
     events: [],
-    requeueAfterMs: resyncMs,
+    requeueAfterMs: operationCheckMs,
   },
   {
     name: 'waits without writing while another operation runs on a VM with no machine',
@@ -149,7 +151,7 @@ const cases: Case[] = [
     observed: noMachine({ lastOperation: op('Delete', 'Running') }),
     calls: ['observe'],
     events: [],
-    requeueAfterMs: resyncMs,
+    requeueAfterMs: operationCheckMs,
   },
   {
     name: 'waits for a missing image, with a Warning, and creates nothing',
@@ -170,7 +172,7 @@ const cases: Case[] = [
     phase: 'Starting',
     ready: 'Starting',
     events: [],
-    requeueAfterMs: resyncMs,
+    requeueAfterMs: operationCheckMs,
   },
   {
     name: 'is Running once the machine is on, with one Event for provisioned and running',
@@ -200,7 +202,7 @@ const cases: Case[] = [
     phase: 'Running',
     ready: 'Running',
     events: [],
-    requeueAfterMs: resyncMs,
+    requeueAfterMs: operationCheckMs,
   },
   {
     name: 'starts a machine found off while runStrategy is Always, as drift (a Warning)',
@@ -210,7 +212,7 @@ const cases: Case[] = [
     phase: 'Starting',
     ready: 'ExternalDrift',
     events: ['Warning/ExternalDrift'],
-    requeueAfterMs: resyncMs,
+    requeueAfterMs: operationCheckMs,
   },
   {
     name: 'stops a running machine when runStrategy is Halted',
@@ -220,7 +222,7 @@ const cases: Case[] = [
     phase: 'Stopping',
     ready: 'Stopping',
     events: ['Normal/Stopping'],
-    requeueAfterMs: resyncMs,
+    requeueAfterMs: operationCheckMs,
   },
   {
     name: 'leaves power alone under runStrategy Manual, and says the VM was switched off outside',
@@ -240,7 +242,7 @@ const cases: Case[] = [
     phase: 'Restarting',
     ready: 'Restarting',
     events: ['Normal/Restarting'],
-    requeueAfterMs: resyncMs,
+    requeueAfterMs: operationCheckMs,
   },
   {
     name: 're-creates a provisioned machine that is gone without a delete, as drift',
@@ -250,7 +252,7 @@ const cases: Case[] = [
     phase: 'Provisioning',
     ready: 'ExternalDrift',
     events: ['Warning/ExternalDrift'],
-    requeueAfterMs: resyncMs,
+    requeueAfterMs: operationCheckMs,
   },
   {
     name: 'reports Ready Unknown and backs off when the external controller cannot be reached',
@@ -341,7 +343,7 @@ describe('deprovisioning a deleted VM, one reconcile', () => {
       calls: ['observe', 'delete'],
       writes: 0,
       patches: [],
-      result: { requeueAfterMs: resyncMs },
+      result: { requeueAfterMs: operationCheckMs },
     });
   });
 
@@ -397,7 +399,7 @@ describe('between observes, the status reports of its own requests', () => {
     await h.lifecycle.lifecycle('acme/web', placedVm());
     const woken = { ...h.writes.at(-1)!, metadata: { ...h.writes.at(-1)!.metadata, resourceVersion: '100' } };
     const result = await h.lifecycle.lifecycle('acme/web', woken);
-    expect({ calls: h.calls, phase: h.writes.at(-1)?.status?.phase, result }).toEqual({ calls: ['create'], phase: 'Provisioning', result: { requeueAfterMs: resyncMs } });
+    expect({ calls: h.calls, phase: h.writes.at(-1)?.status?.phase, result }).toEqual({ calls: ['create'], phase: 'Provisioning', result: { requeueAfterMs: operationCheckMs } });
   });
 
   const afterCreate = async () => {

@@ -96,12 +96,17 @@ const failedReason: Record<Operation['type'], string> = {
 
 type Fields = Record<string, unknown>;
 
+/** A running operation is observed when its reports have not ended it within this time. */
+export const OPERATION_CHECK_MS = 5_000;
+
 export interface LifecycleOptions {
   providerFor: (controller: ExternalController) => VirtualMachineProvider;
   /** How often a VM is observed for drift when nothing else happens. */
   resyncMs: number;
   /** First retry after a provider failure; doubles per failure in a row, up to 32 times. */
   providerRetryMs: number;
+  /** How long a running operation is taken from its reports before it is observed (default OPERATION_CHECK_MS). */
+  operationCheckMs?: number;
   /** The source of jitter, in [0, 1); tests fix it. */
   random?: () => number;
 }
@@ -171,6 +176,7 @@ function conditionOf(vm: VirtualMachine, type: string): Condition | undefined {
 
 export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmLifecycle {
   const { resyncMs, providerRetryMs: retryMs } = opts;
+  const operationCheckMs = opts.operationCheckMs ?? OPERATION_CHECK_MS;
   const random = opts.random ?? Math.random;
   /**
    * Provider failures in a row, per VM key: the back-off exponent. Not the work queue's
@@ -180,7 +186,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
    */
   const failures = new Map<string, number>();
   /** What is known of each machine without asking (machine-ledger.ts). */
-  const ledger = new MachineLedger(resyncMs, () => ctx.now().getTime());
+  const ledger = new MachineLedger({ resyncMs, activeTrustMs: operationCheckMs, now: () => ctx.now().getTime() });
   /** Per VM key, the id of the last Failed operation an Event was recorded for. */
   const failedOpsReported = new Map<string, string>();
 
@@ -190,6 +196,13 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     return jitter(retryMs * 2 ** (n - 1), random);
   };
   const resync = (): Result => ({ requeueAfterMs: jitter(resyncMs, random) });
+  /**
+   * An operation runs, or was just asked for: its reports should end it, but one may be lost,
+   * refused or delivered out of order (a Running report sent again after the Succeeded one).
+   * So the VM is looked at again within operationCheckMs, and observed then if its status
+   * still shows the operation running (machine-ledger.ts).
+   */
+  const awaitOperation = (): Result => ({ requeueAfterMs: jitter(Math.min(resyncMs, operationCheckMs), random) });
 
   /** The shared status writer (shared/context.ts), answering the VM as written or as it was. */
   const report = async (vm: VirtualMachine, fields: Fields, conditions: Cond[], event?: EventSpec): Promise<VirtualMachine> =>
@@ -305,7 +318,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
       { type: 'Provisioned', status: 'False', reason, message },
       { type: 'Ready', status: 'False', reason, message: 'The VM is being provisioned.' },
     ]);
-    return resync();
+    return awaitOperation();
   }
 
   /** Create: no machine and nothing running; intent is written first, then the request. */
@@ -352,7 +365,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     // No Event for the request: the Provisioned condition names the operation while it
     // runs (from the report that follows), and its outcome is an Event (Running, Stopped,
     // CreateFailed).
-    return resync();
+    return awaitOperation();
   }
 
   /**
@@ -375,7 +388,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     } catch (again) {
       return providerFailure(t.key, t.vm, again, `create the VM at external controller ${t.xc}`, t.base);
     }
-    return resync();
+    return awaitOperation();
   }
 
   /** The machine exists: what it shows becomes status fields, and Provisioned is True. */
@@ -414,21 +427,21 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
       { type: 'Provisioned', status: 'False', reason: lifecycleReasons.provisioning, message },
       { type: 'Ready', status: 'False', reason: phase === 'Starting' ? lifecycleReasons.starting : lifecycleReasons.provisioning, message },
     ]);
-    return resync();
+    return awaitOperation();
   }
 
   /** Reconcile-spec: the machine is older than the VM's generation; update it. */
   async function update(t: MachineTurn): Promise<Result> {
     t.vm = await report(t.vm, t.fields, t.withProvisioned);
     recordAfter(t);
-    if (t.running) return resync();
+    if (t.running) return awaitOperation();
     try {
       const op = await t.provider.update(t.vm);
       ledger.requested(t.key, t.vm, op, t.observed, t.generation);
     } catch (err) {
       return providerFailure(t.key, t.vm, err, `update the VM at external controller ${t.xc}`, t.withProvisioned);
     }
-    return resync();
+    return awaitOperation();
   }
 
   /**
@@ -443,7 +456,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     if (t.running) {
       // A power operation running now is the restart (or one before it): Restarting.
       if (t.running.type === 'Power') await report(t.vm, { ...t.fields, phase: 'Restarting' }, restarting);
-      return resync();
+      return awaitOperation();
     }
     const wasRestarting = t.vm.status?.phase === 'Restarting';
     if (!wasRestarting) {
@@ -458,7 +471,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     }
     // Running: the result arrives by report. Succeeded: this restartAt's restart was done
     // (the request answered the finished operation); record it, once the status is fresh.
-    if (op.state !== 'Succeeded' || !wasRestarting) return op.state === 'Succeeded' ? { requeueAfterMs: 1 } : resync();
+    if (op.state !== 'Succeeded' || !wasRestarting) return op.state === 'Succeeded' ? { requeueAfterMs: 1 } : awaitOperation();
     t.fields.restartedAt = restartAt;
     t.after.push({ type: 'Normal', reason: lifecycleReasons.restarted, message: `Restarted as requested at ${restartAt} (operation ${op.operationId}).` });
     return undefined;
@@ -491,7 +504,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
       t.vm = await report(vm, { ...t.fields, phase }, [...t.withProvisioned, { type: 'Ready', status: 'False', reason, message }], event);
     }
     recordAfter(t);
-    if (t.running) return resync();
+    if (t.running) return awaitOperation();
     try {
       const op = await t.provider.power(t.vm, action, {
         force: action === 'stop' && stopPolicy === 'Force',
@@ -503,7 +516,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     } catch (err) {
       return providerFailure(t.key, t.vm, err, `${action} the VM at external controller ${t.xc}`, t.withProvisioned);
     }
-    return resync();
+    return awaitOperation();
   }
 
   /** Ready: steady, Running or Stopped; Manual never changes power. */
@@ -541,7 +554,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     if (!t.observed.exists) {
       if (t.running?.type === 'Create') return awaitCreate(t, t.running);
       // Another operation (a delete, say) must finish first.
-      if (t.running) return resync();
+      if (t.running) return awaitOperation();
       return create(t);
     }
     const m = machine(t);
@@ -633,7 +646,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
           ? `Deprovisioning at ${xc} (operation ${last.id}, data disk ${dataDisk}).`
           : `Waiting for operation ${last.id} (${last.type}) at ${xc} to finish before deprovisioning.`;
       await report(vm, { ...fields, phase: 'Terminating' }, [{ type: 'Ready', status: 'False', reason: lifecycleReasons.deprovisioning, message }]);
-      return resync();
+      return awaitOperation();
     }
     // The deletionTimestamp is the intent; phase Terminating is written once the delete is
     // seen running (just above, on the report that wakes the next reconcile), so a delete that
@@ -647,7 +660,7 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
       return providerFailure(key, vm, err, `deprovision the VM at external controller ${xc}`, [], { phase: 'Terminating' });
     }
     if (op.state === 'Succeeded') return release(`Deprovisioned by ${xc}${op.message ? ` (${op.message})` : ''}.`);
-    return resync();
+    return awaitOperation();
   }
 
   function forget(key: string): void {

@@ -6,6 +6,7 @@ import type { Operation, OperationRef } from '../../providers/external-client.js
 import { MachineLedger } from './machine-ledger.js';
 
 const resyncMs = 30_000;
+const activeTrustMs = 5_000;
 const vm = (lastOperation?: Partial<Operation>, extra: Partial<NonNullable<VirtualMachine['status']>> = {}, generation = 1): VirtualMachine =>
   ({ metadata: { name: 'web', namespace: 'acme', generation }, spec: {}, status: { ...(lastOperation ? { lastOperation } : {}), ...extra } }) as VirtualMachine;
 const op = (type: Operation['type'], state: Operation['state'], id: string): Operation => ({ type, state, id });
@@ -79,6 +80,27 @@ const cases: Case[] = [
     want: { exists: true, upToDate: false, state: 'Succeeded' },
   },
   {
+    name: 'an operation still reported running after the check time (a report lost or sent again late): observe',
+    learn: (l) => l.requested('k', vm(), ref('Create', 'c1'), noMachine, 1),
+    status: vm(op('Create', 'Running', 'c1')),
+    advanceMs: activeTrustMs,
+    want: undefined,
+  },
+  {
+    name: 'a request whose report has not come within the check time: observe',
+    learn: (l) => l.requested('k', vm(), ref('Create', 'c1'), noMachine, 1),
+    status: vm(),
+    advanceMs: activeTrustMs,
+    want: undefined,
+  },
+  {
+    name: 'a finished operation after the check time, within the resync period: still known',
+    learn: (l) => l.requested('k', vm(), ref('Create', 'c1'), noMachine, 1),
+    status: vm(op('Create', 'Succeeded', 'c1')),
+    advanceMs: activeTrustMs,
+    want: { exists: true, state: 'Succeeded' },
+  },
+  {
     name: 'the resync period gone by: observe',
     learn: (l) => l.requested('k', vm(), ref('Create', 'c1'), noMachine, 1),
     status: vm(op('Create', 'Succeeded', 'c1')),
@@ -87,10 +109,31 @@ const cases: Case[] = [
   },
 ];
 
+describe('MachineLedger, reports out of order', () => {
+  const ledger = () => {
+    const l = new MachineLedger({ resyncMs, activeTrustMs, now: () => 0 });
+    l.requested('k', vm(op('Create', 'Succeeded', 'c0')), ref('Power', 'p1'), { exists: true, upToDate: true, generation: 1, addresses: [] });
+    return l;
+  };
+
+  it('observes when a report shows the operation less far along than one already seen', () => {
+    const l = ledger();
+    expect(l.observation('k', vm(op('Power', 'Succeeded', 'p1')))?.lastOperation?.state).toBe('Succeeded');
+    expect(l.observation('k', vm(op('Power', 'Running', 'p1')))).toBeUndefined();
+  });
+
+  it('observes when the operation before comes back after the new one has reported', () => {
+    const l = ledger();
+    expect(l.observation('k', vm(op('Create', 'Succeeded', 'c0')))?.lastOperation).toEqual({ type: 'Power', id: 'p1', state: 'Running' });
+    expect(l.observation('k', vm(op('Power', 'Running', 'p1')))?.lastOperation?.state).toBe('Running');
+    expect(l.observation('k', vm(op('Create', 'Succeeded', 'c0')))).toBeUndefined();
+  });
+});
+
 describe('MachineLedger', () => {
   it.each(cases)('$name', ({ learn, status, advanceMs, want }) => {
     let now = 1_000;
-    const ledger = new MachineLedger(resyncMs, () => now);
+    const ledger = new MachineLedger({ resyncMs, activeTrustMs, now: () => now });
     learn(ledger);
     now += advanceMs ?? 0;
     const got = ledger.observation('k', status);
@@ -98,7 +141,7 @@ describe('MachineLedger', () => {
   });
 
   it('forgets a VM', () => {
-    const ledger = new MachineLedger(resyncMs, () => 0);
+    const ledger = new MachineLedger({ resyncMs, activeTrustMs, now: () => 0 });
     ledger.unbuilt('k');
     ledger.forget('k');
     expect(ledger.observation('k', vm())).toBeUndefined();

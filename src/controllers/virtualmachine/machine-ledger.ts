@@ -6,7 +6,8 @@
 //   - nothing is known (a new process, a forgotten VM), or it is older than the resync period
 //     (drift is looked for at that pace, as before);
 //   - the status reports an operation other than the one known (another writer, a report
-//     out of order), or a Failed one (observe says why, and what is left).
+//     out of order), shows the known one less far along than already seen (a stale report
+//     delivered late), or a Failed one (observe says why, and what is left).
 // Memory only: after a restart every VM is observed once, so a crash never acts on a guess.
 import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import type { Observation, Operation, OperationRef } from '../../providers/external-client.js';
@@ -23,19 +24,35 @@ interface Known {
    * none). While the status still shows it, the request's report has not arrived.
    */
   before?: string | null;
+  /**
+   * The furthest state of that operation seen so far. Reports may arrive out of order: one
+   * that shows it less far along (Running after Succeeded) is stale, and the machine is
+   * observed instead of believed to be going backwards.
+   */
+  seen?: Operation['state'];
   /** When it was observed or requested (ms). */
   at: number;
 }
 
 const isActive = (state: Operation['state']): boolean => state === 'Pending' || state === 'Running';
+const progress: Record<Operation['state'], number> = { Pending: 0, Running: 1, Succeeded: 2, Failed: 2 };
 
 export class MachineLedger {
   private readonly known = new Map<string, Known>();
 
-  constructor(
-    private readonly resyncMs: number,
-    private readonly now: () => number,
-  ) {}
+  private readonly resyncMs: number;
+  private readonly activeTrustMs: number;
+  private readonly now: () => number;
+
+  /**
+   * resyncMs: how long what is known is trusted at all; activeTrustMs: how long an operation
+   * is believed to be still running (a stale Running report must not hold a VM for longer).
+   */
+  constructor(opts: { resyncMs: number; activeTrustMs: number; now: () => number }) {
+    this.resyncMs = opts.resyncMs;
+    this.activeTrustMs = opts.activeTrustMs;
+    this.now = opts.now;
+  }
 
   /** The machine of `vm` as observed just now. */
   observed(key: string, vm: VirtualMachine, observation: Observation): void {
@@ -48,6 +65,7 @@ export class MachineLedger {
       observation,
       opId: op?.id,
       ...(!unknownAfter && generation !== undefined ? { generationAfter: generation } : {}),
+      ...(op ? { seen: op.state } : {}),
       at: this.now(),
     });
   }
@@ -73,6 +91,7 @@ export class MachineLedger {
       opId: op.operationId,
       ...(generationAfter !== undefined ? { generationAfter } : {}),
       before: shown,
+      seen: op.state,
       at: this.now(),
     });
   }
@@ -80,11 +99,23 @@ export class MachineLedger {
   /** What the status and the ledger together say of the machine, or undefined: observe. */
   observation(key: string, vm: VirtualMachine): Observation | undefined {
     const k = this.known.get(key);
-    if (!k || this.now() - k.at >= this.resyncMs) return undefined;
+    if (!k) return undefined;
+    const answer = this.derive(k, vm);
+    const age = this.now() - k.at;
+    if (!answer || age >= this.resyncMs) return undefined;
+    const op = answer.lastOperation;
+    return op && isActive(op.state) && age >= this.activeTrustMs ? undefined : answer;
+  }
+
+  private derive(k: Known, vm: VirtualMachine): Observation | undefined {
     const reported = vm.status?.lastOperation as Operation | undefined;
     if (k.before !== undefined && (reported?.id ?? null) === k.before) return k.observation;
     if (reported?.id !== k.opId) return undefined;
     if (!reported) return k.observation;
+    // The operation has reported: the one before it can only come back out of order now.
+    k.before = undefined;
+    if (progress[reported.state] < progress[k.seen ?? 'Pending']) return undefined;
+    k.seen = reported.state;
     if (reported.state === 'Failed') return undefined;
     const done = reported.state === 'Succeeded';
     const exists = done ? reported.type !== 'Delete' : k.observation.exists || vm.status?.externalId !== undefined;
