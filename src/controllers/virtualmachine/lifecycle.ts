@@ -120,6 +120,8 @@ export interface VmLifecycle {
   forget(key: string): void;
   /** The VM was just placed and nothing sent for it: it has no machine (no observe needed). */
   unbuilt(key: string): void;
+  /** A version of the VM from the watch, whether or not a reconcile will see it. */
+  noteReport(key: string, vm: VirtualMachine): void;
 }
 
 /** What one reconcile of a placed VM knows once its machine is observed. */
@@ -691,5 +693,6 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     deprovision: (key, vm) => requeueOnConflict(() => deprovision(key, vm)),
     forget,
     unbuilt: (key) => ledger.unbuilt(key),
+    noteReport: (key, vm) => ledger.noteReport(key, vm),
   };
 }

@@ -122,6 +122,12 @@ describe('MachineLedger, reports out of order', () => {
     expect(l.observation('k', vm(op('Power', 'Running', 'p1')))).toBeUndefined();
   });
 
+  it('observes when the watch delivered the Succeeded report that no reconcile saw, and a Running one came again after it', () => {
+    const l = ledger();
+    l.noteReport('k', vm(op('Power', 'Succeeded', 'p1')));
+    expect(l.observation('k', vm(op('Power', 'Running', 'p1')))).toBeUndefined();
+  });
+
   it('observes when the operation before comes back after the new one has reported', () => {
     const l = ledger();
     expect(l.observation('k', vm(op('Create', 'Succeeded', 'c0')))?.lastOperation).toEqual({ type: 'Power', id: 'p1', state: 'Running' });

@@ -96,6 +96,19 @@ export class MachineLedger {
     });
   }
 
+  /**
+   * Every version of the VM the watch delivers, also those no reconcile sees (a key queued
+   * twice runs once, on the newest): the furthest state its reports reach is kept, so a report
+   * sent again later, out of order, is known to be stale.
+   */
+  noteReport(key: string, vm: VirtualMachine): void {
+    const k = this.known.get(key);
+    const reported = vm.status?.lastOperation as Operation | undefined;
+    if (!k || !reported || reported.id !== k.opId) return;
+    k.before = undefined;
+    if (progress[reported.state] > progress[k.seen ?? 'Pending']) k.seen = reported.state;
+  }
+
   /** What the status and the ledger together say of the machine, or undefined: observe. */
   observation(key: string, vm: VirtualMachine): Observation | undefined {
     const k = this.known.get(key);

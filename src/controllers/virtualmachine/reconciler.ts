@@ -58,7 +58,12 @@ function isoNow(ctx: ControllerContext): string {
   return ctx.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer, opts: VmControllerOptions): Reconciler {
+/** The VM reconciler, which also reads every VM version the watch delivers (register.ts). */
+export interface VirtualMachineReconciler extends Reconciler {
+  noteVm(vm: VirtualMachine): void;
+}
+
+export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer, opts: VmControllerOptions): VirtualMachineReconciler {
   const resyncMs = opts.resyncMs ?? 30_000;
   const retryMs = opts.providerRetryMs ?? 2_000;
 
@@ -153,6 +158,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
   };
 
   return {
+    noteVm: (vm) => external.noteReport(`${vm.metadata.namespace}/${vm.metadata.name}`, vm),
     async reconcile(rc, objectKey: ObjectKey): Promise<Result> {
       const key = keyString(objectKey);
       const vm = ctx.listers.vms.get(key);

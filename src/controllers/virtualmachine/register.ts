@@ -52,6 +52,12 @@ export function registerVirtualMachines({ manager, informers: listers, ctx, opti
       providers.set(xc.metadata.name!, { version, provider });
       return provider;
     });
+  const reconciler = virtualMachineReconciler(ctx, placer, { providerFor, resyncMs: options.resyncMs, providerRetryMs: options.providerRetryMs });
+  // Every version of a VM, not only those a reconcile sees: reports delivered out of order are
+  // told from new ones by the furthest state seen (machine-ledger.ts).
+  listers.vms.subscribe((e) => {
+    if (e.type === 'added' || e.type === 'updated') reconciler.noteVm(e.object);
+  });
   const waitingVms = () => [...listers.vms.byIndex('byPhase', 'Unschedulable'), ...listers.vms.byIndex('byPhase', 'Pending')];
   const onSpec = { predicates: [specChanged] };
   manager.controller('virtualmachine').for(listers.vms).withWorkers(options.vmWorkers ?? 8)
@@ -74,5 +80,5 @@ export function registerVirtualMachines({ manager, informers: listers, ctx, opti
     .watches(listers.racks, () => keysOf(waitingVms()), onSpec)
     .watches(listers.datacenters, () => keysOf(waitingVms()), onSpec)
     .watches(listers.tenants, (t) => keysOf(listers.vms.list(tenantNamespace(t))), onSpec)
-    .complete(virtualMachineReconciler(ctx, placer, { providerFor, resyncMs: options.resyncMs, providerRetryMs: options.providerRetryMs }));
+    .complete(reconciler);
 }
