@@ -75,12 +75,15 @@ export class ExternalControllerIdentities {
 
   /** A token of the controller's ServiceAccount, issued again well before it expires. */
   async token(controller: ExternalController): Promise<string> {
-    const known = this.tokens.get(controller.metadata.name!);
+    const name = controller.metadata.name!;
     const now = this.clock();
-    if (known && known.controllerUid === controller.metadata.uid && known.checkAt > now && known.refreshAt > now) return known.token;
+    const usable = (t: CachedToken | undefined): t is CachedToken => t !== undefined && t.controllerUid === controller.metadata.uid && t.refreshAt > now;
+    const known = this.tokens.get(name);
+    if (usable(known) && known.checkAt > now) return known.token;
     const sa = await this.ensure(controller);
-    const cached = this.tokens.get(controller.metadata.name!);
-    if (cached && cached.saUid === sa.metadata.uid && cached.controllerUid === controller.metadata.uid && cached.refreshAt > now) {
+    // Read again: a concurrent call may have issued one while this one made sure of the account.
+    const cached = this.tokens.get(name);
+    if (usable(cached) && cached.saUid === sa.metadata.uid) {
       cached.checkAt = now + IDENTITY_CHECK_MS;
       return cached.token;
     }
@@ -91,7 +94,7 @@ export class ExternalControllerIdentities {
       { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: EXTERNAL_CONTROLLER_TOKEN_SECONDS } },
     );
     const token = answer.status.token;
-    this.tokens.set(controller.metadata.name!, {
+    this.tokens.set(name, {
       token,
       saUid: sa.metadata.uid!,
       controllerUid: controller.metadata.uid!,
