@@ -268,6 +268,19 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     return { requeueAfterMs: backoff(key) };
   }
 
+  /**
+   * The machine as the ledger knows it from the status reports, or as observed now (and
+   * recorded). Throws what observe throws.
+   */
+  async function machineOf(key: string, vm: VirtualMachine, provider: VirtualMachineProvider): Promise<Observation> {
+    const known = ledger.observation(key, vm);
+    if (known) return known;
+    const observed = await provider.observe(vm);
+    failures.delete(key);
+    ledger.observed(key, vm, observed);
+    return observed;
+  }
+
   /** Observe: the machine at its external controller, and what the reconcile knows from it. */
   async function observe(key: string, vm: VirtualMachine, controller: ExternalController, base: Cond[]): Promise<Turn | Result> {
     const xc = controller.metadata.name!;
@@ -276,16 +289,12 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     // without one has no machine anywhere: nothing to ask. A create of a machine that exists
     // after all is answered as done, never built twice (protocol §2, rule 3).
     if (!vm.status?.externalController) return turn(key, vm, xc, provider, base, { exists: false, upToDate: false, addresses: [] });
-    const known = ledger.observation(key, vm);
-    if (known) return turn(key, vm, xc, provider, base, known);
     let observed: Observation;
     try {
-      observed = await provider.observe(vm);
+      observed = await machineOf(key, vm, provider);
     } catch (err) {
       return providerFailure(key, vm, err, `observe the VM at external controller ${xc}`, base);
     }
-    failures.delete(key);
-    ledger.observed(key, vm, observed);
     return turn(key, vm, xc, provider, base, observed);
   }
 
@@ -623,17 +632,10 @@ export function vmLifecycle(ctx: ControllerContext, opts: LifecycleOptions): VmL
     const xc = route.controller.metadata.name!;
     const provider = opts.providerFor(route.controller);
     let observed: Observation;
-    const known = ledger.observation(key, vm);
-    if (known) {
-      observed = known;
-    } else {
-      try {
-        observed = await provider.observe(vm);
-      } catch (err) {
-        return providerFailure(key, vm, err, `observe the VM at external controller ${xc} to deprovision it`, [], { phase: 'Terminating' });
-      }
-      failures.delete(key);
-      ledger.observed(key, vm, observed);
+    try {
+      observed = await machineOf(key, vm, provider);
+    } catch (err) {
+      return providerFailure(key, vm, err, `observe the VM at external controller ${xc} to deprovision it`, [], { phase: 'Terminating' });
     }
     const last = observed.lastOperation;
     noteFailedOperation(key, vm, last);

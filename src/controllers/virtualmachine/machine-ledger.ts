@@ -104,9 +104,18 @@ export class MachineLedger {
   noteReport(key: string, vm: VirtualMachine): void {
     const k = this.known.get(key);
     const reported = vm.status?.lastOperation as Operation | undefined;
-    if (!k || !reported || reported.id !== k.opId) return;
+    if (k && reported && reported.id === k.opId) this.advance(k, reported);
+  }
+
+  /**
+   * A report of the known operation: the one before it can only come back out of order now,
+   * and the furthest state seen moves on. False for a report behind that state (stale).
+   */
+  private advance(k: Known, reported: Operation): boolean {
     k.before = undefined;
-    if (progress[reported.state] > progress[k.seen ?? 'Pending']) k.seen = reported.state;
+    if (progress[reported.state] < progress[k.seen ?? 'Pending']) return false;
+    k.seen = reported.state;
+    return true;
   }
 
   /** What the status and the ledger together say of the machine, or undefined: observe. */
@@ -125,11 +134,7 @@ export class MachineLedger {
     if (k.before !== undefined && (reported?.id ?? null) === k.before) return k.observation;
     if (reported?.id !== k.opId) return undefined;
     if (!reported) return k.observation;
-    // The operation has reported: the one before it can only come back out of order now.
-    k.before = undefined;
-    if (progress[reported.state] < progress[k.seen ?? 'Pending']) return undefined;
-    k.seen = reported.state;
-    if (reported.state === 'Failed') return undefined;
+    if (!this.advance(k, reported) || reported.state === 'Failed') return undefined;
     const done = reported.state === 'Succeeded';
     const exists = done ? reported.type !== 'Delete' : k.observation.exists || vm.status?.externalId !== undefined;
     if (!exists) return { exists: false, upToDate: false, addresses: [], lastOperation: reported };
