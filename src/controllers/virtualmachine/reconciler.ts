@@ -115,14 +115,13 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
     // The ExternalController is recorded with the placement when one serves the region: a
     // write less per VM than recording it just before the create. One recorded already holds
     // the machine, if there is one, and stays.
-    const route = vm.status?.externalController
-      ? ({ found: false } as const)
-      : routeExternalController(ctx.listers.externalControllers.list(), 'VirtualMachine', location.region ?? '');
+    const route = vm.status?.externalController ? undefined : routeExternalController(ctx.listers.externalControllers.list(), 'VirtualMachine', location.region ?? '');
+    const recorded = route?.found ? route.controller.metadata.name : undefined;
     try {
       await report(
         vm,
         {
-          ...(route.found ? { externalController: route.controller.metadata.name } : {}),
+          ...(recorded ? { externalController: recorded } : {}),
           phase: 'Provisioning',
           placement: {
             baremetal: result.host,
@@ -153,7 +152,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
       if (isStaleCache(err)) return {};
       throw err;
     }
-    if (route.found) external.unbuilt(key);
+    if (recorded) external.unbuilt(key);
     return {};
   };
 
