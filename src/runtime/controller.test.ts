@@ -119,17 +119,31 @@ describe('Controller', () => {
     await informerDone;
   });
 
-  it('queues the keys a watched object maps to, for its old and its new state', async () => {
+  /** Widgets, and the ConfigMaps of `labelSelector` that point at them, cached and started. */
+  function startPointerInformers<P extends KubeObject = KubeObject>(labelSelector: string) {
     const widgets = new Informer({ client, resource: Widgets, namespace: 'ctl' });
-    const pointers = new Informer({ client, resource: ConfigMaps, namespace: 'ctl', labelSelector: 'pointer=yes' });
-    const stopInformers = new AbortController();
-    const informersDone = Promise.all([widgets.start(stopInformers.signal), pointers.start(stopInformers.signal)]);
-    const seen: string[] = [];
-    const noProvider: InformerProvider = {
-      informer: () => {
-        throw new Error('informers are given explicitly');
+    const pointers = new Informer<P>({ client, resource: ConfigMaps, namespace: 'ctl', labelSelector });
+    const stop = new AbortController();
+    const done = Promise.all([widgets.start(stop.signal), pointers.start(stop.signal)]);
+    return {
+      widgets,
+      pointers,
+      stopInformers: async () => {
+        stop.abort();
+        await done;
       },
     };
+  }
+  /** The informers are given explicitly: the builder must not ask for any. */
+  const noProvider: InformerProvider = {
+    informer: () => {
+      throw new Error('informers are given explicitly');
+    },
+  };
+
+  it('queues the keys a watched object maps to, for its old and its new state', async () => {
+    const { widgets, pointers, stopInformers } = startPointerInformers('pointer=yes');
+    const seen: string[] = [];
     const controller = new ControllerBuilder('mapped', noProvider, { log: silentLog })
       .for(widgets)
       .watches(pointers, (cm: KubeObject & { data?: { target?: string } }) => (cm.data?.target ? [{ namespace: 'ctl', name: cm.data.target }] : []))
@@ -144,25 +158,16 @@ describe('Controller', () => {
     expect(seen).not.toContain('ctl/ptr');
     stop.abort();
     await done;
-    stopInformers.abort();
-    await informersDone;
+    await stopInformers();
   });
   it('maps only the events that every predicate of a watch accepts, and offers the objects there before the start as a resync', async () => {
     type Pointer = KubeObject & { data?: { target?: string } };
     const create = (name: string, target: string) =>
       client.create(ConfigMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ctl', name, labels: { filtered: 'yes' } }, data: { target } });
     await create('before-start', 'w-before');
-    const widgets = new Informer({ client, resource: Widgets, namespace: 'ctl' });
-    const pointers = new Informer<Pointer>({ client, resource: ConfigMaps, namespace: 'ctl', labelSelector: 'filtered=yes' });
-    const stopInformers = new AbortController();
-    const informersDone = Promise.all([widgets.start(stopInformers.signal), pointers.start(stopInformers.signal)]);
+    const { widgets, pointers, stopInformers } = startPointerInformers<Pointer>('filtered=yes');
     const offeredAtStart: string[] = [];
     const seen: string[] = [];
-    const noProvider: InformerProvider = {
-      informer: () => {
-        throw new Error('informers are given explicitly');
-      },
-    };
     const controller = new ControllerBuilder('filtered', noProvider, { log: silentLog })
       .for(widgets)
       .watches(pointers, (cm) => (cm.data?.target ? [{ namespace: 'ctl', name: cm.data.target }] : []), {
@@ -199,8 +204,7 @@ describe('Controller', () => {
     await waitFor(() => seen.includes('ctl/w-b') && seen.filter((k) => k === 'ctl/w-a').length === 2, { what: 'old and new targets of an accepted update' });
     stop.abort();
     await done;
-    stopInformers.abort();
-    await informersDone;
+    await stopInformers();
   });
 });
 

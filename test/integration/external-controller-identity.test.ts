@@ -27,6 +27,16 @@ async function tokenOf(serviceAccount: string): Promise<string> {
   return res.status.token;
 }
 
+/** An ExternalController for `region` that nothing answers (its identity is what matters). */
+async function registerUnreachable(name: string, region: string): Promise<void> {
+  ok(await w.vf.call('POST', `${GROUP}/externalcontrollers`, {
+    apiVersion: 'virtflow.io/v1alpha1',
+    kind: 'ExternalController',
+    metadata: { name },
+    spec: { service: 'VirtualMachine', regions: [region], endpoint: 'https://127.0.0.1:9', timeoutSeconds: 1 },
+  }), 201);
+}
+
 describe('an ExternalController identity', () => {
   it('is a ServiceAccount of its own, whose token the external controller reports with', async () => {
     await w.createVm('routed-1');
@@ -73,12 +83,7 @@ describe('an ExternalController identity', () => {
   });
 
   it('reads and watches only the VMs routed to it', async () => {
-    ok(await w.vf.call('POST', `${GROUP}/externalcontrollers`, {
-      apiVersion: 'virtflow.io/v1alpha1',
-      kind: 'ExternalController',
-      metadata: { name: 'vm-service-eu' },
-      spec: { service: 'VirtualMachine', regions: ['eu'], endpoint: 'https://127.0.0.1:9', timeoutSeconds: 1 },
-    }), 201);
+    await registerUnreachable('vm-service-eu', 'eu');
     const eu = await tokenOf('externalcontroller-vm-service-eu');
     const tw = await tokenOf('externalcontroller-vm-service-tw');
     const get = await w.vf.call('GET', vmPath('routed-1'), undefined, as(eu));
@@ -104,12 +109,7 @@ describe('an ExternalController identity', () => {
   });
 
   it('keeps reporting on the VMs it holds when a controller registered later would be routed their region', async () => {
-    ok(await w.vf.call('POST', `${GROUP}/externalcontrollers`, {
-      apiVersion: 'virtflow.io/v1alpha1',
-      kind: 'ExternalController',
-      metadata: { name: 'vm-service-a-tw' },
-      spec: { service: 'VirtualMachine', regions: ['tw'], endpoint: 'https://127.0.0.1:9', timeoutSeconds: 1 },
-    }), 201);
+    await registerUnreachable('vm-service-a-tw', 'tw');
     const holder = await tokenOf('externalcontroller-vm-service-tw');
     const newcomer = await tokenOf('externalcontroller-vm-service-a-tw');
     expect(ok(await w.vf.call('GET', vmPath('routed-1'), undefined, as(holder)), 200).status.externalController).toBe('vm-service-tw');
