@@ -9,7 +9,7 @@ import type { KubeObject } from '../machinery/object.js';
 import { deepEqual } from '../apply/json.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 import type { CachedObject } from '../store/watch-cache.js';
-import type { AuditRecord, StorageKey, StoredRow, UpdateDecision } from '../store/objects.js';
+import { storageKey, type AuditRecord, type StorageKey, type StoredRow, type UpdateDecision } from '../store/objects.js';
 import type { Store } from '../store/store.js';
 import { duplicateValueError, UniqueValueTaken } from '../store/unique-fields.js';
 import { normalizeBuiltin, validateObject } from './kind-rules.js';
@@ -368,18 +368,30 @@ export class ObjectService {
     // Admission may be asynchronous, so it runs on a first read and the write re-checks
     // that nothing changed in between (the revision it saw); if something did, it starts over
     // from the newer object, as GuaranteedUpdate does.
+    const key = this.key(info, namespace, name);
+    let guess = true;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const currentRow = await this.store.objects.get(this.key(info, namespace, name));
+      const cachedRow = guess ? this.cachedRow(key) : undefined;
+      guess = false;
+      const currentRow = cachedRow ?? (await this.store.objects.get(key));
       if (!currentRow) throw errors.notFound(describe(info), name);
-      const prepared = this.prepareUpdate(info, namespace, name, body, opts, currentRow.object, now, isPatch);
-      warnings = prepared.warnings;
-      // An unchanged object whose row is sealed with an old key (or not at all) is written
-      // again, so that reading and replacing every Secret re-encrypts them.
-      const decision: UpdateDecision =
-        prepared.decision.action === 'none' && currentRow.stale ? { action: 'write', object: currentRow.object } : prepared.decision;
-      if (decision.action !== 'none') {
-        await this.admit('UPDATE', info, decision.object, currentRow.object, opts);
+      let decision: UpdateDecision;
+      try {
+        const prepared = this.prepareUpdate(info, namespace, name, body, opts, currentRow.object, now, isPatch);
+        warnings = prepared.warnings;
+        // An unchanged object whose row is sealed with an old key (or not at all) is written
+        // again, so that reading and replacing every Secret re-encrypts them.
+        decision = prepared.decision.action === 'none' && currentRow.stale ? { action: 'write', object: currentRow.object } : prepared.decision;
+        if (decision.action !== 'none') {
+          await this.admit('UPDATE', info, decision.object, currentRow.object, opts);
+        }
+      } catch (err) {
+        // A refusal is decided on the stored object, never on the cache's guess.
+        if (cachedRow) continue;
+        throw err;
       }
+      // Only a write checks its guess (by the revision); any other answer reads the row.
+      if (cachedRow && (decision.action === 'none' || opts.dryRun)) continue;
       if (decision.action === 'none' || opts.dryRun) {
         // A write that changed nothing is still a request someone made: on record, by name.
         if (decision.action === 'none' && !opts.dryRun) {
@@ -390,7 +402,7 @@ export class ObjectService {
         return { object: this.present(shown, info), warnings };
       }
       const result = await this.store.objects.replace(
-        this.key(info, namespace, name),
+        key,
         currentRow.revision,
         decision,
         this.audit(info, opts.subresource === 'status' ? 'update' : isPatch ? 'patch' : 'update', namespace, name, opts),
@@ -401,6 +413,20 @@ export class ObjectService {
     }
     if (!admitted) throw errors.conflict(describe(info), name, 'the object is changing too fast; please try again');
     return { ...this.shown(admitted, info), warnings };
+  }
+
+  /**
+   * The watch cache's copy of a row, as the first guess of an update or a delete (what
+   * GuaranteedUpdate does with its cached state): a guess that is behind fails the write's
+   * revision check, and the next attempt reads the database. The object is parsed afresh,
+   * as the write changes it. Rows the encryption seals are always read: only the database
+   * says how they are sealed.
+   */
+  private cachedRow(key: StorageKey): StoredRow | undefined {
+    if (this.store.objects.encryption.seals(key.resource)) return undefined;
+    const entry = this.store.cache.get(key.resource, storageKey(key));
+    if (!entry) return undefined;
+    return { object: JSON.parse(entry.text) as KubeObject, revision: entry.revision, text: entry.text };
   }
 
   /** A stored object as this version shows it; its stored text only when that is unchanged. */
@@ -474,9 +500,23 @@ export class ObjectService {
     opts: WriteOptions,
   ): Promise<{ object: KubeObject; deleted: boolean }> {
     const now = this.now();
-    const currentRow = await this.store.objects.get(this.key(info, namespace, name));
-    if (!currentRow) throw errors.notFound(describe(info), name);
-    await this.admit('DELETE', info, currentRow.object, currentRow.object, opts);
+    const key = this.key(info, namespace, name);
+    let guessed = true;
+    let currentRow = this.cachedRow(key);
+    if (currentRow) {
+      // A refusal is decided on the stored object, never on the cache's guess.
+      try {
+        await this.admit('DELETE', info, currentRow.object, currentRow.object, opts);
+      } catch {
+        currentRow = undefined;
+      }
+    }
+    if (!currentRow) {
+      guessed = false;
+      currentRow = await this.store.objects.get(key);
+      if (!currentRow) throw errors.notFound(describe(info), name);
+      await this.admit('DELETE', info, currentRow.object, currentRow.object, opts);
+    }
     let outcome: { object: KubeObject; deleted: boolean } | undefined;
     const decide = (row: { object: KubeObject }): UpdateDecision => {
       const obj = row.object;
@@ -505,15 +545,23 @@ export class ObjectService {
       outcome = { object: obj, deleted: true };
       return { action: 'delete', object: obj };
     };
-    const key = this.key(info, namespace, name);
     let row: StoredRow | undefined = currentRow;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const decision = decide({ object: structuredClone(row.object) });
-      if (opts.dryRun || decision.action === 'none') {
-        return { object: this.present(outcome!.object, info), deleted: outcome!.deleted };
+      let decision: UpdateDecision | undefined;
+      try {
+        decision = decide({ object: structuredClone(row.object) });
+      } catch (err) {
+        // A failed precondition is decided on the stored object, never on the cache's guess.
+        if (!guessed) throw err;
       }
-      const result = await this.store.objects.replace(key, row.revision, decision, this.audit(info, 'delete', namespace, name, opts));
-      if (result !== 'stale') return { object: this.present(result.object, info), deleted: outcome!.deleted };
+      if (decision && !(guessed && (opts.dryRun || decision.action === 'none'))) {
+        if (opts.dryRun || decision.action === 'none') {
+          return { object: this.present(outcome!.object, info), deleted: outcome!.deleted };
+        }
+        const result = await this.store.objects.replace(key, row.revision, decision, this.audit(info, 'delete', namespace, name, opts));
+        if (result !== 'stale') return { object: this.present(result.object, info), deleted: outcome!.deleted };
+      }
+      guessed = false;
       row = await this.store.objects.get(key);
       if (!row) throw errors.notFound(describe(info), name);
     }

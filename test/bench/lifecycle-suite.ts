@@ -42,10 +42,10 @@ const env = (key: string, fallback: number) => {
 };
 const VMS = env('BENCH_VMS', 5_000);
 const DEADLINE_MS = env('BENCH_LIFECYCLE_DEADLINE_S', 300) * 1000;
-const CLIENTS = 16;
+export const CLIENTS = 16;
 const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
-const NS = 'bench';
-const GROUP = '/apis/virtflow.io/v1alpha1';
+export const NS = 'bench';
+export const GROUP = '/apis/virtflow.io/v1alpha1';
 /** One VM is 1 cpu, 1 GiB, 10 GiB; a host takes 100 of them. */
 const PER_HOST = 100;
 
@@ -76,7 +76,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 // ---------------------------------------------------------------------------------------
 
-interface UpInfo {
+export interface UpInfo {
   url: string;
   token: string;
   caCert: string;
@@ -96,23 +96,30 @@ interface SimStats {
 // ---------------------------------------------------------------------------------------
 // HTTP
 
-async function send(pool: Pool, token: string, method: 'POST' | 'DELETE' | 'GET', urlPath: string, body?: unknown): Promise<{ status: number; text: string }> {
+export async function send(
+  pool: Pool,
+  token: string,
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET',
+  urlPath: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<{ status: number; text: string }> {
   const res = await pool.request({
     method,
     path: urlPath,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
   return { status: res.statusCode, text: await res.body.text() };
 }
 
-async function mustCreate(pool: Pool, token: string, urlPath: string, body: unknown): Promise<void> {
+export async function mustCreate(pool: Pool, token: string, urlPath: string, body: unknown): Promise<void> {
   const res = await send(pool, token, 'POST', urlPath, body);
   if (res.status !== 201) throw new Error(`POST ${urlPath} answered ${res.status}: ${res.text.slice(0, 300)}`);
 }
 
 /** Runs `work(i)` for i in [0, count) from `clients` concurrent loops; answers per-call latencies. */
-async function concurrently(count: number, clients: number, work: (i: number) => Promise<void>, deadline: number): Promise<number[]> {
+export async function concurrently(count: number, clients: number, work: (i: number) => Promise<void>, deadline: number): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
   const loop = async () => {
@@ -133,7 +140,7 @@ async function concurrently(count: number, clients: number, work: (i: number) =>
  * and when the VM was deleted; it reconnects from the last resourceVersion when the server
  * ends the stream.
  */
-class VmWatch {
+export class VmWatch {
   readonly readyAt = new Map<string, number>();
   readonly goneAt = new Map<string, number>();
   private rv = '';
@@ -226,15 +233,15 @@ class VmWatch {
 // ---------------------------------------------------------------------------------------
 
 const api = 'virtflow.io/v1alpha1';
-const vmName = (i: number) => `vm-${String(i).padStart(5, '0')}`;
-const vmBody = (n: string) => ({
+export const vmName = (i: number) => `vm-${String(i).padStart(5, '0')}`;
+export const vmBody = (n: string) => ({
   apiVersion: api,
   kind: 'VirtualMachine',
   metadata: { name: n, namespace: NS },
   spec: { specification: 'bench-1c', image: 'bench-image', group: 'bench' },
 });
 
-async function inventory(pool: Pool, token: string, vms: number): Promise<void> {
+export async function inventory(pool: Pool, token: string, vms: number): Promise<void> {
   const hosts = Math.ceil((vms + 1) / PER_HOST);
   await mustCreate(pool, token, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   await mustCreate(pool, token, `${GROUP}/datacenters`, { apiVersion: api, kind: 'Datacenter', metadata: { name: 'bench-dc' }, spec: { region: 'tw' } });
