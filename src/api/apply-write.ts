@@ -1,7 +1,7 @@
 // Server-side apply as a write: the applied configuration is merged into the live object by
 // field ownership (or becomes a new object), then stored through the usual path.
 import { ApiError, errors } from '../machinery/errors.js';
-import { isPlainObject, type KubeObject } from '../machinery/object.js';
+import { clone, isPlainObject, type KubeObject } from '../machinery/object.js';
 import type { ResourceInfo } from '../machinery/resource.js';
 import type { WriteOptions } from './object-service.js';
 import { checkEnvelope } from './object-rules.js';
@@ -21,7 +21,7 @@ export async function applyWrite(
   if (patch.apiVersion === undefined || patch.kind === undefined) {
     throw errors.badRequest('an apply patch must set apiVersion and kind');
   }
-  const applied = checkEnvelope(structuredClone(patch), info, { namespace, name });
+  const applied = checkEnvelope(clone(patch), info, { namespace, name });
   const writeOpts: WriteOptions = { ...opts, applied: true };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { errors, type StatusCause } from '../machinery/errors.js';
-import type { KubeObject, ObjectMeta } from '../machinery/object.js';
+import { clone, type KubeObject, type ObjectMeta } from '../machinery/object.js';
 import { isPlainObject } from '../machinery/object.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 
@@ -161,14 +161,19 @@ export function splitForSubresource(next: KubeObject, current: KubeObject | unde
   if (!info.subresources.status) return next;
   if (subresource === 'status') {
     if (!current) return next;
-    const merged: KubeObject = { ...structuredClone(current), status: next.status };
-    if (next.status === undefined) delete merged.status;
+    // The stored object with the new status, in the stored order of fields.
+    const merged = {} as KubeObject;
+    for (const key of Object.keys(current)) {
+      if (key !== 'status') merged[key] = clone(current[key]);
+      else if (next.status !== undefined) merged.status = next.status;
+    }
+    if (next.status !== undefined) merged.status = next.status;
     return merged;
   }
   if (current === undefined) {
     delete next.status;
   } else if (current.status === undefined) delete next.status;
-  else next.status = structuredClone(current.status);
+  else next.status = clone(current.status);
   return next;
 }
 

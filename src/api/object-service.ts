@@ -5,7 +5,7 @@ import type { FieldValidation } from '../crd/validator.js';
 import { errors, ApiError, type StatusCause } from '../machinery/errors.js';
 import { generateNameSuffix } from '../machinery/names.js';
 import { checkObjectSize } from '../machinery/size.js';
-import type { KubeObject } from '../machinery/object.js';
+import { clone, type KubeObject } from '../machinery/object.js';
 import { deepEqual } from '../apply/json.js';
 import { groupVersion, type ResourceInfo } from '../machinery/resource.js';
 import type { CachedObject } from '../store/watch-cache.js';
@@ -445,7 +445,7 @@ export class ObjectService {
     now: string,
     isPatch: boolean,
   ): { decision: UpdateDecision; warnings: string[] } {
-    const requested = 'patch' in body ? body.patch(structuredClone(current), info, opts, now) : body.replace;
+    const requested = 'patch' in body ? body.patch(clone(current), info, opts, now) : body.replace;
     // Whatever the verb, an object over the storage limit costs no more work than this.
     checkObjectSize(requested);
     const next = checkEnvelope(requested, info, { namespace, name, requireName: true });
@@ -470,7 +470,7 @@ export class ObjectService {
     const merged = splitForSubresource(next, current, info, opts.subresource);
     if (opts.subresource === 'status') {
       // A status write keeps the stored metadata whole, except the field ownership it records.
-      merged.metadata = structuredClone(current.metadata);
+      merged.metadata = clone(current.metadata);
       if (opts.applied) {
         if (appliedFields === undefined) delete merged.metadata.managedFields;
         else merged.metadata.managedFields = appliedFields;
@@ -549,7 +549,7 @@ export class ObjectService {
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       let decision: UpdateDecision | undefined;
       try {
-        decision = decide({ object: structuredClone(row.object) });
+        decision = decide({ object: clone(row.object) });
       } catch (err) {
         // A failed precondition is decided on the stored object, never on the cache's guess.
         if (!guessed) throw err;

@@ -46,10 +46,6 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return false;
 }
 
-export function clone<T>(value: T): T {
-  return value === undefined ? value : (structuredClone(value) as T);
-}
-
 /**
  * A scalar as Go's value.ToString prints it inside a field path: strings quoted, numbers and
  * booleans bare. Used only for human-readable paths in conflict messages.

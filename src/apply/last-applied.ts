@@ -1,7 +1,7 @@
 // Interoperability with client-side `kubectl apply`, which remembers its configuration in an
 // annotation instead of managedFields (lastappliedmanager.go, lastappliedupdater.go).
 
-import type { KubeObject } from '../machinery/object.js';
+import { clone, type KubeObject } from '../machinery/object.js';
 import { isPlainObject } from '../machinery/object.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
 import { compareObjects } from './compare.js';
@@ -51,7 +51,7 @@ export function syncLastApplied(object: KubeObject, applied: KubeObject, manager
   if (manager !== kubectlApplyManager) return;
   const annotations = object.metadata.annotations;
   if (!annotations?.[lastAppliedAnnotation]) return;
-  const copy = structuredClone(applied);
+  const copy = clone(applied);
   if (copy.metadata?.annotations) delete copy.metadata.annotations[lastAppliedAnnotation];
   const text = goJson(copy);
   if (text.length > totalAnnotationSizeLimit) delete annotations[lastAppliedAnnotation];

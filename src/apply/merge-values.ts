@@ -2,10 +2,9 @@
 // objects merge field by field, set lists by value, map lists by key, and everything else
 // (scalars, atomic lists and maps) is replaced by the configuration's value.
 
-import { isPlainObject } from '../machinery/object.js';
+import { clone, isPlainObject } from '../machinery/object.js';
 import type { PathElement } from './fieldset.js';
 import { indexList } from './field-set-of.js';
-import { clone } from './json.js';
 import { fieldSchema, sameKind, shapeOf, type SchemaRef, type Shape } from './schema-walk.js';
 
 /** Returns a new value; neither input is changed. `config` must already be validated. */

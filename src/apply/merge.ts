@@ -2,7 +2,7 @@
 // ownership, after merge.Updater.Apply and the fieldmanager layers around it.
 
 import { errors } from '../machinery/errors.js';
-import type { KubeObject } from '../machinery/object.js';
+import { clone, type KubeObject } from '../machinery/object.js';
 import { isPlainObject } from '../machinery/object.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
 import { compareObjects } from './compare.js';
@@ -141,7 +141,7 @@ export function setManagedFields(obj: KubeObject, managers: Managers): void {
 }
 
 export function withoutManagedFields(obj: KubeObject): KubeObject {
-  const copy = structuredClone(obj);
+  const copy = clone(obj);
   if (isPlainObject(copy.metadata)) delete copy.metadata.managedFields;
   else copy.metadata = {};
   return copy;

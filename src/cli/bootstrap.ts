@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { ApiError } from '../machinery/errors.js';
-import type { KubeObject } from '../machinery/object.js';
+import { clone, type KubeObject } from '../machinery/object.js';
 import type { ObjectService, WriteOptions } from '../api/object-service.js';
 import { defaultRbacObjects } from '../auth/default-roles.js';
 
@@ -21,7 +21,7 @@ export const standardNamespaces = ['default', 'kube-system', 'kube-public', 'kub
 async function ensure(service: ObjectService, group: string, version: string, plural: string, obj: KubeObject): Promise<void> {
   const info = service.registry.lookup(group, version, plural)!;
   try {
-    await service.create(info, obj.metadata.namespace, structuredClone(obj), system);
+    await service.create(info, obj.metadata.namespace, clone(obj), system);
   } catch (err) {
     if (!(err instanceof ApiError && err.code === 409)) throw err;
     // A newer VirtFlow may ship a changed CRD or default role: bring the stored one up to date.

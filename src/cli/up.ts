@@ -13,6 +13,7 @@ import { homeIdentity, type HomeIdentity } from './lease-identity.js';
 import { simulatorRegistration } from './simulator-registration.js';
 import { superviseControllers } from './supervised-controllers.js';
 import { startStandalone, storedToken, type Standalone, type StandaloneOptions } from './standalone.js';
+import { clone } from '../machinery/object.js';
 
 export interface UpOptions extends StandaloneOptions {
   /** Port of the simulated external controller; undefined = 7480, false = none. */
@@ -124,7 +125,7 @@ async function registerSimulator(standalone: Standalone, url: string, token: str
     if (!info) continue;
     const namespace = object.metadata.namespace;
     try {
-      await service.create(info, namespace, structuredClone(object), opts);
+      await service.create(info, namespace, clone(object), opts);
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 409)) throw err;
       const { metadata: _m, apiVersion: _a, kind: _k, ...content } = object;

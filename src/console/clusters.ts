@@ -5,7 +5,7 @@
 // CONSOLE_NAMESPACE with their credentials in a Secret beside them.
 import type { ObjectService, UserInfo, WriteOptions } from '../api/object-service.js';
 import { resourceId } from '../api/registry.js';
-import type { KubeObject } from '../machinery/object.js';
+import { clone, type KubeObject } from '../machinery/object.js';
 import { isPlainObject } from '../machinery/object.js';
 import type { ResourceInfo } from '../machinery/resource.js';
 import type { Database } from '../store/database.js';
@@ -217,7 +217,7 @@ export class ConsoleClusters {
       cluster.metadata.namespace,
       cluster.metadata.name!,
       (current) => {
-        const next = structuredClone(current);
+        const next = clone(current);
         if (change.name !== undefined) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), [DISPLAY_NAME_ANNOTATION]: change.name };
         const nextSpec = isPlainObject(next.spec) ? next.spec : {};
         if (change.description !== undefined) nextSpec.description = change.description;

@@ -3,7 +3,7 @@
 // valid object into an invalid one. Only meaningful once the schema is structural.
 
 import type { StatusCause } from '../machinery/errors.js';
-import { isPlainObject } from '../machinery/object.js';
+import { clone, isPlainObject } from '../machinery/object.js';
 import type { JSONSchemaProps } from '../machinery/resource.js';
 import { causesFromAjv } from './ajv-causes.js';
 import { compileAjvForField } from './ajv-schema.js';
@@ -32,7 +32,7 @@ function walk(s: unknown, path: string, isRoot: boolean, out: StatusCause[]): vo
 }
 
 function checkDefault(s: Record<string, unknown>, defaultPath: string): StatusCause[] {
-  const value = structuredClone(s.default);
+  const value = clone(s.default);
   const unknown = pruneUnknownFields(value, s, false);
   if (unknown.length > 0) {
     return [fieldError.invalid(defaultPath, s.default, `must not have unknown fields: ${unknown.join(', ')}`)];

@@ -3,7 +3,7 @@
 // object that exists; defaults never create the parent object. Defaulted values are then
 // walked too, so defaults nested inside a defaulted object apply as well.
 
-import { isPlainObject } from '../machinery/object.js';
+import { clone, isPlainObject } from '../machinery/object.js';
 
 function propertiesOf(schema: Record<string, unknown>): Record<string, unknown> | undefined {
   return isPlainObject(schema.properties) ? schema.properties : undefined;
@@ -21,7 +21,7 @@ export function applyDefaults(value: unknown, schema: unknown): void {
     if (props) {
       for (const [name, prop] of Object.entries(props)) {
         if (isPlainObject(prop) && needsDefault(value[name], name in value, prop)) {
-          value[name] = structuredClone(prop.default);
+          value[name] = clone(prop.default);
         }
       }
     }
@@ -35,7 +35,7 @@ export function applyDefaults(value: unknown, schema: unknown): void {
   if (Array.isArray(value) && isPlainObject(schema.items)) {
     const items = schema.items;
     value.forEach((item, i) => {
-      if (needsDefault(item, true, items)) value[i] = structuredClone(items.default);
+      if (needsDefault(item, true, items)) value[i] = clone(items.default);
       applyDefaults(value[i], items);
     });
   }

@@ -5,7 +5,7 @@
 // `kubectl explain` can walk from a kind down to any field's description.
 
 import { createHash } from 'node:crypto';
-import { isPlainObject } from '../machinery/object.js';
+import { clone, isPlainObject } from '../machinery/object.js';
 import { groupVersion, type JSONSchemaProps, type ResourceInfo } from '../machinery/resource.js';
 import { builtinDefinitions, definitionNames, resourceFields, sharedDefinitionNames, standardDescriptions } from './builtin-schemas.js';
 import { patchMediaTypes, pathItemsFor, type Operation, type Parameter, type PathItem } from './openapi-paths.js';
@@ -38,7 +38,7 @@ function gvkExtension(group: string, version: string, kind: string) {
 export function kindSchemaFor(info: ResourceInfo): JSONSchemaProps {
   const name = definitionNameFor(info);
   const source = info.schema ?? builtinDefinitions[name] ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
-  const schema = structuredClone(source);
+  const schema = clone(source);
   const properties = isPlainObject(schema.properties) ? schema.properties : {};
   // The standard fields come first and metadata is always a reference to ObjectMeta, as in
   // Kubernetes; whatever a CRD says about metadata.name is a validation detail.
@@ -75,7 +75,7 @@ export function listSchemaFor(info: ResourceInfo): JSONSchemaProps {
 /** The definitions of some kinds, plus every built-in definition they refer to. */
 function definitionsFor(infos: ResourceInfo[]): Record<string, JSONSchemaProps> {
   const definitions: Record<string, JSONSchemaProps> = {};
-  for (const name of sharedDefinitionNames) definitions[name] = structuredClone(builtinDefinitions[name]!);
+  for (const name of sharedDefinitionNames) definitions[name] = clone(builtinDefinitions[name]!);
   for (const info of infos) {
     definitions[definitionNameFor(info)] = kindSchemaFor(info);
     definitions[definitionNameFor({ ...info, kind: info.listKind })] = listSchemaFor(info);
@@ -85,7 +85,7 @@ function definitionsFor(infos: ResourceInfo[]): Record<string, JSONSchemaProps> 
     for (const ref of referencesIn(pending.pop())) {
       const target = builtinDefinitions[ref];
       if (!definitions[ref] && target) {
-        definitions[ref] = structuredClone(target);
+        definitions[ref] = clone(target);
         pending.push(definitions[ref]);
       }
     }

@@ -2,7 +2,7 @@
 // which the TypeScript types (Static<>), the JSON Schema and the CRD are all derived.
 
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { KubeObject } from '../machinery/object.js';
+import { clone, type KubeObject } from '../machinery/object.js';
 import type { JSONSchemaProps, PrinterColumn, ScaleSubresource } from '../machinery/resource.js';
 
 export const group = 'virtflow.io';
@@ -107,7 +107,7 @@ function schemaChild(key: string, value: unknown): unknown {
       return (value as Record<string, unknown>[]).map(schemaNode);
     default:
       // Values such as default and enum are data, copied as they are.
-      return structuredClone(value);
+      return clone(value);
   }
 }
 

@@ -49,6 +49,33 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /**
+ * A deep copy of a JSON value (what JSON.parse answers: plain objects, arrays, strings,
+ * numbers, booleans, null), with fields whose value is undefined left out, as JSON would.
+ * Several times faster than structuredClone, which the API server paid on every write.
+ */
+export function clone<T>(value: T): T {
+  return copyJson(value) as T;
+}
+
+function copyJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyJson(value[i]);
+    return copy;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field === undefined) continue;
+    // A "__proto__" field of parsed JSON is data; assigning it would set the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: copyJson(field), enumerable: true, writable: true, configurable: true });
+    else copy[key] = copyJson(field);
+  }
+  return copy;
+}
+
+/**
  * JSON with object keys sorted: two values are the same document exactly when their
  * canonical JSON is equal (undefined fields count as absent, as in JSON).
  */

@@ -3,7 +3,7 @@
 // An index maps an object to the values it is found under (a VM under its baremetal, its
 // tenant namespace, its group), so a controller asks "which VMs are on host X" in O(result)
 // instead of scanning every VM. Objects handed out are the cache's own: treat them as
-// read-only and copy (structuredClone) before changing anything.
+// read-only and copy (clone) before changing anything.
 import type { KubeObject } from '../machinery/object.js';
 import { keyOf, keyString, type ObjectKey } from './keys.js';
 

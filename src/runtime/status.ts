@@ -3,7 +3,7 @@
 // wake every watcher and reconcile again, forever), and with conflicts resolved by reading
 // the object again and re-applying the same change.
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeObject } from '../machinery/object.js';
+import { clone, type KubeObject } from '../machinery/object.js';
 import { isConflict, type ObjectClient, type RequestOptions } from './client.js';
 import type { ResourceType } from './resource.js';
 
@@ -27,7 +27,7 @@ export async function updateStatus<T extends KubeObject>(
   const attempts = opts.attempts ?? 5;
   let current = obj;
   for (let attempt = 1; ; attempt++) {
-    const draft = structuredClone(current);
+    const draft = clone(current);
     mutate(draft);
     if (isDeepStrictEqual(draft.status, current.status)) return current;
     try {

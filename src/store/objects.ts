@@ -7,7 +7,7 @@
 // rolled back. The statement also sends one NOTIFY with its newest revision, which wakes the
 // change feeds of other replicas.
 import { randomBytes } from 'node:crypto';
-import type { KubeObject } from '../machinery/object.js';
+import { clone, type KubeObject } from '../machinery/object.js';
 import { MAX_OBJECT_BYTES, objectTooLarge } from '../machinery/size.js';
 import type { Database } from './database.js';
 import { errors } from '../machinery/errors.js';
@@ -260,8 +260,8 @@ export class ObjectStore {
     for (;;) {
       const before = await this.get(key);
       if (!before) return undefined;
-      let decision = decide({ object: structuredClone(before.object), revision: before.revision });
-      if (decision.action === 'none' && before.stale) decision = { action: 'write', object: structuredClone(before.object) };
+      let decision = decide({ object: clone(before.object), revision: before.revision });
+      if (decision.action === 'none' && before.stale) decision = { action: 'write', object: clone(before.object) };
       if (decision.action === 'none') return { before, after: before, deleted: false };
       const after = await this.replace(key, before.revision, decision, audit);
       if (after !== 'stale') return { before, after, deleted: decision.action === 'delete' };

@@ -2,7 +2,7 @@
 // template hashes, and the readiness of a pod as the real controllers judge it.
 import { createHash } from 'node:crypto';
 import { labelSelectorFromObject, type LabelSelector } from '../../machinery/labels.js';
-import type { KubeObject, ObjectMeta } from '../../machinery/object.js';
+import { clone, type KubeObject, type ObjectMeta } from '../../machinery/object.js';
 import { canonicalJson, isPlainObject } from '../../machinery/object.js';
 import { isNotFound } from '../../runtime/client.js';
 import type { Informer } from '../../runtime/informer.js';
@@ -95,7 +95,7 @@ export function podFromTemplate(owner: KubeObject, ownerType: ResourceType, extr
       ...(annotations ? { annotations } : {}),
       ownerReferences: [controllerRef(owner, ownerType)],
     },
-    spec: structuredClone(template.spec),
+    spec: clone(template.spec),
   };
 }
 

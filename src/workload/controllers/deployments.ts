@@ -2,7 +2,7 @@
 // the wanted replicas and the older ones down as the new pods become ready; the status that
 // `kubectl rollout status` reads.
 import { setCondition, type Condition } from '../../machinery/conditions.js';
-import type { KubeObject } from '../../machinery/object.js';
+import { clone, type KubeObject } from '../../machinery/object.js';
 import { isPlainObject } from '../../machinery/object.js';
 import { isAlreadyExists, isNotFound, type ObjectClient } from '../../runtime/client.js';
 import type { Informer } from '../../runtime/informer.js';
@@ -96,9 +96,9 @@ export class DeploymentReconciler implements Reconciler {
   }
 
   private async createReplicaSet(d: Workload, hash: string, old: KubeObject[], wanted: number): Promise<void> {
-    const template = structuredClone(templateOf(d));
+    const template = clone(templateOf(d));
     template.metadata.labels = { ...(isPlainObject(template.metadata.labels) ? template.metadata.labels : {}), [POD_TEMPLATE_HASH]: hash };
-    const selector: Record<string, unknown> = isPlainObject(spec(d).selector) ? structuredClone(spec(d).selector as Record<string, unknown>) : {};
+    const selector: Record<string, unknown> = isPlainObject(spec(d).selector) ? clone(spec(d).selector as Record<string, unknown>) : {};
     selector.matchLabels = { ...(isPlainObject(selector.matchLabels) ? selector.matchLabels : {}), [POD_TEMPLATE_HASH]: hash };
     const revision = Math.max(0, ...old.map(revisionOf)) + 1;
     try {

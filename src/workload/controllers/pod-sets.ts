@@ -1,7 +1,7 @@
 // ReplicaSets, StatefulSets and DaemonSets: each keeps a set of pods in line with its spec,
 // the way kube-controller-manager's controllers do, minus what a simulation never needs
 // (preemption, pod disruption budgets, slow-start batches).
-import type { KubeObject } from '../../machinery/object.js';
+import { clone, type KubeObject } from '../../machinery/object.js';
 import { isNotFound, type ObjectClient } from '../../runtime/client.js';
 import type { Informer } from '../../runtime/informer.js';
 import { keyOf, keyString, type ObjectKey } from '../../runtime/keys.js';
@@ -210,7 +210,7 @@ export class StatefulSetReconciler implements Reconciler {
           apiVersion: 'v1',
           kind: 'PersistentVolumeClaim',
           metadata: { name: claimName, namespace: sts.metadata.namespace, labels: isPlainObject(metadata.labels) ? (metadata.labels as Record<string, string>) : undefined },
-          spec: structuredClone(isPlainObject(template.spec) ? template.spec : {}),
+          spec: clone(isPlainObject(template.spec) ? template.spec : {}),
         })
         .catch((err) => {
           if ((err as { code?: number }).code !== 409) throw err;
