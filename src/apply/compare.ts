@@ -138,6 +138,9 @@ function keysOfBoth(l: Record<string, unknown>, r: Record<string, unknown>): str
 
 /** `path` is the place compared, a stack pushed and popped on the way down (never kept). */
 function compareValues(lhs: unknown, rhs: unknown, schema: SchemaRef, path: PathElement[], out: Comparison): void {
+  // Equal sides hold no change at any depth; an update mostly leaves most of an object as it
+  // was (a status write, all of the spec and metadata), and this skips walking it.
+  if (typeof lhs === 'object' && lhs !== null && deepEqual(lhs, rhs)) return;
   const shape = leafIfMixed(schema, lhs, rhs);
   if (shape.kind === 'leaf') {
     if (lhs === undefined) out.added.insert(path);
