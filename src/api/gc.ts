@@ -89,6 +89,9 @@ export function startGarbageCollector(service: ObjectService, opts: { sweepInter
     // Only an object being deleted can start or stop finalizing (deletionTimestamp is never
     // unset), and only a deleted one can release dependents.
     if (event.type !== 'DELETED' && !mentions(event.text, 'deletionTimestamp')) return;
+    // Nothing to start, stop or release: the object need not be parsed to know it.
+    const mayFinalize = mentions(event.text, ORPHAN_FINALIZER) || mentions(event.text, FOREGROUND_FINALIZER);
+    if (!mayFinalize && finalizing.size === 0 && (event.type !== 'DELETED' || dependents.size === 0)) return;
     const uid = event.object.metadata.uid;
     if (!uid) return;
     const finalizers = event.object.metadata.finalizers ?? [];

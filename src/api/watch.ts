@@ -10,7 +10,7 @@ import type { CacheEvent } from '../store/watch-cache.js';
 import type { Store } from '../store/store.js';
 import type { Representation } from './negotiate.js';
 import { resourceId } from './registry.js';
-import { selects, type Selection } from './selection.js';
+import { isUnfiltered, selects, type Selection } from './selection.js';
 
 export interface WatchRequest {
   info: ResourceInfo;
@@ -119,11 +119,17 @@ export async function serveWatch(store: Store, res: ServerResponse, watch: Watch
     res.end();
   };
   const servedVersion = groupVersion(info);
-  const encode = (type: EventType, object: unknown, text?: string): string => {
+  // Stored text that opens with the served apiVersion is served as it is, without parsing it.
+  const servedPrefix = `{"apiVersion":${JSON.stringify(servedVersion)},`;
+  /** The event's line for the client; `object` is asked for only when `text` cannot serve. */
+  const encode = (type: EventType, object: () => unknown, text?: string): string => {
     // The stored text is the object as served when the versions agree: no second stringify.
-    if (text !== undefined && watch.representation.as === 'object' && (object as KubeObject).apiVersion === servedVersion) {
+    if (text !== undefined && watch.representation.as === 'object' && (text.startsWith(servedPrefix) || (object() as KubeObject).apiVersion === servedVersion)) {
       return `{"type":"${type}","object":${text}}\n`;
     }
+    return encodeObject(type, object());
+  };
+  const encodeObject = (type: EventType, object: unknown): string => {
     if (type !== 'BOOKMARK' && type !== 'ERROR' && watch.representation.as === 'table') {
       const table = buildTable(info, [watch.present(object as KubeObject)], {
         includeObject: watch.includeObject,
@@ -159,21 +165,27 @@ export async function serveWatch(store: Store, res: ServerResponse, watch: Watch
     if (!watch.allowBookmarks) return;
     const metadata: Record<string, unknown> = { resourceVersion: String(Math.max(store.feed.last, floor)) };
     if (extra) metadata.annotations = extra;
-    write(encode('BOOKMARK', { kind: info.kind, apiVersion: groupVersion(info), metadata }));
+    write(encodeObject('BOOKMARK', { kind: info.kind, apiVersion: groupVersion(info), metadata }));
   };
 
   if (expired) {
-    write(encode('ERROR', expired.toStatus()));
+    write(encodeObject('ERROR', expired.toStatus()));
     finish();
     return;
   }
 
+  // Without label, field or visibility filters the namespace decides, and it is known
+  // without parsing the object: most watches are of this kind, and most changes reach them.
+  const byNamespaceOnly = isUnfiltered(selection);
+  const inNamespace = (event: CacheEvent) => selection.namespace === undefined || event.namespace === selection.namespace;
   const deliver = (event: CacheEvent) => {
     if (event.resource !== resource || event.revision <= floor) return;
-    const now = selects(selection, event.object);
+    const now = byNamespaceOnly ? inNamespace(event) : selects(selection, event.object);
     // After a restart the state before a replayed change may be unknown: assume it matched,
     // so a client never keeps an object that no longer matches.
-    const before = event.previousUnknown === true || (event.previous !== undefined && selects(selection, event.previous));
+    const before =
+      event.previousUnknown === true ||
+      (byNamespaceOnly ? event.hasPrevious === true && inNamespace(event) : event.previous !== undefined && selects(selection, event.previous));
     let type: EventType;
     if (event.type === 'DELETED') {
       if (!now && !before) return;
@@ -185,14 +197,14 @@ export async function serveWatch(store: Store, res: ServerResponse, watch: Watch
     else if (now) type = 'ADDED';
     else if (before) type = 'DELETED';
     else return;
-    write(encode(type, event.object, event.text));
+    write(encode(type, () => event.object, event.text));
   };
 
   unsubscribe = store.cache.onEvent(deliver);
   // Everything below up to the end of this function's synchronous part runs in one tick.
   if (initial) {
     for (const entry of store.cache.list(resource, selection.namespace)) {
-      if (selects(selection, entry.object)) write(encode('ADDED', entry.object, entry.text));
+      if (byNamespaceOnly || selects(selection, entry.object)) write(encode('ADDED', () => entry.object, entry.text));
     }
     if (watch.sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
   } else {

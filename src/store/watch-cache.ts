@@ -28,6 +28,8 @@ export interface CacheEvent {
   readonly text: string;
   /** The object before this change; undefined for ADDED. */
   readonly previous?: KubeObject;
+  /** Whether `previous` is known, without parsing it. */
+  readonly hasPrevious?: boolean;
   /**
    * The state before this change is not known: it was replayed after a restart and the
    * change before it was already compacted away.
@@ -84,6 +86,9 @@ class ChangeEvent implements CacheEvent {
   }
   get previous(): KubeObject | undefined {
     return this.before?.object;
+  }
+  get hasPrevious(): boolean {
+    return this.before !== undefined;
   }
   /** The text this event keeps alive: its object's and the state's before it. */
   get bytes(): number {
