@@ -14,7 +14,7 @@ import type { BenchSuite, Figure, FigureInfo, Figures } from './suite.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Suites run in this order; any others found after them, alphabetically. */
-const ORDER = ['placement', 'api', 'lifecycle'];
+const ORDER = ['placement', 'api', 'lifecycle', 'floor'];
 
 async function availableSuites(): Promise<Map<string, string>> {
   const files = (await readdir(here)).filter((f) => /^[a-z0-9-]+-suite\.ts$/.test(f));
