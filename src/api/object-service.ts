@@ -445,7 +445,8 @@ export class ObjectService {
     now: string,
     isPatch: boolean,
   ): { decision: UpdateDecision; warnings: string[] } {
-    const requested = 'patch' in body ? body.patch(clone(current), info, opts, now) : body.replace;
+    // A patch applies to the object as the request's version shows it, as Kubernetes converts first.
+    const requested = 'patch' in body ? body.patch(this.present(clone(current), info), info, opts, now) : body.replace;
     // Whatever the verb, an object over the storage limit costs no more work than this.
     checkObjectSize(requested);
     const next = checkEnvelope(requested, info, { namespace, name, requireName: true });

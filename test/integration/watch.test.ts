@@ -1,7 +1,7 @@
 // Watch: from a resourceVersion every later change exactly once and in order, initial events,
 // selectors, bookmarks, timeoutSeconds, sendInitialEvents, Table events, and refusals.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCrd, openWatch, widget, widgetCrd, widgets, type WatchEvent } from '../support/api.js';
+import { installCrd, openWatch, TEST_GROUP, widget, widgetCrd, widgets, type WatchEvent } from '../support/api.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -177,6 +177,39 @@ describe('watch', () => {
     const invalid = await openWatch(vf, `${cms('w8')}?watch=true&resourceVersion=x1`);
     expect(invalid.status).toBe(400);
     await invalid.close();
+  });
+
+  it('shows every change in the version watched, whichever version stored it', async () => {
+    const crd = widgetCrd({ plural: 'twoversions', kind: 'TwoVersion' });
+    const stored = crd.spec.versions[0]!;
+    crd.spec.versions = [stored, { ...stored, name: 'v2', storage: false }];
+    await installCrd(vf, crd);
+    const at = (version: string, name = '') => `/apis/${TEST_GROUP}/${version}/namespaces/w8/twoversions${name ? `/${name}` : ''}`;
+    const start = await vf.call('GET', at('v1'));
+    const rv = start.body.metadata.resourceVersion;
+    const inV1 = await openWatch(vf, `${at('v1')}?watch=true&resourceVersion=${rv}`);
+    const inV2 = await openWatch(vf, `${at('v2')}?watch=true&resourceVersion=${rv}`);
+    // One stored with its apiVersion first, one with it last: the stored text opens differently.
+    const first = await vf.call('POST', at('v1'), { apiVersion: `${TEST_GROUP}/v1`, kind: 'TwoVersion', metadata: { name: 'first' }, spec: {} });
+    const last = await vf.call('POST', at('v1'), { kind: 'TwoVersion', metadata: { name: 'last' }, spec: {}, apiVersion: `${TEST_GROUP}/v1` });
+    expect([first.status, last.status]).toEqual([201, 201]);
+    const patched = await vf.call('PATCH', at('v2', 'first'), { spec: { color: 'red' } }, MERGE);
+    expect(patched.status, patched.text).toBe(200);
+    await inV1.waitForCount(3);
+    await inV2.waitForCount(3);
+    const shown = (events: WatchEvent[]) => events.map((e) => `${e.type} ${e.object.metadata.name} ${e.object.apiVersion} ${e.object.spec.color}`);
+    expect(shown(inV1.events)).toEqual([
+      `ADDED first ${TEST_GROUP}/v1 blue`,
+      `ADDED last ${TEST_GROUP}/v1 blue`,
+      `MODIFIED first ${TEST_GROUP}/v1 red`,
+    ]);
+    expect(shown(inV2.events)).toEqual([
+      `ADDED first ${TEST_GROUP}/v2 blue`,
+      `ADDED last ${TEST_GROUP}/v2 blue`,
+      `MODIFIED first ${TEST_GROUP}/v2 red`,
+    ]);
+    await inV1.close();
+    await inV2.close();
   });
 
   it('streams Table rows for kubectl get -w, with column definitions only first', async () => {
