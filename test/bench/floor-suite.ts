@@ -11,7 +11,9 @@
 //     PATCH the finalizer out.
 // The writes of one VM go one after another, 16 VMs at a time. Nothing else runs, so the
 // figures are a ceiling for the lifecycle suite's: what the controllers, the simulator and
-// the watches' consumers cost comes on top.
+// the watches' consumers cost comes on top. The last figure is that ceiling as a rate: the
+// machine's cores divided by the CPU the server and PostgreSQL spend per VM, as if every
+// core did nothing else.
 //
 // Knobs (environment): BENCH_VMS (5000), BENCH_OUT (/tmp/virtflow-bench: a CPU profile of
 // the server, floor.cpuprofile, and its summary in floor-profile.txt).
@@ -52,6 +54,7 @@ export const figures: Record<string, FigureInfo> = {
   postgresCpuMsPerVm: { label: 'CPU per VM: PostgreSQL', unit: 'ms' },
   clientCpuMsPerVm: { label: 'CPU per VM: this load generator', unit: 'ms' },
   serverCpuMsPerWrite: { label: 'CPU per write: API server', unit: 'ms' },
+  ceilingPerSecond: { label: "VMs/s this machine's cores allow for these writes alone", unit: '/s' },
 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -215,6 +218,8 @@ export async function run(): Promise<Figures> {
       postgresCpuMsPerVm: round(cpuMs.pg / VMS, 2),
       clientCpuMsPerVm: round(cpuMs.client / VMS, 2),
       serverCpuMsPerWrite: round(cpuMs.server / writes, 3),
+      // Every core busy with nothing but the server and PostgreSQL doing these writes.
+      ceilingPerSecond: Math.round((os.availableParallelism() * 1000) / ((cpuMs.server + cpuMs.pg) / VMS)),
     };
   } finally {
     for (const w of watches) await w.stop();
