@@ -369,10 +369,8 @@ export class ObjectService {
     // that nothing changed in between (the revision it saw); if something did, it starts over
     // from the newer object, as GuaranteedUpdate does.
     const key = this.key(info, namespace, name);
-    let guess = true;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const cachedRow = guess ? this.cachedRow(key) : undefined;
-      guess = false;
+      const cachedRow = attempt === 0 ? this.cachedRow(key) : undefined;
       const currentRow = cachedRow ?? (await this.store.objects.get(key));
       if (!currentRow) throw errors.notFound(describe(info), name);
       let decision: UpdateDecision;

@@ -32,25 +32,21 @@ import pg from 'pg';
 import { Pool, type Dispatcher } from 'undici';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
-import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
 import { BenchChild } from './bench-child.js';
 
 export const name = 'api';
 export const description = 'API server over HTTPS on one embedded PostgreSQL: creates, raw INSERTs, lists, watches';
 
-const env = (key: string, fallback: number) => {
-  const v = Number(process.env[key]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
 const CLIENTS = 16;
-const CREATES = env('BENCH_CREATES', 10_000);
-const ROUNDS = env('BENCH_ROUNDS', 5);
+const CREATES = envNumber('BENCH_CREATES', 10_000);
+const ROUNDS = envNumber('BENCH_ROUNDS', 5);
 const WARMUP_CREATES = 3_000;
-const WATCHERS = env('BENCH_WATCHERS', 100);
-const WATCH_RATE = env('BENCH_WATCH_RATE', 100);
-const WATCH_SECONDS = env('BENCH_WATCH_SECONDS', 5);
-const PROFILE_CREATES = env('BENCH_PROFILE_CREATES', 3_000);
+const WATCHERS = envNumber('BENCH_WATCHERS', 100);
+const WATCH_RATE = envNumber('BENCH_WATCH_RATE', 100);
+const WATCH_SECONDS = envNumber('BENCH_WATCH_SECONDS', 5);
+const PROFILE_CREATES = envNumber('BENCH_PROFILE_CREATES', 3_000);
 const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
 /** No phase that loads the server runs longer than this; what it did by then is reported. */
 const PHASE_CAP_MS = 60_000;
@@ -496,12 +492,7 @@ export async function run(): Promise<Figures> {
   try {
     progress(name, `starting PostgreSQL in ${dir}`);
     embedded = await startEmbeddedPostgres(dataDir, { persistent: false });
-    const admin = new pg.Client({ connectionString: embedded.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE virtflow_bench');
-    await admin.end();
-    const serverDbUrl = new URL(embedded.url);
-    serverDbUrl.pathname = '/virtflow_bench';
+    const serverDbUrl = await createDatabase(embedded.url, 'virtflow_bench');
     const rawDbUrl = new URL(embedded.url);
     rawDbUrl.pathname = '/postgres';
 

@@ -12,7 +12,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { Pool } from 'undici';
 import { loadKubeConfig, startControllers, type RunningControllers } from '../../src/cli/controllers.js';
 import { startStandalone, type Standalone } from '../../src/cli/standalone.js';
@@ -20,18 +19,14 @@ import { compare, parseQuantity } from '../../src/machinery/quantity.js';
 import { startSimulator, type SimulatorHandle } from '../../src/providers/simulator/index.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
-import { progress, round, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase, envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
 
 export const name = 'clusters';
 export const description = 'K8sClusters (3 control plane + 2 pools) built to Active, then upgraded, on virtflow up';
 
-const env = (key: string, fallback: number) => {
-  const v = Number(process.env[key]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const CLUSTERS = env('BENCH_CLUSTERS', 20);
-const WORKERS = env('BENCH_CLUSTERS_WORKERS', 5);
-const DEADLINE_MS = env('BENCH_CLUSTERS_DEADLINE_S', 300) * 1000;
+const CLUSTERS = envNumber('BENCH_CLUSTERS', 20);
+const WORKERS = envNumber('BENCH_CLUSTERS_WORKERS', 5);
+const DEADLINE_MS = envNumber('BENCH_CLUSTERS_DEADLINE_S', 300) * 1000;
 const NODES = CLUSTERS * (3 + 2 * WORKERS);
 const NS = 'bench';
 const GROUP = '/apis/virtflow.io/v1alpha1';
@@ -115,12 +110,7 @@ export async function run(): Promise<Figures> {
   try {
     progress(name, `starting PostgreSQL in ${dir}`);
     embedded = await startEmbeddedPostgres(dataDir, { persistent: false });
-    const admin = new pg.Client({ connectionString: embedded.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE virtflow_clusters');
-    await admin.end();
-    const dbUrl = new URL(embedded.url);
-    dbUrl.pathname = '/virtflow_clusters';
+    const dbUrl = await createDatabase(embedded.url, 'virtflow_clusters');
     standalone = await startStandalone({ home: path.join(dir, 'home'), port: 0, databaseUrl: dbUrl.toString() });
     sim = await startSimulator({
       port: 0,

@@ -15,24 +15,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { seededRandom } from '../../src/providers/simulator/index.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { apiOf, killUnderWriteLoad, startUpOnEmbeddedPostgres, type EmbeddedUp } from '../e2e/database-kill-scenario.js';
 import { runCrashScenario, type CrashFigures } from '../e2e/up-crash-scenario.js';
-import { progress, round, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase, envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
 
 export const name = 'faults';
 export const description = 'virtflow up killed mid-provisioning and mid-deletion, its PostgreSQL killed under load, an unreliable external controller';
 
-const env = (key: string, fallback: number) => {
-  const v = Number(process.env[key]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const VMS = env('BENCH_FAULT_VMS', 500);
-const DELETES = Math.min(VMS, env('BENCH_FAULT_DELETES', 300));
-const FLAKY_VMS = env('BENCH_FLAKY_VMS', 200);
-const TIMEOUT_MS = env('BENCH_FAULT_DEADLINE_S', 300) * 1000;
+const VMS = envNumber('BENCH_FAULT_VMS', 500);
+const DELETES = Math.min(VMS, envNumber('BENCH_FAULT_DELETES', 300));
+const FLAKY_VMS = envNumber('BENCH_FLAKY_VMS', 200);
+const TIMEOUT_MS = envNumber('BENCH_FAULT_DEADLINE_S', 300) * 1000;
 
 const zero = { op: '<=' as const, value: 0 };
 export const figures: Record<string, FigureInfo> = {
@@ -59,16 +54,6 @@ export const figures: Record<string, FigureInfo> = {
   flakyLeftBehind: { label: 'flaky: machines or VMs left behind', unit: '', goal: zero },
   flakyReservationMismatches: { label: 'flaky: host/quota status fields off the VMs\' sum', unit: '', goal: zero },
 };
-
-async function createDatabase(server: EmbeddedDatabase, db: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${db}`);
-  await admin.end();
-  const url = new URL(server.url);
-  url.pathname = `/${db}`;
-  return url.toString();
-}
 
 function scenarioFigures(prefix: string, f: CrashFigures, withKills: boolean): Figures {
   const out: Figures = {
@@ -99,7 +84,7 @@ export async function run(): Promise<Figures> {
     server = await startEmbeddedPostgres(path.join(dir, 'pg'), { persistent: false });
 
     progress(name, `1. crash: ${VMS} VMs provisioning, ${DELETES} deleting, virtflow up killed each time`);
-    const crash = await runCrashScenario({ databaseUrl: await createDatabase(server, 'faults_crash'), home: path.join(dir, 'crash-home'), vms: VMS, deletes: DELETES, timeoutMs: TIMEOUT_MS, log });
+    const crash = await runCrashScenario({ databaseUrl: (await createDatabase(server.url, 'faults_crash')).toString(), home: path.join(dir, 'crash-home'), vms: VMS, deletes: DELETES, timeoutMs: TIMEOUT_MS, log });
     Object.assign(out, { crashVms: `${VMS} / ${DELETES}` }, scenarioFigures('crash', crash, true));
 
     progress(name, '2. database: the embedded PostgreSQL killed under write load');
@@ -125,7 +110,7 @@ export async function run(): Promise<Figures> {
 
     progress(name, `3. flaky: ${FLAKY_VMS} VMs against an external controller failing 30% with 200 ms latency and misdelivered callbacks`);
     const flaky = await runCrashScenario({
-      databaseUrl: await createDatabase(server, 'faults_flaky'),
+      databaseUrl: (await createDatabase(server.url, 'faults_flaky')).toString(),
       home: path.join(dir, 'flaky-home'),
       vms: FLAKY_VMS,
       deletes: Math.floor(FLAKY_VMS / 2),

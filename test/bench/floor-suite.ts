@@ -21,23 +21,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { Pool } from 'undici';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { BenchChild } from './bench-child.js';
 import { CLIENTS, GROUP, NS, VmWatch, concurrently, inventory, send, vmBody, vmName, type UpInfo } from './lifecycle-suite.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
-import { progress, round, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase, envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
 
 export const name = 'floor';
 export const description = "the lifecycle's API writes alone, without controllers: the most VMs/s the API server allows";
 
-const env = (key: string, fallback: number) => {
-  const v = Number(process.env[key]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const VMS = env('BENCH_VMS', 5_000);
+const VMS = envNumber('BENCH_VMS', 5_000);
 const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
 const DEADLINE_MS = 300_000;
 const WRITES_TO_RUNNING = 8;
@@ -160,12 +155,7 @@ export async function run(): Promise<Figures> {
   try {
     progress(name, `starting PostgreSQL in ${dir}`);
     embedded = await startEmbeddedPostgres(dataDir, { persistent: false });
-    const admin = new pg.Client({ connectionString: embedded.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE virtflow_floor');
-    await admin.end();
-    const dbUrl = new URL(embedded.url);
-    dbUrl.pathname = '/virtflow_floor';
+    const dbUrl = await createDatabase(embedded.url, 'virtflow_floor');
     progress(name, 'starting the API server alone in its own process');
     server = await BenchChild.start<UpInfo>(path.join(here, 'api-server-process.ts'), { databaseUrl: dbUrl.toString(), home: path.join(dir, 'home') }, { label: 'the API server', stopGraceMs: 15_000 });
     const { token } = server.info;

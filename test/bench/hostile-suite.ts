@@ -9,22 +9,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { runHostileFlood, type HostileTarget } from '../support/hostile.js';
 import { BenchChild } from './bench-child.js';
-import { progress, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase, envNumber, progress, type FigureInfo, type Figures } from './suite.js';
 
 export const name = 'hostile';
 export const description = 'hostile-input flood over loopback HTTPS: no 5xx, no exit, GET latency during the flood';
 
-const env = (key: string, fallback: number) => {
-  const v = Number(process.env[key]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const REQUESTS = env('BENCH_HOSTILE_REQUESTS', 10_000);
-const CONCURRENCY = env('BENCH_HOSTILE_CONCURRENCY', 8);
-const SEED = env('BENCH_HOSTILE_SEED', 20261206);
+const REQUESTS = envNumber('BENCH_HOSTILE_REQUESTS', 10_000);
+const CONCURRENCY = envNumber('BENCH_HOSTILE_CONCURRENCY', 8);
+const SEED = envNumber('BENCH_HOSTILE_SEED', 20261206);
 
 export const figures: Record<string, FigureInfo> = {
   sent: { label: 'hostile requests sent', unit: 'requests', goal: { op: '>=', value: 10_000 } },
@@ -49,12 +44,7 @@ export async function run(): Promise<Figures> {
   try {
     progress(name, `starting PostgreSQL in ${dir}`);
     embedded = await startEmbeddedPostgres(path.join(dir, 'pg'), { persistent: false });
-    const admin = new pg.Client({ connectionString: embedded.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE virtflow_hostile');
-    await admin.end();
-    const dbUrl = new URL(embedded.url);
-    dbUrl.pathname = '/virtflow_hostile';
+    const dbUrl = await createDatabase(embedded.url, 'virtflow_hostile');
     progress(name, 'starting the API server process');
     server = await BenchChild.start<HostileTarget>(path.join(here, 'api-server-process.ts'), { databaseUrl: dbUrl.toString(), home: path.join(dir, 'home') }, {
       label: 'the server',

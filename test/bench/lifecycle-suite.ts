@@ -25,23 +25,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { Agent, Pool, request } from 'undici';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
-import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
 import { BenchChild } from './bench-child.js';
 
 export const name = 'lifecycle';
 export const description = 'VMs through create -> Running -> delete on virtflow up (simulator at zero latency)';
 
-const env = (key: string, fallback: number) => {
-  const v = Number(process.env[key]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const VMS = env('BENCH_VMS', 5_000);
-const DEADLINE_MS = env('BENCH_LIFECYCLE_DEADLINE_S', 300) * 1000;
+const VMS = envNumber('BENCH_VMS', 5_000);
+const DEADLINE_MS = envNumber('BENCH_LIFECYCLE_DEADLINE_S', 300) * 1000;
 export const CLIENTS = 16;
 const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
 export const NS = 'bench';
@@ -282,12 +277,7 @@ export async function run(): Promise<Figures> {
   try {
     progress(name, `starting PostgreSQL in ${dir}`);
     embedded = await startEmbeddedPostgres(dataDir, { persistent: false });
-    const admin = new pg.Client({ connectionString: embedded.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE virtflow_lifecycle');
-    await admin.end();
-    const dbUrl = new URL(embedded.url);
-    dbUrl.pathname = '/virtflow_lifecycle';
+    const dbUrl = await createDatabase(embedded.url, 'virtflow_lifecycle');
 
     progress(name, 'starting virtflow up (API server, controllers, simulator) in its own process');
     const logFile = path.join(OUT, 'lifecycle-up.log');

@@ -23,7 +23,6 @@ import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { Pool } from 'undici';
@@ -36,20 +35,16 @@ import { seededRandom } from '../../src/scheduler/testing/prng.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
 import { benchScheduler } from './scheduler-bench.js';
-import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 import { BenchChild } from './bench-child.js';
 
 export const name = 'placement';
 export const description = 'VM placement: 10,000 VMs through the API onto 1,000 hosts of 50 tenants; the scheduler alone; Binpack vs the lower bound';
 
-const env = (key: string, fallback: number) => {
-  const v = Number(process.env[key]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const HOSTS = env('BENCH_HOSTS', 1000);
-const TENANTS = env('BENCH_TENANTS', 50);
-const VMS = env('BENCH_VMS', 10_000);
-const TIMEOUT_MS = env('BENCH_PLACEMENT_TIMEOUT_S', 300) * 1000;
+const HOSTS = envNumber('BENCH_HOSTS', 1000);
+const TENANTS = envNumber('BENCH_TENANTS', 50);
+const VMS = envNumber('BENCH_VMS', 10_000);
+const TIMEOUT_MS = envNumber('BENCH_PLACEMENT_TIMEOUT_S', 300) * 1000;
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
 const CLIENTS = 16;
@@ -255,12 +250,7 @@ async function throughTheApi(): Promise<Figures> {
   try {
     progress(name, `starting PostgreSQL in ${dir}`);
     embedded = await startEmbeddedPostgres(path.join(dir, 'pg'), { persistent: false });
-    const admin = new pg.Client({ connectionString: embedded.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE virtflow_placement');
-    await admin.end();
-    const dbUrl = new URL(embedded.url);
-    dbUrl.pathname = '/virtflow_placement';
+    const dbUrl = await createDatabase(embedded.url, 'virtflow_placement');
     const home = path.join(dir, 'home');
     progress(name, 'starting the API server process');
     server = await BenchChild.start<ServerInfo>(

@@ -14,7 +14,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { Pool } from 'undici';
@@ -25,7 +24,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/em
 import { ensurePortalBuilt, launchChromium } from '../browser/browser.js';
 import { Api, inParallel, workload, type Workload } from './placement-suite.js';
 import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
-import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 
 export const name = 'portal';
 export const description = "The portal's overview of the 10,000-VM estate in Chromium: time until interactive";
@@ -98,12 +97,7 @@ export async function run(): Promise<Figures> {
     const build = ensurePortalBuilt();
     progress(name, `starting PostgreSQL in ${dir}`);
     embedded = await startEmbeddedPostgres(path.join(dir, 'pg'), { persistent: false });
-    const admin = new pg.Client({ connectionString: embedded.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE virtflow_portal');
-    await admin.end();
-    const dbUrl = new URL(embedded.url);
-    dbUrl.pathname = '/virtflow_portal';
+    const dbUrl = await createDatabase(embedded.url, 'virtflow_portal');
     vf = await startStandalone({ home: path.join(dir, 'home'), port: 0, databaseUrl: dbUrl.toString() });
     await build;
 

@@ -16,7 +16,6 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { Agent, Pool, request, type Dispatcher } from 'undici';
 import { startSimulator, type SimulatorHandle } from '../../src/providers/simulator/index.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
@@ -42,19 +41,15 @@ import {
 } from '../integration/placement-support.js';
 import { apiCaller } from '../support/server.js';
 import { BenchChild } from './bench-child.js';
-import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 
 export const name = 'replicas';
 export const description = 'two virtflow server processes and two controller processes on one PostgreSQL';
 
-const env = (key: string, fallback: number) => {
-  const v = Number(process.env[key]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
-const CREATES = env('BENCH_REPLICA_CREATES', 5_000);
-const WATCH_RATE = env('BENCH_REPLICA_WATCH_RATE', 200);
+const CREATES = envNumber('BENCH_REPLICA_CREATES', 5_000);
+const WATCH_RATE = envNumber('BENCH_REPLICA_WATCH_RATE', 200);
 const WATCH_SECONDS = 5;
-const VMS = env('BENCH_REPLICA_VMS', 300);
+const VMS = envNumber('BENCH_REPLICA_VMS', 300);
 const CLIENTS = 16;
 const LEASE_DURATION_S = 15;
 const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
@@ -170,12 +165,7 @@ export async function run(): Promise<Figures> {
   let closeApi: (() => Promise<void>) | undefined;
   try {
     db = await startEmbeddedPostgres(path.join(dir, 'pg'), { persistent: false });
-    const admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE virtflow_replicas');
-    await admin.end();
-    const dbUrl = new URL(db.url);
-    dbUrl.pathname = '/virtflow_replicas';
+    const dbUrl = await createDatabase(db.url, 'virtflow_replicas');
     for (const id of ['a', 'b']) {
       progress(name, `starting server ${id}`);
       // One after the other: the first one migrates the schema.
