@@ -101,10 +101,34 @@ const cases: Case[] = [
     want: { exists: true, state: 'Succeeded' },
   },
   {
-    name: 'the resync period gone by: observe',
-    learn: (l) => l.requested('k', vm(), ref('Create', 'c1'), noMachine, 1),
+    name: 'the resync period gone by since the last report: observe',
+    learn: (l) => {
+      l.requested('k', vm(), ref('Create', 'c1'), noMachine, 1);
+      l.noteReport('k', vm(op('Create', 'Succeeded', 'c1')));
+    },
     status: vm(op('Create', 'Succeeded', 'c1')),
     advanceMs: resyncMs,
+    want: undefined,
+  },
+  {
+    name: 'a report that took the resync period to arrive: known as of its arrival',
+    learn: (l) => l.requested('k', vm(), ref('Create', 'c1'), noMachine, 1),
+    status: vm(op('Create', 'Succeeded', 'c1'), { powerState: 'On' }),
+    advanceMs: resyncMs,
+    want: { exists: true, state: 'Succeeded' },
+  },
+  {
+    name: 'a Running report after the operation check: the operation is believed running again for as long',
+    learn: (l) => l.requested('k', vm(), ref('Create', 'c1', 'Pending'), noMachine, 1),
+    status: vm(op('Create', 'Running', 'c1')),
+    advanceMs: activeTrustMs,
+    want: { exists: false, state: 'Running' },
+  },
+  {
+    name: 'a create still shown Running past the operation check: observe',
+    learn: (l) => l.requested('k', vm(), ref('Create', 'c1'), noMachine, 1),
+    status: vm(op('Create', 'Running', 'c1')),
+    advanceMs: activeTrustMs,
     want: undefined,
   },
 ];

@@ -30,7 +30,7 @@ interface Known {
    * observed instead of believed to be going backwards.
    */
   seen?: Operation['state'];
-  /** When it was observed or requested (ms). */
+  /** When it was observed or requested, or a report last took its operation further (ms). */
   at: number;
 }
 
@@ -113,7 +113,12 @@ export class MachineLedger {
    */
   private advance(k: Known, reported: Operation): boolean {
     k.before = undefined;
-    if (progress[reported.state] < progress[k.seen ?? 'Pending']) return false;
+    const further = progress[reported.state] - progress[k.seen ?? 'Pending'];
+    if (further < 0) return false;
+    // The external controller has just said how far it got: what is known is that recent.
+    // Counted from the request instead, a report that was slow to arrive (a busy server)
+    // left the VM to be observed again soon after, for nothing.
+    if (further > 0) k.at = this.now();
     k.seen = reported.state;
     return true;
   }
