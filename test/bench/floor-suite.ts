@@ -140,7 +140,7 @@ async function toGone(pool: Pool, token: string, n: string): Promise<void> {
   await write(pool, token, 'PATCH', `${vmPath(n)}/status`, {
     status: { powerState: null, externalId: null, addresses: null, lastOperation: { type: 'Delete', id: `op-d-${vm.metadata.uid}`, state: 'Succeeded', startedAt: stamp(), finishedAt: stamp() } },
   }, MERGE);
-  await write(pool, token, 'POST', `/api/v1/namespaces/${NS}/events`, event(vm, 'Deprovisioned', 'The external controller removed the machine.'));
+  await write(pool, token, 'POST', `/api/v1/namespaces/${NS}/events`, event(vm, 'Released', 'The external controller removed the machine. Released the reservation.'));
   await write(pool, token, 'PATCH', vmPath(n), { metadata: { finalizers: null } }, MERGE);
 }
 
