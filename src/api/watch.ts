@@ -185,7 +185,7 @@ export async function serveWatch(store: Store, res: ServerResponse, watch: Watch
     // so a client never keeps an object that no longer matches.
     const before =
       event.previousUnknown === true ||
-      (byNamespaceOnly ? event.hasPrevious === true && inNamespace(event) : event.previous !== undefined && selects(selection, event.previous));
+      (byNamespaceOnly ? event.hasPrevious && inNamespace(event) : event.previous !== undefined && selects(selection, event.previous));
     let type: EventType;
     if (event.type === 'DELETED') {
       if (!now && !before) return;

@@ -29,7 +29,7 @@ export interface CacheEvent {
   /** The object before this change; undefined for ADDED. */
   readonly previous?: KubeObject;
   /** Whether `previous` is known, without parsing it. */
-  readonly hasPrevious?: boolean;
+  readonly hasPrevious: boolean;
   /**
    * The state before this change is not known: it was replayed after a restart and the
    * change before it was already compacted away.
