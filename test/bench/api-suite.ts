@@ -32,7 +32,8 @@ import pg from 'pg';
 import { Pool, type Dispatcher } from 'undici';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
-import { createDatabase, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase } from '../support/create-database.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
 import { BenchChild } from './bench-child.js';
 

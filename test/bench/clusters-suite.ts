@@ -19,7 +19,8 @@ import { compare, parseQuantity } from '../../src/machinery/quantity.js';
 import { startSimulator, type SimulatorHandle } from '../../src/providers/simulator/index.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
-import { createDatabase, envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
+import { envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase } from '../support/create-database.js';
 
 export const name = 'clusters';
 export const description = 'K8sClusters (3 control plane + 2 pools) built to Active, then upgraded, on virtflow up';

@@ -19,7 +19,8 @@ import { seededRandom } from '../../src/providers/simulator/index.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { apiOf, killUnderWriteLoad, startUpOnEmbeddedPostgres, type EmbeddedUp } from '../e2e/database-kill-scenario.js';
 import { runCrashScenario, type CrashFigures } from '../e2e/up-crash-scenario.js';
-import { createDatabase, envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
+import { envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase } from '../support/create-database.js';
 
 export const name = 'faults';
 export const description = 'virtflow up killed mid-provisioning and mid-deletion, its PostgreSQL killed under load, an unreliable external controller';

@@ -27,7 +27,8 @@ import { BenchChild } from './bench-child.js';
 import { CLIENTS, GROUP, NS, VmWatch, concurrently, inventory, send, vmBody, vmName, type UpInfo } from './lifecycle-suite.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
-import { createDatabase, envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
+import { envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase } from '../support/create-database.js';
 
 export const name = 'floor';
 export const description = "the lifecycle's API writes alone, without controllers: the most VMs/s the API server allows";

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { runHostileFlood, type HostileTarget } from '../support/hostile.js';
 import { BenchChild } from './bench-child.js';
-import { createDatabase, envNumber, progress, type FigureInfo, type Figures } from './suite.js';
+import { envNumber, progress, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase } from '../support/create-database.js';
 
 export const name = 'hostile';
 export const description = 'hostile-input flood over loopback HTTPS: no 5xx, no exit, GET latency during the flood';

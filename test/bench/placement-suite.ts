@@ -35,7 +35,8 @@ import { seededRandom } from '../../src/scheduler/testing/prng.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
 import { benchScheduler } from './scheduler-bench.js';
-import { createDatabase, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase } from '../support/create-database.js';
 import { BenchChild } from './bench-child.js';
 
 export const name = 'placement';

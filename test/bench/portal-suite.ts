@@ -24,7 +24,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/em
 import { ensurePortalBuilt, launchChromium } from '../browser/browser.js';
 import { Api, inParallel, workload, type Workload } from './placement-suite.js';
 import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
-import { createDatabase, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase } from '../support/create-database.js';
 
 export const name = 'portal';
 export const description = "The portal's overview of the 10,000-VM estate in Chromium: time until interactive";

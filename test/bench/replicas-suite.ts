@@ -41,7 +41,8 @@ import {
 } from '../integration/placement-support.js';
 import { apiCaller } from '../support/server.js';
 import { BenchChild } from './bench-child.js';
-import { createDatabase, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { createDatabase } from '../support/create-database.js';
 
 export const name = 'replicas';
 export const description = 'two virtflow server processes and two controller processes on one PostgreSQL';

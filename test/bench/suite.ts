@@ -3,7 +3,6 @@
 // default export). `run()` answers its figures; the runner prints them. Optional `figures`
 // describes them: a label, a unit and a goal (printed with a pass/miss mark).
 // Suites log progress to stderr only; stdout belongs to the runner's table and JSON line.
-import pg from 'pg';
 
 export type Figure = number | string;
 export type Figures = Record<string, Figure>;
@@ -52,18 +51,4 @@ export function progress(suite: string, message: string): void {
 export function envNumber(key: string, fallback: number): number {
   const v = Number(process.env[key]);
   return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-/** Creates the database `name` on the PostgreSQL at `serverUrl`, and answers its URL. */
-export async function createDatabase(serverUrl: string, name: string): Promise<URL> {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url;
 }
