@@ -161,13 +161,11 @@ export function splitForSubresource(next: KubeObject, current: KubeObject | unde
   if (!info.subresources.status) return next;
   if (subresource === 'status') {
     if (!current) return next;
-    // The stored object with the new status, in the stored order of fields.
+    // A copy of the stored object, metadata whole, with the new status in the place of the old.
     const merged = {} as KubeObject;
-    for (const key of Object.keys(current)) {
-      if (key !== 'status') merged[key] = clone(current[key]);
-      else if (next.status !== undefined) merged.status = next.status;
-    }
-    if (next.status !== undefined) merged.status = next.status;
+    for (const key of Object.keys(current)) merged[key] = key === 'status' ? next.status : clone(current[key]);
+    if (next.status === undefined) delete merged.status;
+    else merged.status = next.status;
     return merged;
   }
   if (current === undefined) {

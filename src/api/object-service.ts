@@ -467,13 +467,11 @@ export class ObjectService {
     if (immutable.length > 0) throw errors.invalid(info.kind, info.group, name, immutable);
     const appliedFields = next.metadata.managedFields;
     const merged = splitForSubresource(next, current, info, opts.subresource);
-    if (opts.subresource === 'status') {
-      // A status write keeps the stored metadata whole, except the field ownership it records.
-      merged.metadata = clone(current.metadata);
-      if (opts.applied) {
-        if (appliedFields === undefined) delete merged.metadata.managedFields;
-        else merged.metadata.managedFields = appliedFields;
-      }
+    // A status write keeps the stored metadata whole (splitForSubresource copied it), except
+    // the field ownership an apply records.
+    if (opts.subresource === 'status' && opts.applied) {
+      if (appliedFields === undefined) delete merged.metadata.managedFields;
+      else merged.metadata.managedFields = appliedFields;
     }
     carryOverMetadata(merged, current);
     normalizeObjectMeta(merged);
@@ -500,22 +498,6 @@ export class ObjectService {
   ): Promise<{ object: KubeObject; deleted: boolean }> {
     const now = this.now();
     const key = this.key(info, namespace, name);
-    let guessed = true;
-    let currentRow = this.cachedRow(key);
-    if (currentRow) {
-      // A refusal is decided on the stored object, never on the cache's guess.
-      try {
-        await this.admit('DELETE', info, currentRow.object, currentRow.object, opts);
-      } catch {
-        currentRow = undefined;
-      }
-    }
-    if (!currentRow) {
-      guessed = false;
-      currentRow = await this.store.objects.get(key);
-      if (!currentRow) throw errors.notFound(describe(info), name);
-      await this.admit('DELETE', info, currentRow.object, currentRow.object, opts);
-    }
     let outcome: { object: KubeObject; deleted: boolean } | undefined;
     const decide = (row: { object: KubeObject }): UpdateDecision => {
       const obj = row.object;
@@ -544,25 +526,27 @@ export class ObjectService {
       outcome = { object: obj, deleted: true };
       return { action: 'delete', object: obj };
     };
-    let row: StoredRow | undefined = currentRow;
+    // Admission sees the object each attempt starts from, as a write's does.
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      let decision: UpdateDecision | undefined;
-      try {
-        decision = decide({ object: clone(row.object) });
-      } catch (err) {
-        // A failed precondition is decided on the stored object, never on the cache's guess.
-        if (!guessed) throw err;
-      }
-      if (decision && !(guessed && (opts.dryRun || decision.action === 'none'))) {
-        if (opts.dryRun || decision.action === 'none') {
-          return { object: this.present(outcome!.object, info), deleted: outcome!.deleted };
-        }
-        const result = await this.store.objects.replace(key, row.revision, decision, this.audit(info, 'delete', namespace, name, opts));
-        if (result !== 'stale') return { object: this.present(result.object, info), deleted: outcome!.deleted };
-      }
-      guessed = false;
-      row = await this.store.objects.get(key);
+      const cachedRow = attempt === 0 ? this.cachedRow(key) : undefined;
+      const row = cachedRow ?? (await this.store.objects.get(key));
       if (!row) throw errors.notFound(describe(info), name);
+      let decision: UpdateDecision;
+      try {
+        await this.admit('DELETE', info, row.object, row.object, opts);
+        decision = decide({ object: row.object });
+      } catch (err) {
+        // A refusal or a failed precondition is decided on the stored object, never on the cache's guess.
+        if (cachedRow) continue;
+        throw err;
+      }
+      // Only a write checks its guess (by the revision); any other answer reads the row.
+      if (cachedRow && (opts.dryRun || decision.action === 'none')) continue;
+      if (opts.dryRun || decision.action === 'none') {
+        return { object: this.present(outcome!.object, info), deleted: outcome!.deleted };
+      }
+      const result = await this.store.objects.replace(key, row.revision, decision, this.audit(info, 'delete', namespace, name, opts));
+      if (result !== 'stale') return { object: this.present(result.object, info), deleted: outcome!.deleted };
     }
     throw errors.conflict(describe(info), name, 'the object is changing too fast; please try again');
   }
