@@ -10,7 +10,7 @@ import type { VirtualMachine } from '../../kinds/virtualmachine.js';
 import type { VirtualMachineProvider } from '../../providers/external-client.js';
 import { ApiError } from '../../machinery/errors.js';
 import { jitter } from '../../runtime/backoff.js';
-import { keyString, type ObjectKey } from '../../runtime/keys.js';
+import { keyOf, keyString, type ObjectKey } from '../../runtime/keys.js';
 import type { Reconciler, Result } from '../../runtime/reconciler.js';
 import { hostLocation, tenantOfNamespace, understatedReservation } from '../shared/accounting.js';
 import { isStaleCache, reportStatus, type Cond, type ControllerContext, type EventSpec } from '../shared/context.js';
@@ -157,7 +157,7 @@ export function virtualMachineReconciler(ctx: ControllerContext, placer: Placer,
   };
 
   return {
-    noteVm: (vm) => external.noteReport(`${vm.metadata.namespace}/${vm.metadata.name}`, vm),
+    noteVm: (vm) => external.noteReport(keyString(keyOf(vm)), vm),
     async reconcile(rc, objectKey: ObjectKey): Promise<Result> {
       const key = keyString(objectKey);
       const vm = ctx.listers.vms.get(key);
