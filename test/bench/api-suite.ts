@@ -32,7 +32,7 @@ import pg from 'pg';
 import { Pool, type Dispatcher } from 'undici';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
-import { envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { BENCH_OUT, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 import { createDatabase } from '../support/create-database.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
 import { BenchChild } from './bench-child.js';
@@ -48,7 +48,6 @@ const WATCHERS = envNumber('BENCH_WATCHERS', 100);
 const WATCH_RATE = envNumber('BENCH_WATCH_RATE', 100);
 const WATCH_SECONDS = envNumber('BENCH_WATCH_SECONDS', 5);
 const PROFILE_CREATES = envNumber('BENCH_PROFILE_CREATES', 3_000);
-const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
 /** No phase that loads the server runs longer than this; what it did by then is reported. */
 const PHASE_CAP_MS = 60_000;
 
@@ -484,7 +483,7 @@ async function profiled(server: BenchChild<ServerInfo>, title: string, file: str
 // ---------------------------------------------------------------------------------------
 
 export async function run(): Promise<Figures> {
-  await mkdir(OUT, { recursive: true });
+  await mkdir(BENCH_OUT, { recursive: true });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'virtflow-bench-'));
   const dataDir = path.join(dir, 'pg');
   let embedded: EmbeddedDatabase | undefined;
@@ -592,7 +591,7 @@ export async function run(): Promise<Figures> {
     progress(name, `profile: ${PROFILE_CREATES} creates with the server's CPU profiler on`);
     let profiledPerSecond = 0;
     sections.push(
-      await profiled(server, `creates: ${PROFILE_CREATES} from ${CLIENTS} clients`, path.join(OUT, 'api-create.cpuprofile'), async () => {
+      await profiled(server, `creates: ${PROFILE_CREATES} from ${CLIENTS} clients`, path.join(BENCH_OUT, 'api-create.cpuprofile'), async () => {
         const r = await createLoad(pool!, token, 'bench-profile', 'p', PROFILE_CREATES);
         profiledPerSecond = (r.done / r.elapsedMs) * 1000;
         const sorted = sortNumbers(r.latencies);
@@ -601,7 +600,7 @@ export async function run(): Promise<Figures> {
     );
     progress(name, `profile: watch, ${WATCHERS} streams, ${WATCH_RATE}/s for 3 s`);
     sections.push(
-      await profiled(server, `watch: ${WATCHERS} streams, ${WATCH_RATE} creates/s`, path.join(OUT, 'api-watch.cpuprofile'), async () => {
+      await profiled(server, `watch: ${WATCHERS} streams, ${WATCH_RATE} creates/s`, path.join(BENCH_OUT, 'api-watch.cpuprofile'), async () => {
         const w = await watchPhase(server!.info, pool!, 'bench-watch', 'pw', 3);
         const sorted = sortNumbers(w.latencies);
         return `while profiling: event p50 ${round(percentile(sorted, 50), 2)} ms, p99 ${round(percentile(sorted, 99), 2)} ms, ${w.delivered}/${w.expected} delivered`;
@@ -609,7 +608,7 @@ export async function run(): Promise<Figures> {
     );
     progress(name, 'profile: 5 JSON lists of 10,000');
     sections.push(
-      await profiled(server, 'lists: 5 JSON lists of the 10,000', path.join(OUT, 'api-list.cpuprofile'), async () => {
+      await profiled(server, 'lists: 5 JSON lists of the 10,000', path.join(BENCH_OUT, 'api-list.cpuprofile'), async () => {
         const l = await timedLists(pool!, token, listPath, undefined, 0, 5);
         return `while profiling: median ${round(l.median, 1)} ms`;
       }),
@@ -625,8 +624,8 @@ export async function run(): Promise<Figures> {
       cpuLine('measured watch phase (watchers are another process)', watchSplit),
       '',
     ].join('\n');
-    await writeFile(path.join(OUT, 'api-profile.txt'), header + sections.join('\n'));
-    progress(name, `profiles and summaries written to ${OUT} (api-profile.txt)`);
+    await writeFile(path.join(BENCH_OUT, 'api-profile.txt'), header + sections.join('\n'));
+    progress(name, `profiles and summaries written to ${BENCH_OUT} (api-profile.txt)`);
 
     return {
       createsPerSecond: Math.round(createsPerSecond),

@@ -27,14 +27,13 @@ import { BenchChild } from './bench-child.js';
 import { CLIENTS, GROUP, NS, VmWatch, concurrently, inventory, send, vmBody, vmName, type UpInfo } from './lifecycle-suite.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
-import { envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
+import { BENCH_OUT, envNumber, progress, round, type FigureInfo, type Figures } from './suite.js';
 import { createDatabase } from '../support/create-database.js';
 
 export const name = 'floor';
 export const description = "the lifecycle's API writes alone, without controllers: the most VMs/s the API server allows";
 
 const VMS = envNumber('BENCH_VMS', 5_000);
-const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
 const DEADLINE_MS = 300_000;
 const WRITES_TO_RUNNING = 8;
 const WRITES_TO_GONE = 4;
@@ -146,7 +145,7 @@ async function toGone(pool: Pool, token: string, n: string): Promise<void> {
 }
 
 export async function run(): Promise<Figures> {
-  await mkdir(OUT, { recursive: true });
+  await mkdir(BENCH_OUT, { recursive: true });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'virtflow-bench-floor-'));
   const dataDir = path.join(dir, 'pg');
   let embedded: EmbeddedDatabase | undefined;
@@ -173,7 +172,7 @@ export async function run(): Promise<Figures> {
     await toGone(pool, token, 'warm-up');
 
     const cpu0 = { server: await server.call<NodeJS.CpuUsage>('cpu'), pg: await postgresCpuSeconds(dataDir), client: process.cpuUsage() };
-    const profileFile = path.join(OUT, 'floor.cpuprofile');
+    const profileFile = path.join(BENCH_OUT, 'floor.cpuprofile');
     await server.call('profile-start');
     progress(name, `the writes to Running of ${VMS} VMs from ${CLIENTS} clients`);
     const t0 = performance.now();
@@ -197,7 +196,7 @@ export async function run(): Promise<Figures> {
     const writes = VMS * (WRITES_TO_RUNNING + WRITES_TO_GONE);
     const headline = `floor bench, ${VMS} VMs: ${writes} writes in ${round((tGone - t0) / 1000, 1)} s`;
     progress(name, headline);
-    await writeFile(path.join(OUT, 'floor-profile.txt'), [headline, '', formatProfileSummary(await summarizeProfileFile(profileFile, 30))].join('\n'));
+    await writeFile(path.join(BENCH_OUT, 'floor-profile.txt'), [headline, '', formatProfileSummary(await summarizeProfileFile(profileFile, 30))].join('\n'));
     return {
       vms: VMS,
       writesPerVm: WRITES_TO_RUNNING + WRITES_TO_GONE,

@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, Pool, request } from 'undici';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { formatProfileSummary, summarizeProfileFile } from './profile-summary.js';
-import { envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { BENCH_OUT, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 import { createDatabase } from '../support/create-database.js';
 import { postgresCpuSeconds } from './postgres-cpu.js';
 import { BenchChild } from './bench-child.js';
@@ -39,7 +39,6 @@ export const description = 'VMs through create -> Running -> delete on virtflow 
 const VMS = envNumber('BENCH_VMS', 5_000);
 const DEADLINE_MS = envNumber('BENCH_LIFECYCLE_DEADLINE_S', 300) * 1000;
 export const CLIENTS = 16;
-const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
 export const NS = 'bench';
 export const GROUP = '/apis/virtflow.io/v1alpha1';
 /** One VM is 1 cpu, 1 GiB, 10 GiB; a host takes 100 of them. */
@@ -268,7 +267,7 @@ export async function inventory(pool: Pool, token: string, vms: number): Promise
 }
 
 export async function run(): Promise<Figures> {
-  await mkdir(OUT, { recursive: true });
+  await mkdir(BENCH_OUT, { recursive: true });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'virtflow-bench-lifecycle-'));
   const dataDir = path.join(dir, 'pg');
   let embedded: EmbeddedDatabase | undefined;
@@ -281,7 +280,7 @@ export async function run(): Promise<Figures> {
     const dbUrl = await createDatabase(embedded.url, 'virtflow_lifecycle');
 
     progress(name, 'starting virtflow up (API server, controllers, simulator) in its own process');
-    const logFile = path.join(OUT, 'lifecycle-up.log');
+    const logFile = path.join(BENCH_OUT, 'lifecycle-up.log');
     up = await BenchChild.start<UpInfo>(
       path.join(here, 'lifecycle-up-process.ts'),
       { databaseUrl: dbUrl.toString(), home: path.join(dir, 'home'), noGarbageCollector: process.env.BENCH_LIFECYCLE_NO_GC === '1' },
@@ -305,8 +304,8 @@ export async function run(): Promise<Figures> {
     const warmCounters = await up.call<Record<string, number>>('counters');
 
     const cpu0 = { up: await up.call<NodeJS.CpuUsage>('cpu'), pg: await postgresCpuSeconds(dataDir), client: process.cpuUsage() };
-    const profileFile = path.join(OUT, 'lifecycle.cpuprofile');
-    const profileText = path.join(OUT, 'lifecycle-profile.txt');
+    const profileFile = path.join(BENCH_OUT, 'lifecycle.cpuprofile');
+    const profileText = path.join(BENCH_OUT, 'lifecycle-profile.txt');
     await up.call('profile-start');
     /** Stops the profile and writes its summary, headed by `headline`; also when giving up. */
     const writeProfile = async (headline: string) => {

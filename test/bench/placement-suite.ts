@@ -35,7 +35,7 @@ import { seededRandom } from '../../src/scheduler/testing/prng.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/store/embedded.js';
 import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
 import { benchScheduler } from './scheduler-bench.js';
-import { envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { BENCH_OUT, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 import { createDatabase } from '../support/create-database.js';
 import { BenchChild } from './bench-child.js';
 
@@ -47,7 +47,6 @@ const TENANTS = envNumber('BENCH_TENANTS', 50);
 const VMS = envNumber('BENCH_VMS', 10_000);
 const TIMEOUT_MS = envNumber('BENCH_PLACEMENT_TIMEOUT_S', 300) * 1000;
 const PROFILE = process.env.BENCH_PROFILE === '1';
-const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
 const CLIENTS = 16;
 const HOSTS_PER_RACK = 20;
 const RACKS_PER_DC = 12;
@@ -240,7 +239,7 @@ async function schedulerAlone(): Promise<Figures> {
 }
 
 async function throughTheApi(): Promise<Figures> {
-  await mkdir(OUT, { recursive: true });
+  await mkdir(BENCH_OUT, { recursive: true });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'virtflow-bench-placement-'));
   let embedded: EmbeddedDatabase | undefined;
   let server: BenchChild<ServerInfo> | undefined;
@@ -338,7 +337,7 @@ async function throughTheApi(): Promise<Figures> {
     session = undefined;
     const requests = requestsBetween(requestsBefore, await serverRequests(api));
     progress(name, `API writes from the first create until all were placed, by verb and resource (code): ${requests.text}`);
-    await writeFile(path.join(OUT, 'placement-requests.txt'), `${requests.text.split(', ').join('\n')}\n`);
+    await writeFile(path.join(BENCH_OUT, 'placement-requests.txt'), `${requests.text.split(', ').join('\n')}\n`);
     const latencies = sortNumbers([...createdAt].map(([k, at]) => (placedAt.get(k) ?? Number.NaN) - at));
     progress(name, `all ${VMS} placed ${round(placeSeconds, 1)} s after the first create`);
 
@@ -439,9 +438,9 @@ async function writeProfile(session: Session | undefined): Promise<void> {
   if (!session) return;
   const { profile } = await session.post('Profiler.stop');
   session.disconnect();
-  await writeFile(path.join(OUT, 'placement-controllers.cpuprofile'), JSON.stringify(profile));
-  await writeFile(path.join(OUT, 'placement-profile.txt'), formatProfileSummary(summarizeProfile(profile as never, 40)));
-  progress(name, `CPU profile of the controllers written to ${path.join(OUT, 'placement-profile.txt')}`);
+  await writeFile(path.join(BENCH_OUT, 'placement-controllers.cpuprofile'), JSON.stringify(profile));
+  await writeFile(path.join(BENCH_OUT, 'placement-profile.txt'), formatProfileSummary(summarizeProfile(profile as never, 40)));
+  progress(name, `CPU profile of the controllers written to ${path.join(BENCH_OUT, 'placement-profile.txt')}`);
 }
 
 /** Polls a cheap in-process condition; throws a clear message at the deadline. */

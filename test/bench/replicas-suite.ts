@@ -41,7 +41,7 @@ import {
 } from '../integration/placement-support.js';
 import { apiCaller } from '../support/server.js';
 import { BenchChild } from './bench-child.js';
-import { envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
+import { BENCH_OUT, envNumber, percentile, progress, round, sortNumbers, type FigureInfo, type Figures } from './suite.js';
 import { createDatabase } from '../support/create-database.js';
 
 export const name = 'replicas';
@@ -53,7 +53,6 @@ const WATCH_SECONDS = 5;
 const VMS = envNumber('BENCH_REPLICA_VMS', 300);
 const CLIENTS = 16;
 const LEASE_DURATION_S = 15;
-const OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const figures: Record<string, FigureInfo> = {
@@ -155,7 +154,7 @@ async function isLeader(metricsPort: number): Promise<boolean> {
 }
 
 export async function run(): Promise<Figures> {
-  await mkdir(OUT, { recursive: true });
+  await mkdir(BENCH_OUT, { recursive: true });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'virtflow-bench-replicas-'));
   const out: Figures = {};
   let db: EmbeddedDatabase | undefined;
@@ -237,8 +236,8 @@ export async function run(): Promise<Figures> {
       { apiVersion: API, kind: 'ExternalController', metadata: { name: 'replicas-simulator' }, spec: { service: 'VirtualMachine', regions: [], endpoint: sim.url, allowInsecureHttp: true } },
     ]);
     const ports = [await freePort(), await freePort()];
-    controllers.push(startController(path.join(dir, 'home-a', 'kubeconfig'), ports[0]!, path.join(OUT, 'replicas-controller-a.log')));
-    controllers.push(startController(path.join(dir, 'home-b', 'kubeconfig'), ports[1]!, path.join(OUT, 'replicas-controller-b.log')));
+    controllers.push(startController(path.join(dir, 'home-a', 'kubeconfig'), ports[0]!, path.join(BENCH_OUT, 'replicas-controller-a.log')));
+    controllers.push(startController(path.join(dir, 'home-b', 'kubeconfig'), ports[1]!, path.join(BENCH_OUT, 'replicas-controller-b.log')));
     await waitUntil(async () => (await isLeader(ports[0]!)) || (await isLeader(ports[1]!)), 'a controller process to lead', 90_000, 500);
     await waitUntil(async () => (await list(api, 'baremetals')).every((h) => h.status?.phase === 'Ready'), 'the hosts to be Ready', 60_000, 500);
     const leader = (await isLeader(ports[0]!)) ? 0 : 1;

@@ -3,6 +3,11 @@
 // default export). `run()` answers its figures; the runner prints them. Optional `figures`
 // describes them: a label, a unit and a goal (printed with a pass/miss mark).
 // Suites log progress to stderr only; stdout belongs to the runner's table and JSON line.
+import os from 'node:os';
+import path from 'node:path';
+
+/** Where suites write their profiles, summaries and logs. */
+export const BENCH_OUT = process.env.BENCH_OUT ?? path.join(os.tmpdir(), 'virtflow-bench');
 
 export type Figure = number | string;
 export type Figures = Record<string, Figure>;
